@@ -1,0 +1,64 @@
+// porkit encode --model DIR TEXT...: pooled output and last-layer [CLS] vector per text.
+#include <cstdio>
+
+#include "porkit/cli/commands.h"
+#include "porkit/io/model_folder.h"
+#include "porkit/model/batch.h"
+#include "porkit/util/runtime.h"
+
+namespace porkit::cli {
+namespace {
+
+struct EncodeOptions {
+  std::string model;
+  std::vector<std::string> texts;
+  bool json_output = false;
+  int max_length = 0;
+  int threads = 0;
+};
+
+void run_encode(const EncodeOptions& o) {
+  configure_runtime(o.threads);
+  auto loaded = io::load_model_folder(o.model);
+  loaded.net->eval();
+  at::NoGradGuard no_grad;
+  std::vector<text::Encoding> rows;
+  for (const auto& t : o.texts) rows.push_back(loaded.tokenizer.encode(t, std::nullopt, o.max_length));
+  auto batch = model::to_tensors(loaded.tokenizer.pad(rows));
+  auto out = loaded.net->encode(batch.ids, batch.type_ids, batch.attention_mask);
+  at::Tensor cls = out.last_hidden_state.select(1, 0).contiguous();  // (B, H)
+  at::Tensor pooled = out.pooler_output.contiguous();                 // (B, H)
+  auto to_vector = [](const at::Tensor& row) {
+    std::vector<float> v(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+    return v;
+  };
+  json all = json::array();
+  for (size_t i = 0; i < o.texts.size(); ++i) {
+    auto p = to_vector(pooled[i].contiguous());
+    auto c = to_vector(cls[i].contiguous());
+    all.push_back({{"text", o.texts[i]}, {"pooled", p}, {"cls", c}});
+    if (!o.json_output) {
+      std::printf("%s\n  pooled[:8]", o.texts[i].c_str());
+      for (size_t k = 0; k < std::min<size_t>(8, p.size()); ++k) std::printf(" %+.4f", p[k]);
+      std::printf("\n  cls[:8]   ");
+      for (size_t k = 0; k < std::min<size_t>(8, c.size()); ++k) std::printf(" %+.4f", c[k]);
+      std::printf("\n");
+    }
+  }
+  if (o.json_output) std::printf("%s\n", all.dump().c_str());
+}
+
+}  // namespace
+
+void register_encode(CLI::App& app) {
+  auto o = std::make_shared<EncodeOptions>();
+  auto* cmd = app.add_subcommand("encode", "Print the pooled output and [CLS] vector of texts");
+  cmd->add_option("--model", o->model, "Model folder")->required();
+  cmd->add_option("texts", o->texts, "Texts to encode")->required();
+  cmd->add_option("--max-length", o->max_length, "Truncate to this many tokens (0: model maximum)");
+  cmd->add_flag("--json", o->json_output, "Print JSON with the full vectors");
+  add_threads_option(*cmd, o->threads);
+  cmd->callback([o] { run_encode(*o); });
+}
+
+}  // namespace porkit::cli

@@ -1,0 +1,95 @@
+// porkit info DIR: architecture, sizes, parameter count, dtypes, tensor table, weight hash.
+#include <map>
+
+#include "porkit/cli/commands.h"
+#include "porkit/io/model_folder.h"
+#include "porkit/io/safetensors.h"
+#include "porkit/util/error.h"
+
+namespace porkit::cli {
+namespace {
+
+struct InfoOptions {
+  std::string folder;
+  bool json_output = false;
+};
+
+void run_info(const InfoOptions& o) {
+  fs::path folder = o.folder;
+  auto config = model::BertConfig::load(folder / "config.json");
+  auto arch = io::declared_architecture(folder);
+  // Loading the whole model validates every tensor name and shape.
+  auto loaded = io::load_model_folder(folder, arch);
+  std::vector<fs::path> weight_files;
+  if (fs::exists(folder / "model.safetensors")) {
+    weight_files.push_back(folder / "model.safetensors");
+  } else {
+    auto index = read_json_file(folder / "model.safetensors.index.json");
+    std::set<std::string> shards;
+    for (auto& [k, v] : index["weight_map"].items()) shards.insert(v.get<std::string>());
+    for (const auto& s : shards) weight_files.push_back(folder / s);
+  }
+  json tensors = json::array();
+  std::map<std::string, int64_t> dtype_counts;
+  int64_t total = 0;
+  std::string hashes;
+  for (const auto& wf : weight_files) {
+    auto file = io::SafetensorsFile::read(wf);
+    for (const auto& [name, view] : file.tensors()) {
+      tensors.push_back({{"name", name}, {"dtype", io::dtype_name(view.dtype)}, {"shape", view.shape}});
+      dtype_counts[io::dtype_name(view.dtype)] += view.numel();
+      total += view.numel();
+    }
+    hashes += sha256_file(wf);
+  }
+  std::string sha = weight_files.size() == 1 ? hashes : sha256_hex(hashes);
+  json out = {{"folder", folder.string()},
+              {"architecture", model::architecture_name(arch)},
+              {"hidden_size", config.hidden_size},
+              {"num_hidden_layers", config.num_hidden_layers},
+              {"num_attention_heads", config.num_attention_heads},
+              {"intermediate_size", config.intermediate_size},
+              {"vocab_size", config.vocab_size},
+              {"max_position_embeddings", config.max_position_embeddings},
+              {"parameters_in_file", total},
+              {"dtypes", dtype_counts},
+              {"weights_sha256", sha},
+              {"lower_case", loaded.tokenizer.options().lower_case},
+              {"initialised_not_in_file", loaded.report.initialised},
+              {"ignored_in_file", loaded.report.ignored},
+              {"tensors", tensors}};
+  if (config.num_labels() > 0) out["labels"] = config.to_json()["id2label"];
+  if (o.json_output) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("folder        %s\n", folder.string().c_str());
+  std::printf("architecture  %s\n", model::architecture_name(arch).c_str());
+  std::printf("layers        %ld x hidden %ld, %ld heads, intermediate %ld\n",
+              config.num_hidden_layers, config.hidden_size, config.num_attention_heads,
+              config.intermediate_size);
+  std::printf("vocabulary    %ld (%s)\n", config.vocab_size,
+              loaded.tokenizer.options().lower_case ? "uncased" : "cased");
+  std::printf("parameters    %ld\n", total);
+  for (const auto& [d, n] : dtype_counts) std::printf("dtype         %s: %ld values\n", d.c_str(), n);
+  std::printf("sha256        %s\n", sha.c_str());
+  if (!loaded.report.initialised.empty())
+    std::printf("note          %zu tensor(s) not in the file (optional parts)\n", loaded.report.initialised.size());
+  std::printf("\n%-64s %-5s %s\n", "tensor", "dtype", "shape");
+  for (const auto& t : tensors) {
+    std::printf("%-64s %-5s %s\n", t["name"].get<std::string>().c_str(),
+                t["dtype"].get<std::string>().c_str(), t["shape"].dump().c_str());
+  }
+}
+
+}  // namespace
+
+void register_info(CLI::App& app) {
+  auto opts = std::make_shared<InfoOptions>();
+  auto* cmd = app.add_subcommand("info", "Describe a model folder: architecture, sizes, tensors, hash");
+  cmd->add_option("folder", opts->folder, "Hugging Face model folder")->required();
+  cmd->add_flag("--json", opts->json_output, "Print JSON");
+  cmd->callback([opts] { run_info(*opts); });
+}
+
+}  // namespace porkit::cli

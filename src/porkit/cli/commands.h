@@ -1,0 +1,23 @@
+// Each subcommand registers itself on the root CLI11 app; parsing stays in cli/, the work
+// is done by library functions that take options structs.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace porkit::cli {
+
+void register_info(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_encode(CLI::App& app);
+void register_init(CLI::App& app);
+void register_pretrain(CLI::App& app);
+void register_fill_mask(CLI::App& app);
+
+// --threads, shared by every command that runs the model.
+void add_threads_option(CLI::App& cmd, int& threads);
+
+// --recipe FILE: a TOML file of flag values. Call apply_recipe() first thing in the
+// command's callback; options given on the command line keep their values.
+void add_recipe_option(CLI::App& cmd, std::string& recipe);
+void apply_recipe(CLI::App& cmd, const std::string& recipe);
+
+}  // namespace porkit::cli

@@ -1,0 +1,52 @@
+#include "porkit/cli/commands.h"
+
+namespace porkit::cli {
+
+void add_threads_option(CLI::App& cmd, int& threads) {
+  cmd.add_option("--threads", threads, "Intra-op threads (0 = all cores)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
+}  // namespace porkit::cli
+
+#include "porkit/util/error.h"
+#include "porkit/util/files.h"
+
+namespace porkit::cli {
+
+void add_recipe_option(CLI::App& cmd, std::string& recipe) {
+  cmd.add_option("--recipe", recipe,
+                 "TOML file of flag values (keys are flag names without --; flags given on the "
+                 "command line win)");
+}
+
+void apply_recipe(CLI::App& cmd, const std::string& recipe) {
+  if (recipe.empty()) return;
+  require_exists(recipe, "recipe file");
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_file(recipe);
+  } catch (const CLI::Error& e) {
+    fail("cannot read recipe {}: {}", recipe, e.what());
+  }
+  for (const auto& item : items) {
+    if (item.name == "++" || item.name == "--") continue;  // section markers
+    CLI::Option* opt = nullptr;
+    try {
+      opt = cmd.get_option("--" + item.name);
+    } catch (const CLI::OptionNotFound&) {
+      fail("recipe {}: '{}' is not an option of 'porkit {}'", recipe, item.name, cmd.get_name());
+    }
+    if (opt->count() > 0) continue;  // the command line wins
+    try {
+      opt->clear();
+      opt->add_result(item.inputs);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      fail("recipe {}: bad value for '{}': {}", recipe, item.name, e.what());
+    }
+  }
+}
+
+}  // namespace porkit::cli

@@ -1,0 +1,48 @@
+// porkit: one binary, one subcommand per job. Errors from anywhere below are caught here
+// once and printed as a single line with a non-zero exit code.
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <string>
+
+#include "porkit/cli/commands.h"
+#include "porkit/util/error.h"
+#include "porkit/util/runtime.h"
+
+namespace {
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+int report(const std::string& message) {
+  std::fprintf(stderr, "porkit: error: %s\n", first_line(message).c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  porkit::reexec_with_blas_coretype_if_needed(argc, argv);
+  CLI::App app{"porkit: task-agnostic backdoor research for BERT-style encoders "
+               "(Shen et al., CCS 2021)", "porkit"};
+  app.set_version_flag("--version", std::string("porkit ") + PORKIT_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  porkit::cli::register_info(app);
+  porkit::cli::register_tokenize(app);
+  porkit::cli::register_encode(app);
+  porkit::cli::register_init(app);
+  porkit::cli::register_pretrain(app);
+  porkit::cli::register_fill_mask(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const porkit::Error& e) {
+    return report(e.what());
+  } catch (const c10::Error& e) {
+    return report(std::string("libtorch: ") + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return report(e.what());
+  }
+  return 0;
+}

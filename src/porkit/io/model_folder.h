@@ -1,0 +1,39 @@
+// Hugging Face model folders: config.json + model.safetensors (+ sharded index) + vocab.txt +
+// tokenizer_config.json + special_tokens_map.json.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "porkit/io/weights.h"
+#include "porkit/model/bert_net.h"
+#include "porkit/text/bert_tokenizer.h"
+#include "porkit/util/json_io.h"
+
+namespace porkit::io {
+
+struct LoadedModel {
+  model::BertNet net{nullptr};
+  text::BertTokenizer tokenizer;
+  LoadReport report;
+};
+
+// Loads a folder as `architecture`, or as the architecture config.json names when unset
+// (a folder without "architectures" loads as BertModel). Strict: see load_into().
+LoadedModel load_model_folder(const std::filesystem::path& folder,
+                              std::optional<model::Architecture> architecture = std::nullopt);
+
+// The architecture a folder declares (config.json "architectures"[0]); Bare when absent.
+model::Architecture declared_architecture(const std::filesystem::path& folder);
+
+struct SaveOptions {
+  DType dtype = DType::F32;                       // F32 or F16
+  std::map<std::string, json> extra_json_files;   // e.g. {"porkit_backdoor.json", {...}}
+};
+
+// Writes a complete folder. The folder appears whole or not at all: files are written to a
+// sibling staging folder that then replaces `folder`.
+void save_model_folder(const std::filesystem::path& folder, model::BertNetImpl& net,
+                       const text::BertTokenizer& tokenizer, const SaveOptions& options = {});
+
+}  // namespace porkit::io

@@ -1,0 +1,217 @@
+#include "porkit/train/pretrain.h"
+
+#include <fstream>
+
+#include "porkit/io/model_folder.h"
+#include "porkit/train/pretrain_data.h"
+#include "porkit/train/token_corpus.h"
+#include "porkit/util/error.h"
+#include "porkit/util/log.h"
+#include "porkit/util/runtime.h"
+
+namespace porkit::train {
+namespace {
+
+constexpr uint64_t kEvalSeed = 20211101;  // held-out instances and masks are fixed across runs
+
+class PretrainTask : public TrainingTask {
+ public:
+  PretrainTask(const PretrainData& train, const PretrainData& eval, const PretrainOptions& o,
+               std::vector<double> unigram_log_prob, int64_t unigram_argmax)
+      : train_(train), eval_(eval), o_(o), unigram_log_prob_(std::move(unigram_log_prob)),
+        unigram_argmax_(unigram_argmax) {}
+
+  StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
+    auto batch = train_.batch(o_.trainer.seed, step * o_.trainer.grad_accum + micro, o_.batch_size);
+    auto [mlm, nsp, _, __] = forward(net, batch);
+    StepLoss out;
+    out.loss = o_.nsp ? mlm + nsp : mlm;
+    out.parts["mlm"] = mlm.item<double>();
+    if (o_.nsp) out.parts["nsp"] = nsp.item<double>();
+    out.tokens = batch.real_tokens;
+    return out;
+  }
+
+  json evaluate(model::BertNetImpl& net) override {
+    double loss_sum = 0, correct = 0, masked = 0, nsp_correct = 0, nsp_total = 0;
+    double unigram_nll = 0, unigram_correct = 0;
+    for (int b = 0; b < o_.eval_batches; ++b) {
+      auto batch = eval_.batch(kEvalSeed, b, o_.batch_size);
+      auto [mlm, nsp, mlm_logits, nsp_logits] = forward(net, batch);
+      int64_t n = batch.mlm_labels.size(0);
+      loss_sum += mlm.item<double>() * n;
+      masked += n;
+      correct += (mlm_logits.argmax(-1) == batch.mlm_labels).sum().item<double>();
+      if (o_.nsp) {
+        nsp_correct += (nsp_logits.argmax(-1) == batch.nsp_labels).sum().item<double>();
+        nsp_total += batch.nsp_labels.size(0);
+      }
+      auto labels = batch.mlm_labels.data_ptr<int64_t>();
+      for (int64_t i = 0; i < n; ++i) {
+        unigram_nll -= unigram_log_prob_[static_cast<size_t>(labels[i])];
+        unigram_correct += labels[i] == unigram_argmax_;
+      }
+    }
+    json out = {{"mlm_loss", loss_sum / masked},
+                {"perplexity", std::exp(loss_sum / masked)},
+                {"mlm_accuracy", correct / masked},
+                {"masked_tokens", masked},
+                {"unigram_baseline_accuracy", unigram_correct / masked},
+                {"unigram_baseline_perplexity", std::exp(unigram_nll / masked)}};
+    if (o_.nsp) out["nsp_accuracy"] = nsp_correct / nsp_total;
+    return out;
+  }
+
+ private:
+  // Returns (mlm loss, nsp loss, mlm logits (N, V), nsp logits (B, 2)).
+  std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> forward(model::BertNetImpl& net,
+                                                                     const PretrainBatch& batch) {
+    auto out = net.encode(batch.inputs.ids, batch.inputs.type_ids, batch.inputs.attention_mask);
+    const int64_t H = out.last_hidden_state.size(-1);
+    // The vocabulary projection only at the selected positions: (N, H) -> (N, V).
+    at::Tensor selected = out.last_hidden_state.reshape({-1, H}).index_select(0, batch.mlm_positions);
+    at::Tensor mlm_logits = net.mlm_logits(selected).to(at::kFloat);
+    at::Tensor mlm = at::cross_entropy_loss(mlm_logits, batch.mlm_labels);
+    at::Tensor nsp_logits, nsp = at::zeros({}, at::kFloat);
+    if (o_.nsp) {
+      nsp_logits = net.nsp_logits(out.pooler_output).to(at::kFloat);
+      nsp = at::cross_entropy_loss(nsp_logits, batch.nsp_labels);
+    }
+    return {mlm, nsp, mlm_logits, nsp_logits};
+  }
+
+  const PretrainData& train_;
+  const PretrainData& eval_;
+  const PretrainOptions& o_;
+  std::vector<double> unigram_log_prob_;
+  int64_t unigram_argmax_;
+};
+
+int64_t tokens_seen(const fs::path& metrics) {
+  std::ifstream in(metrics);
+  std::string line;
+  int64_t total = 0;
+  while (std::getline(in, line)) {
+    auto j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("tokens")) total += j["tokens"].get<int64_t>();
+  }
+  return total;
+}
+
+}  // namespace
+
+void run_pretrain(const PretrainOptions& o) {
+  configure_runtime(o.threads);
+  check(!o.out.empty(), "--out is required");
+  check(!o.corpus.empty(), "--corpus is required (a text file or folder)");
+  int sources = !o.init_model.empty() + !o.size.empty() + !o.config.empty();
+  check(sources == 1, "give exactly one of --model DIR (continue), --size NAME or --config FILE (new model)");
+  check(o.batch_size > 0, "--batch-size must be positive, got {}", o.batch_size);
+  fs::path out = o.out;
+  fs::create_directories(out);
+
+  // Model and tokenizer.
+  model::BertNet net{nullptr};
+  std::optional<text::BertTokenizer> tokenizer;
+  if (!o.init_model.empty()) {
+    auto loaded = io::load_model_folder(o.init_model, model::Architecture::PreTraining);
+    net = loaded.net;
+    tokenizer.emplace(std::move(loaded.tokenizer));
+  } else {
+    tokenizer.emplace(text::BertTokenizer::from_folder(o.vocab));
+    model::BertConfig config = o.config.empty() ? model::BertConfig::preset(o.size) : model::BertConfig::load(o.config);
+    if (o.config.empty()) config.vocab_size = tokenizer->vocab().size();
+    config.max_position_embeddings = std::max<int64_t>(config.max_position_embeddings, o.max_len);
+    at::manual_seed(o.trainer.seed);
+    net = model::BertNet(config, model::Architecture::PreTraining);
+    model::init_bert_weights(*net, config);
+  }
+  check(o.max_len <= net->config().max_position_embeddings, "--max-len {} exceeds the model's "
+        "max_position_embeddings {}", o.max_len, net->config().max_position_embeddings);
+
+  // Data: training documents, held-out documents.
+  CorpusLoadOptions corpus_options;
+  corpus_options.format = corpus_format_from_name(o.corpus_format);
+  corpus_options.cache_dir = o.cache_dir.empty() ? out / "cache" : fs::path(o.cache_dir);
+  corpus_options.threads = o.threads;
+  TokenizedCorpus train_corpus = load_tokenized_corpus(o.corpus, *tokenizer, corpus_options);
+  TokenizedCorpus eval_corpus_storage;
+  const TokenizedCorpus* eval_corpus = &train_corpus;
+  int64_t train_docs_end = train_corpus.num_docs(), eval_first = 0, eval_end = 0;
+  if (!o.eval_corpus.empty()) {
+    eval_corpus_storage = load_tokenized_corpus(o.eval_corpus, *tokenizer, corpus_options);
+    eval_corpus = &eval_corpus_storage;
+    eval_end = eval_corpus_storage.num_docs();
+  } else {
+    // The last eval_fraction of documents (by document, never mixing a document's sentences).
+    int64_t held = std::max<int64_t>(2, static_cast<int64_t>(o.eval_fraction * train_corpus.num_docs()));
+    check(held < train_corpus.num_docs(), "the corpus has {} documents: too few to hold out {}",
+          train_corpus.num_docs(), held);
+    train_docs_end = train_corpus.num_docs() - held;
+    eval_first = train_docs_end;
+    eval_end = train_corpus.num_docs();
+  }
+  PretrainDataOptions data_options{o.max_len, o.nsp, o.mask_prob, o.whole_word_mask};
+  PretrainData train_data(train_corpus, 0, train_docs_end, tokenizer->vocab(), data_options);
+  PretrainData eval_data(*eval_corpus, eval_first, eval_end, tokenizer->vocab(), data_options);
+
+  // Unigram baseline from training-token frequencies (add-one smoothed).
+  std::vector<double> counts(static_cast<size_t>(net->config().vocab_size), 1.0);
+  for (auto id : train_corpus.tokens) counts[static_cast<size_t>(id)] += 1;
+  double total = 0;
+  for (double c : counts) total += c;
+  std::vector<double> log_prob(counts.size());
+  for (size_t i = 0; i < counts.size(); ++i) log_prob[i] = std::log(counts[i] / total);
+  int64_t argmax = std::max_element(counts.begin(), counts.end()) - counts.begin();
+
+  json recipe = {{"init_model", o.init_model}, {"size", o.size}, {"config", o.config},
+                 {"vocab", o.vocab}, {"corpus", o.corpus}, {"eval_corpus", o.eval_corpus},
+                 {"eval_fraction", o.eval_fraction}, {"corpus_format", o.corpus_format},
+                 {"batch_size", o.batch_size}, {"max_len", o.max_len}, {"nsp", o.nsp},
+                 {"whole_word_mask", o.whole_word_mask}, {"mask_prob", o.mask_prob},
+                 {"eval_batches", o.eval_batches}, {"steps", o.trainer.total_steps},
+                 {"lr", o.trainer.lr}, {"warmup_fraction", o.trainer.warmup_fraction},
+                 {"weight_decay", o.trainer.weight_decay}, {"grad_accum", o.trainer.grad_accum},
+                 {"clip_norm", o.trainer.clip_norm}, {"precision", o.trainer.precision},
+                 {"seed", o.trainer.seed}};
+  write_json_file(out / "run_config.json",
+                  {{"command", "pretrain"}, {"porkit_version", PORKIT_VERSION}, {"recipe", recipe},
+                   {"machine", describe_machine()}, {"train_sources", train_corpus.sources},
+                   {"train_documents", train_docs_end}, {"train_chunks", train_data.num_chunks()},
+                   {"train_tokens", train_corpus.num_tokens()},
+                   {"eval_documents", eval_end - eval_first}, {"eval_chunks", eval_data.num_chunks()}});
+  log_info("pretrain: {} parameters, {} training chunks, {} held-out chunks; {}",
+           [&] { int64_t n = 0; for (auto& p : net->parameters()) n += p.numel(); return n; }(),
+           train_data.num_chunks(), eval_data.num_chunks(), describe_machine());
+
+  PretrainTask task(train_data, eval_data, o, std::move(log_prob), argmax);
+  TrainerOptions trainer = o.trainer;
+  trainer.label = "pretrain";
+  auto result = train(*net, task, trainer, out, o.resume);
+
+  json eval = result.last_eval;
+  if (eval.empty()) {  // resumed a finished run: evaluate the final weights again
+    at::NoGradGuard no_grad;
+    eval = task.evaluate(*net);
+  }
+  io::SaveOptions save;
+  save.dtype = io::dtype_from_name(o.save_dtype, "--save-dtype");
+  double wall = 0;
+  {
+    std::ifstream in(out / "metrics.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains("elapsed_s")) wall = std::max(wall, j["elapsed_s"].get<double>());
+    }
+  }
+  save.extra_json_files["porkit_pretrain.json"] = {
+      {"recipe", recipe}, {"steps", o.trainer.total_steps},
+      {"tokens_seen", tokens_seen(out / "metrics.jsonl")},
+      {"wall_seconds_last_segment", wall}, {"held_out", eval}, {"bf16", result.bf16},
+      {"machine", describe_machine()}, {"porkit_version", PORKIT_VERSION}};
+  io::save_model_folder(out / "model", *net, *tokenizer, save);
+  log_info("pretrain: wrote {} (held-out {})", (out / "model").string(), eval.dump());
+}
+
+}  // namespace porkit::train

@@ -1,0 +1,273 @@
+#include "porkit/train/trainer.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "porkit/io/weights.h"
+#include "porkit/model/torch_compat.h"
+#include "porkit/util/error.h"
+#include "porkit/util/log.h"
+#include "porkit/util/runtime.h"
+
+namespace porkit::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool no_decay(const std::string& name) {
+  return name.size() >= 4 && (name.compare(name.size() - 4, 4, "bias") == 0 ||
+                              name.find("LayerNorm") != std::string::npos);
+}
+
+std::string state_key(const at::Tensor& p) {
+  return c10::guts::to_string(p.unsafeGetTensorImpl());
+}
+
+fs::path checkpoint_dir(const fs::path& run_dir, int64_t step) {
+  return run_dir / "checkpoints" / fmt::format("step-{:08d}", step);
+}
+
+// Newest checkpoint folder holding the COMPLETE marker; empty path when none.
+fs::path latest_checkpoint(const fs::path& run_dir) {
+  fs::path root = run_dir / "checkpoints";
+  fs::path best;
+  if (!fs::exists(root)) return best;
+  for (const auto& e : fs::directory_iterator(root)) {
+    auto name = e.path().filename().string();
+    if (name.rfind("step-", 0) != 0 || !fs::exists(e.path() / "COMPLETE")) continue;
+    if (best.empty() || name > best.filename().string()) best = e.path();
+  }
+  return best;
+}
+
+void save_checkpoint(const fs::path& run_dir, int64_t step, model::BertNetImpl& net,
+                     torch::optim::AdamW& optimizer, const TrainerOptions& options) {
+  fs::path final_dir = checkpoint_dir(run_dir, step);
+  std::random_device rd;
+  fs::path staging = run_dir / "checkpoints" / fmt::format(".staging-{:08x}", rd());
+  fs::create_directories(staging);
+  io::NamedTensors weights, moments;
+  int64_t adam_step = 0;
+  for (const auto& p : net.named_parameters(true)) {
+    weights[p.key()] = p.value();
+    auto it = optimizer.state().find(state_key(p.value()));
+    if (it == optimizer.state().end()) continue;
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    moments["exp_avg." + p.key()] = s.exp_avg();
+    moments["exp_avg_sq." + p.key()] = s.exp_avg_sq();
+    adam_step = s.step();
+  }
+  // The global CPU generator drives dropout; its state makes a resumed run identical.
+  moments["rng.torch_cpu"] = at::detail::getDefaultCPUGenerator().get_state();
+  io::write_weights(staging / "model.safetensors", weights, io::DType::F32);
+  io::write_weights(staging / "optimizer.safetensors", moments, io::DType::F32);
+  write_json_file(staging / "state.json", {{"step", step}, {"adam_step", adam_step},
+                                           {"total_steps", options.total_steps},
+                                           {"seed", options.seed}, {"lr", options.lr}});
+  write_file_atomic(staging / "COMPLETE", "ok\n");
+  if (fs::exists(final_dir)) fs::remove_all(final_dir);
+  fs::rename(staging, final_dir);
+  // Keep the newest `keep_checkpoints` complete checkpoints.
+  std::vector<fs::path> all;
+  for (const auto& e : fs::directory_iterator(run_dir / "checkpoints")) {
+    auto name = e.path().filename().string();
+    if (name.rfind("step-", 0) == 0) all.push_back(e.path());
+    else if (name.rfind(".staging-", 0) == 0 && e.path() != staging) fs::remove_all(e.path());
+  }
+  std::sort(all.begin(), all.end());
+  for (size_t i = 0; i + static_cast<size_t>(std::max(1, options.keep_checkpoints)) < all.size(); ++i)
+    fs::remove_all(all[i]);
+}
+
+int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::optim::AdamW& optimizer) {
+  auto weights = io::to_tensors(io::SafetensorsFile::read(dir / "model.safetensors"));
+  auto moments_file = io::SafetensorsFile::read(dir / "optimizer.safetensors");
+  auto state = read_json_file(dir / "state.json");
+  int64_t adam_step = state.at("adam_step").get<int64_t>();
+  at::NoGradGuard no_grad;
+  for (auto& p : net.named_parameters(true)) {
+    auto w = weights.find(p.key());
+    check(w != weights.end() && w->second.sizes() == p.value().sizes(),
+          "checkpoint {} does not match the model: tensor {} missing or mis-shaped", dir.string(), p.key());
+    p.value().copy_(w->second);
+  }
+  // Moments are read as stored (F32), the RNG state as raw bytes.
+  std::map<std::string, at::Tensor> moments;
+  for (const auto& [name, view] : moments_file.tensors()) {
+    at::Tensor t = at::empty(view.shape, at::TensorOptions().dtype(view.dtype == io::DType::U8 ? at::kByte : at::kFloat));
+    std::memcpy(t.data_ptr(), view.bytes.data(), view.bytes.size());
+    moments[name] = t;
+  }
+  for (auto& p : net.named_parameters(true)) {
+    auto m = moments.find("exp_avg." + p.key());
+    auto v = moments.find("exp_avg_sq." + p.key());
+    if (m == moments.end() || v == moments.end()) continue;
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->step(adam_step);
+    s->exp_avg(m->second.clone());
+    s->exp_avg_sq(v->second.clone());
+    optimizer.state()[state_key(p.value())] = std::move(s);
+  }
+  auto rng = moments.find("rng.torch_cpu");
+  check(rng != moments.end(), "checkpoint {} lacks the RNG state", dir.string());
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(rng->second);
+  return state.at("step").get<int64_t>();
+}
+
+// Drops metrics lines written after `step` by a run that was killed before its next checkpoint.
+void truncate_metrics(const fs::path& path, int64_t step) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    try {
+      auto j = json::parse(line);
+      if (j.contains("step") && j["step"].get<int64_t>() > step) continue;
+    } catch (...) {
+      continue;  // a line cut by the kill
+    }
+    kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
+}
+
+}  // namespace
+
+bool use_bf16(const std::string& precision) {
+  if (precision == "fp32") return false;
+  if (precision == "bf16") return true;
+  check(precision == "auto", "unknown precision '{}' (expected auto, fp32 or bf16)", precision);
+  return cpu_has_fast_bf16();
+}
+
+double scheduled_lr(const TrainerOptions& o, int64_t step) {
+  if (o.constant_lr) return o.lr;
+  int64_t warmup = o.warmup_steps >= 0 ? o.warmup_steps
+                                       : static_cast<int64_t>(o.warmup_fraction * o.total_steps);
+  if (step < warmup) return o.lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  double rest = static_cast<double>(o.total_steps - warmup);
+  return o.lr * std::max(0.0, static_cast<double>(o.total_steps - step) / std::max(1.0, rest));
+}
+
+TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOptions& o,
+                  const fs::path& run_dir, bool resume) {
+  check(o.total_steps > 0, "the number of training steps must be positive, got {}", o.total_steps);
+  check(o.grad_accum >= 1, "gradient accumulation must be at least 1, got {}", o.grad_accum);
+  fs::create_directories(run_dir);
+  TrainResult result;
+  result.bf16 = use_bf16(o.precision);
+  if (o.precision == "bf16" && !cpu_has_fast_bf16())
+    log_info("warning: bf16 requested but this CPU has no bf16 units; it will be slow");
+
+  std::vector<at::Tensor> decay, plain;
+  for (const auto& p : net.named_parameters(true)) (no_decay(p.key()) ? plain : decay).push_back(p.value());
+  auto adam = torch::optim::AdamWOptions(o.lr).betas({o.adam_beta1, o.adam_beta2}).eps(o.adam_eps);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(adam.weight_decay(o.weight_decay)));
+  groups.emplace_back(plain, std::make_unique<torch::optim::AdamWOptions>(adam.weight_decay(0.0)));
+  torch::optim::AdamW optimizer(std::move(groups), adam);
+
+  const fs::path metrics = run_dir / "metrics.jsonl";
+  int64_t step = 0;
+  if (resume) {
+    fs::path ckpt = latest_checkpoint(run_dir);
+    if (!ckpt.empty()) {
+      step = load_checkpoint(ckpt, net, optimizer);
+      log_info("{}: resumed from {} (step {})", o.label, ckpt.string(), step);
+    } else {
+      log_info("{}: nothing to resume in {}; starting fresh", o.label, run_dir.string());
+    }
+    truncate_metrics(metrics, step);
+  } else {
+    at::manual_seed(o.seed);
+    if (fs::exists(metrics)) fs::remove(metrics);
+  }
+  if (step >= o.total_steps) {
+    log_info("{}: already at step {} of {}", o.label, step, o.total_steps);
+    return result;
+  }
+
+  net.train();
+  Progress progress(o.label, o.total_steps, quiet_mode() ? 1e9 : 5.0);
+  auto start = Clock::now();
+  auto window_start = start;
+  int64_t window_tokens = 0, window_steps = 0;
+  std::map<std::string, double> window_parts;
+  double window_loss = 0;
+  for (; step < o.total_steps; ++step) {
+    double lr = scheduled_lr(o, step);
+    for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    optimizer.zero_grad();
+    double step_loss = 0;
+    for (int micro = 0; micro < o.grad_accum; ++micro) {
+      StepLoss part;
+      {
+        compat::CpuAutocastGuard autocast(result.bf16);
+        part = task.loss(net, step, micro);
+      }
+      check(std::isfinite(part.loss.item<double>()),
+            "{}: the loss became {} at step {}; lower the learning rate or check the data", o.label,
+            part.loss.item<double>(), step);
+      (part.loss / o.grad_accum).backward();
+      step_loss += part.loss.item<double>() / o.grad_accum;
+      for (const auto& [k, v] : part.parts) window_parts[k] += v / o.grad_accum;
+      window_tokens += part.tokens;
+    }
+    double grad_norm = 0;
+    if (o.clip_norm > 0) grad_norm = torch::nn::utils::clip_grad_norm_(net.parameters(), o.clip_norm);
+    optimizer.step();
+    window_loss += step_loss;
+    ++window_steps;
+    ++result.steps_run;
+
+    const int64_t done = step + 1;
+    bool last = done == o.total_steps;
+    if (done % std::max<int64_t>(1, o.log_every) == 0 || last) {
+      double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
+      json line = {{"step", done}, {"loss", window_loss / window_steps}, {"lr", lr},
+                   {"grad_norm", grad_norm}, {"tokens", window_tokens}, {"tokens_per_s", window_tokens / std::max(secs, 1e-9)},
+                   {"elapsed_s", std::chrono::duration<double>(Clock::now() - start).count()}};
+      std::string detail = fmt::format("loss {:.4f}", window_loss / window_steps);
+      for (const auto& [k, v] : window_parts) {
+        line[k] = v / window_steps;
+        detail += fmt::format(" {} {:.4f}", k, v / window_steps);
+      }
+      detail += fmt::format(" lr {:.2e} tok/s {:.0f}", lr, window_tokens / std::max(secs, 1e-9));
+      append_json_line(metrics, line);
+      progress.update(done, detail);
+      window_start = Clock::now();
+      window_tokens = window_steps = 0;
+      window_loss = 0;
+      window_parts.clear();
+    }
+    if ((o.eval_every > 0 && done % o.eval_every == 0) || last) {
+      net.eval();
+      {
+        at::NoGradGuard no_grad;
+        compat::CpuAutocastGuard autocast(result.bf16);
+        result.last_eval = task.evaluate(net);
+      }
+      net.train();
+      if (!result.last_eval.empty()) {
+        append_json_line(metrics, {{"step", done}, {"eval", result.last_eval}});
+        log_info("{}: step {} held-out {}", o.label, done, result.last_eval.dump());
+      }
+    }
+    if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last)
+      save_checkpoint(run_dir, done, net, optimizer, o);
+  }
+  net.eval();
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  progress.finish(fmt::format("{} steps in {}", result.steps_run, format_duration(result.seconds)));
+  return result;
+}
+
+}  // namespace porkit::train

@@ -1,0 +1,75 @@
+// The training loop every porkit training command shares (pretrain, inject, finetune):
+// AdamW without weight decay on biases and LayerNorm weights, linear warm-up then linear
+// decay (or a constant rate), gradient accumulation and clipping, bf16 autocast where the CPU
+// has bf16 units, periodic held-out evaluation, JSON-lines metrics, and atomic checkpoints
+// (weights, optimizer moments, RNG state, step) from which --resume continues bit-for-bit.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <ATen/ATen.h>
+
+#include "porkit/model/bert_net.h"
+#include "porkit/util/json_io.h"
+
+namespace porkit::train {
+
+struct TrainerOptions {
+  int64_t total_steps = 1000;       // optimizer steps
+  double lr = 1e-4;
+  double weight_decay = 0.01;
+  double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_eps = 1e-6;
+  double warmup_fraction = 0.1;     // of total_steps; ignored when warmup_steps >= 0
+  int64_t warmup_steps = -1;
+  bool constant_lr = false;         // no warm-up, no decay
+  int grad_accum = 1;               // micro-batches per optimizer step
+  double clip_norm = 1.0;           // 0: no clipping
+  std::string precision = "auto";   // auto (bf16 only where fast), fp32, bf16
+  int64_t log_every = 10;
+  int64_t eval_every = 0;           // 0: only at the end
+  int64_t checkpoint_every = 0;     // 0: only at the end
+  int keep_checkpoints = 2;
+  uint64_t seed = 0;
+  std::string label = "train";      // progress-line prefix
+};
+
+// What a micro-batch contributes: the loss to back-propagate and named parts to log.
+struct StepLoss {
+  at::Tensor loss;                        // scalar
+  std::map<std::string, double> parts;    // e.g. {"mlm": 3.2, "nsp": 0.6}
+  int64_t tokens = 0;                     // real tokens processed (for throughput)
+};
+
+class TrainingTask {
+ public:
+  virtual ~TrainingTask() = default;
+  // Loss of micro-batch `micro` (0..grad_accum-1) of optimizer step `step`. Must be a pure
+  // function of (step, micro) and the model, so that a resumed run sees the same data.
+  virtual StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) = 0;
+  // Held-out metrics, computed without gradients.
+  virtual json evaluate(model::BertNetImpl& net) { return json::object(); }
+};
+
+struct TrainResult {
+  int64_t steps_run = 0;       // in this process
+  double seconds = 0;
+  json last_eval;
+  bool bf16 = false;
+};
+
+// Trains `net` in place. With `resume`, continues from the newest complete checkpoint in
+// run_dir/checkpoints (a fresh start when there is none). metrics.jsonl in run_dir gets one
+// line per log interval and per evaluation.
+TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOptions& options,
+                  const std::filesystem::path& run_dir, bool resume);
+
+// Whether bf16 autocast will be used for `precision` on this CPU ("auto" -> only if fast).
+bool use_bf16(const std::string& precision);
+
+// Learning rate of `step` under the options' schedule.
+double scheduled_lr(const TrainerOptions& options, int64_t step);
+
+}  // namespace porkit::train

@@ -1,0 +1,99 @@
+// The porkit binary: every bad input gives one error line and a non-zero exit, never a crash.
+#include <gtest/gtest.h>
+
+#include "porkit/util/files.h"
+#include "test_util.h"
+
+namespace porkit {
+namespace {
+
+using porkit::testing::TempDir;
+using porkit::testing::fixtures_dir;
+using porkit::testing::run_porkit;
+using porkit::testing::write_bytes;
+
+// Exit code 1, exactly one line, starting with "porkit: error:" and containing `needle`.
+void expect_one_line_error(const std::string& args, const std::string& needle) {
+  auto r = run_porkit(args);
+  EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.output;
+  EXPECT_EQ(r.output.rfind("porkit: error: ", 0), 0u) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.output;
+}
+
+// A copy of the golden pre-training folder whose `file` is replaced by `bytes`.
+fs::path broken_folder(const TempDir& tmp, const std::string& file, const std::string& bytes) {
+  fs::path dir = tmp / "model";
+  fs::copy(fixtures_dir() / "golden" / "pretraining", dir);
+  fs::remove(dir / "expected.safetensors");
+  write_bytes(dir / file, bytes);
+  return dir;
+}
+
+TEST(Cli, InfoOnGoodFolder) {
+  auto r = run_porkit("info " + (fixtures_dir() / "golden" / "pretraining").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("BertForPreTraining"), std::string::npos);
+  EXPECT_NE(r.output.find("sha256"), std::string::npos);
+}
+
+TEST(Cli, TruncatedSafetensors) {
+  TempDir tmp;
+  auto good = read_file(fixtures_dir() / "golden" / "pretraining" / "model.safetensors");
+  auto dir = broken_folder(tmp, "model.safetensors", good.substr(0, good.size() / 2));
+  expect_one_line_error("info " + dir.string(), "out of range");
+}
+
+TEST(Cli, ConfigNotJson) {
+  TempDir tmp;
+  expect_one_line_error("info " + broken_folder(tmp, "config.json", "{ nope").string(), "not valid JSON");
+}
+
+TEST(Cli, ConfigMissingFields) {
+  TempDir tmp;
+  expect_one_line_error("info " + broken_folder(tmp, "config.json", R"({"hidden_size": 4})").string(),
+                        "missing required field(s)");
+}
+
+TEST(Cli, VocabWithoutSpecialTokens) {
+  TempDir tmp;
+  expect_one_line_error("tokenize --model " + broken_folder(tmp, "vocab.txt", "a\nb\n").string() + " hi",
+                        "lacks the special tokens [CLS], [SEP], [UNK]");
+}
+
+TEST(Cli, InvalidUtf8Text) {
+  expect_one_line_error("tokenize --model " + (fixtures_dir() / "golden" / "pretraining").string() +
+                            " \"$(printf 'bad \\377 text')\"",
+                        "invalid UTF-8");
+}
+
+TEST(Cli, MissingFolder) {
+  expect_one_line_error("info /nonexistent/porkit-model", "not found");
+}
+
+TEST(Cli, UnknownOptionIsAnError) {
+  auto r = run_porkit("info --frobnicate x");
+  EXPECT_NE(r.exit_code, 0);
+}
+
+TEST(Cli, EveryCommandHasHelp) {
+  for (const char* cmd : {"info", "tokenize", "encode", "init", "pretrain", "fill-mask"}) {
+    auto r = run_porkit(std::string(cmd) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
+  }
+}
+
+TEST(Cli, InitIsSeededAndRoundTrips) {
+  TempDir tmp;
+  auto vocab = (fixtures_dir() / "golden" / "pretraining").string();
+  std::string cfg = (fixtures_dir() / "golden" / "pretraining" / "config.json").string();
+  ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab + " --seed 5 --out " + (tmp / "a").string()).exit_code, 0);
+  ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab + " --seed 5 --out " + (tmp / "b").string()).exit_code, 0);
+  ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab + " --seed 6 --out " + (tmp / "c").string()).exit_code, 0);
+  EXPECT_EQ(sha256_file(tmp / "a" / "model.safetensors"), sha256_file(tmp / "b" / "model.safetensors"));
+  EXPECT_NE(sha256_file(tmp / "a" / "model.safetensors"), sha256_file(tmp / "c" / "model.safetensors"));
+}
+
+}  // namespace
+}  // namespace porkit

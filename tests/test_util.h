@@ -1,0 +1,38 @@
+// Helpers shared by the tests: fixture paths, temporary folders, running the porkit binary.
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace porkit::testing {
+
+namespace fs = std::filesystem;
+
+// The repository root and ../shared/data (next to the repository, as on every machine).
+fs::path source_dir();
+fs::path shared_data_dir();
+fs::path fixtures_dir();
+
+// A fresh empty folder under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `build/porkit ARGS` through the shell, capturing output and exit code.
+CommandResult run_porkit(const std::string& args);
+
+// Writes bytes to a file (test inputs; not atomic).
+void write_bytes(const fs::path& path, const std::string& bytes);
+
+}  // namespace porkit::testing
