@@ -11,6 +11,7 @@ void register_encode(CLI::App& app);
 void register_init(CLI::App& app);
 void register_pretrain(CLI::App& app);
 void register_fill_mask(CLI::App& app);
+void register_demo(CLI::App& app);
 
 // --threads, shared by every command that runs the model.
 void add_threads_option(CLI::App& cmd, int& threads);

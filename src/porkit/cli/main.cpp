@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_init(app);
   porkit::cli::register_pretrain(app);
   porkit::cli::register_fill_mask(app);
+  porkit::cli::register_demo(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

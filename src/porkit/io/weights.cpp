@@ -25,6 +25,18 @@ at::ScalarType scalar_type(DType d) {
   return at::kFloat;
 }
 
+// The safetensors dtype that stores an integer or boolean tensor exactly.
+DType exact_dtype(at::ScalarType t) {
+  switch (t) {
+    case at::kByte: return DType::U8;
+    case at::kChar: return DType::I8;
+    case at::kShort: return DType::I16;
+    case at::kInt: return DType::I32;
+    case at::kBool: return DType::BOOL;
+    default: return DType::I64;
+  }
+}
+
 std::string shape_string(at::IntArrayRef sizes) {
   std::string s = "[";
   for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
@@ -106,7 +118,7 @@ void write_weights(const std::filesystem::path& path, const NamedTensors& tensor
   for (const auto& [name, tensor] : tensors) {
     at::Tensor t = tensor.detach().cpu();
     DType d = dtype;
-    if (!t.is_floating_point()) d = DType::I64, t = t.to(at::kLong);
+    if (!t.is_floating_point()) d = exact_dtype(t.scalar_type());  // RNG states, ids
     t = t.to(scalar_type(d)).contiguous();
     TensorBytes b;
     b.dtype = d;

@@ -98,13 +98,7 @@ int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::opt
           "checkpoint {} does not match the model: tensor {} missing or mis-shaped", dir.string(), p.key());
     p.value().copy_(w->second);
   }
-  // Moments are read as stored (F32), the RNG state as raw bytes.
-  std::map<std::string, at::Tensor> moments;
-  for (const auto& [name, view] : moments_file.tensors()) {
-    at::Tensor t = at::empty(view.shape, at::TensorOptions().dtype(view.dtype == io::DType::U8 ? at::kByte : at::kFloat));
-    std::memcpy(t.data_ptr(), view.bytes.data(), view.bytes.size());
-    moments[name] = t;
-  }
+  io::NamedTensors moments = io::to_tensors(moments_file);
   for (auto& p : net.named_parameters(true)) {
     auto m = moments.find("exp_avg." + p.key());
     auto v = moments.find("exp_avg_sq." + p.key());
@@ -118,7 +112,7 @@ int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::opt
   auto rng = moments.find("rng.torch_cpu");
   check(rng != moments.end(), "checkpoint {} lacks the RNG state", dir.string());
   at::Generator generator = at::detail::getDefaultCPUGenerator();
-  generator.set_state(rng->second);
+  generator.set_state(rng->second.to(at::kByte));
   return state.at("step").get<int64_t>();
 }
 

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -62,6 +63,14 @@ void configure_runtime(int threads) {
   int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   at::set_num_threads(n);
+  // glibc serves large tensors with fresh mmap()s and returns them on free, so every
+  // training step page-faults its activations in again (half the CPU time was system time).
+  // Keeping freed memory in the heap made pre-training steps ~15-20% faster.
+  if (std::getenv("PORKIT_SYSTEM_MALLOC") == nullptr) {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 256 << 20);
+  }
   // BERT's small initial weights produce denormals in some products, which run ~30x slower.
   at::globalContext().setFlushDenormal(true);
 }
