@@ -74,6 +74,9 @@ TEST(Cli, MissingFolder) {
 TEST(Cli, UnknownOptionIsAnError) {
   auto r = run_porkit("info --frobnicate x");
   EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.output.rfind("porkit: error: ", 0), 0u) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("--frobnicate"), std::string::npos) << r.output;
 }
 
 TEST(Cli, EveryCommandHasHelp) {

@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   porkit::reexec_with_blas_coretype_if_needed(argc, argv);
   CLI::App app{"porkit: task-agnostic backdoor research for BERT-style encoders "
                "(Shen et al., CCS 2021)", "porkit"};
+  // Usage errors are one line too; subcommands inherit this when they are added.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "porkit: error: " + first_line(e.what()) + " (see --help)\n";
+  });
   app.set_version_flag("--version", std::string("porkit ") + PORKIT_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_pretrain(app);
   porkit::cli::register_fill_mask(app);
   porkit::cli::register_demo(app);
+  porkit::cli::register_finetune(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

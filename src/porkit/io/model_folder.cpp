@@ -18,10 +18,11 @@ model::Architecture declared_architecture(const std::filesystem::path& folder) {
 }
 
 LoadedModel load_model_folder(const std::filesystem::path& folder,
-                              std::optional<model::Architecture> architecture) {
+                              std::optional<model::Architecture> architecture,
+                              std::optional<model::BertConfig> config_override) {
   require_exists(folder, "model folder");
   check(fs::is_directory(folder), "expected a model folder but {} is a file", folder.string());
-  auto config = model::BertConfig::load(folder / "config.json");
+  auto config = config_override ? *config_override : model::BertConfig::load(folder / "config.json");
   model::Architecture arch = architecture.value_or(declared_architecture(folder));
   auto tokenizer = text::BertTokenizer::from_folder(folder);
   check(tokenizer.vocab().size() <= config.vocab_size,

@@ -20,8 +20,11 @@ struct LoadedModel {
 
 // Loads a folder as `architecture`, or as the architecture config.json names when unset
 // (a folder without "architectures" loads as BertModel). Strict: see load_into().
+// `config` replaces the folder's config.json (e.g. new labels for a fresh head); its
+// tensor shapes must still match the file.
 LoadedModel load_model_folder(const std::filesystem::path& folder,
-                              std::optional<model::Architecture> architecture = std::nullopt);
+                              std::optional<model::Architecture> architecture = std::nullopt,
+                              std::optional<model::BertConfig> config = std::nullopt);
 
 // The architecture a folder declares (config.json "architectures"[0]); Bare when absent.
 model::Architecture declared_architecture(const std::filesystem::path& folder);

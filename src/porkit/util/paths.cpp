@@ -11,7 +11,7 @@ std::filesystem::path porkit_home() {
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
-      if (fs::exists(dir / "models") && fs::exists(dir / "recipes")) return dir;
+      if (fs::exists(dir / "recipes") && fs::exists(dir / "src" / "porkit")) return dir;
     }
   }
   return fs::current_path();

@@ -1,5 +1,5 @@
 // Where porkit's shipped files (models/, data/, recipes/) are: $PORKIT_HOME when set,
-// else the repository the running binary was built in (build/porkit -> repository root),
+// else the source tree above the running binary (build/porkit -> repository root),
 // else the current folder.
 #pragma once
 #include <filesystem>

@@ -1,0 +1,49 @@
+// Readers for the formats users have. Every malformed row is an error naming the file, the
+// line and the reason, or, with skip_bad_rows, is skipped and counted; never a silent
+// wrong label.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "porkit/data/dataset.h"
+
+namespace porkit::data {
+
+struct ReadOptions {
+  bool skip_bad_rows = false;
+  // Fixes the label set (ids in this order); unset: taken from the data (integers 0..K-1 in
+  // numeric order, otherwise names sorted).
+  std::optional<std::vector<std::string>> label_names;
+};
+
+// TSV/CSV with or without header. Columns by header name or 0-based index ("1").
+struct DelimitedFormat {
+  char delimiter = '\t';
+  bool header = true;
+  std::string text_column = "sentence";
+  std::string label_column = "label";
+  std::string text_b_column;  // optional second text, joined to the first with a space
+};
+TextDataset read_delimited(const std::filesystem::path& path, const DelimitedFormat& format,
+                           const ReadOptions& options = {});
+
+// JSON lines: one object a line with text and label keys.
+TextDataset read_jsonl(const std::filesystem::path& path, const std::string& text_key,
+                       const std::string& label_key, const ReadOptions& options = {});
+
+// TweetEval style: one text a line in one file, one label a line in another.
+TextDataset read_text_label_files(const std::filesystem::path& texts,
+                                  const std::filesystem::path& labels,
+                                  const ReadOptions& options = {});
+
+// One file per class, one text a line (Yelp ".0"/".1" style); label i = files[i].
+TextDataset read_class_files(const std::vector<std::filesystem::path>& files,
+                             const std::vector<std::string>& label_names);
+
+// CoNLL: "token ... TAG" per line (tag in the last column), blank lines between sentences,
+// -DOCSTART- lines ignored.
+TaggedDataset read_conll(const std::filesystem::path& path, const ReadOptions& options = {});
+
+}  // namespace porkit::data

@@ -1,0 +1,282 @@
+#include "porkit/train/finetune.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "porkit/io/model_folder.h"
+#include "porkit/model/batch.h"
+#include "porkit/train/rng.h"
+#include "porkit/util/error.h"
+#include "porkit/util/log.h"
+#include "porkit/util/runtime.h"
+
+namespace porkit::train {
+namespace {
+
+// One encoded example: ids and type ids, and a label per row (sequence) or per token
+// (token task; -100 where no label applies: specials and non-first word pieces).
+struct Encoded {
+  std::vector<int64_t> ids, type_ids, labels;
+};
+
+struct Batch {
+  model::TensorBatch inputs;
+  at::Tensor labels;  // (B) or (B, T)
+  int64_t tokens = 0;
+};
+
+Batch make_batch(const std::vector<const Encoded*>& rows, bool token_task, int64_t pad_id) {
+  size_t T = 0;
+  for (auto* r : rows) T = std::max(T, r->ids.size());
+  const int64_t B = static_cast<int64_t>(rows.size());
+  std::vector<int64_t> ids(B * T, pad_id), types(B * T, 0), mask(B * T, 0), labels;
+  Batch b;
+  if (token_task) labels.assign(B * T, -100);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t k = 0; k < rows[r]->ids.size(); ++k) {
+      ids[r * T + k] = rows[r]->ids[k];
+      types[r * T + k] = rows[r]->type_ids[k];
+      mask[r * T + k] = 1;
+      if (token_task) labels[r * T + k] = rows[r]->labels[k];
+    }
+    if (!token_task) labels.push_back(rows[r]->labels[0]);
+    b.tokens += static_cast<int64_t>(rows[r]->ids.size());
+  }
+  auto t = [](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong); };
+  const int64_t Ti = static_cast<int64_t>(T);
+  b.inputs = {t(ids).view({B, Ti}), t(types).view({B, Ti}), t(mask).view({B, Ti})};
+  b.labels = token_task ? t(labels).view({B, Ti}) : t(labels);
+  return b;
+}
+
+// IOB2 entity spans (type, first, last) of one tag sequence.
+std::set<std::tuple<std::string, size_t, size_t>> entities(const std::vector<int64_t>& tags,
+                                                          const std::vector<std::string>& names) {
+  std::set<std::tuple<std::string, size_t, size_t>> out;
+  std::string type;
+  size_t start = 0;
+  auto close = [&](size_t end) {
+    if (!type.empty()) out.emplace(type, start, end);
+    type.clear();
+  };
+  for (size_t i = 0; i < tags.size(); ++i) {
+    const std::string& t = names[static_cast<size_t>(tags[i])];
+    if (t == "O" || t.size() < 3) { close(i); continue; }
+    std::string prefix = t.substr(0, 2), ty = t.substr(2);
+    if (prefix == "B-" || ty != type) { close(i); type = ty; start = i; }
+  }
+  close(tags.size());
+  return out;
+}
+
+class FinetuneTask : public TrainingTask {
+ public:
+  FinetuneTask(const FinetuneOptions& o, std::vector<Encoded> train, std::vector<Encoded> val,
+               std::vector<Encoded> test, std::vector<std::string> label_names, int64_t pad_id)
+      : o_(o), train_(std::move(train)), val_(std::move(val)), test_(std::move(test)),
+        label_names_(std::move(label_names)), pad_id_(pad_id), token_task_(o.task == "token") {}
+
+  int64_t steps_per_epoch() const {
+    return (static_cast<int64_t>(train_.size()) + o_.batch_size - 1) / o_.batch_size;
+  }
+
+  StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
+    int64_t epoch = step / steps_per_epoch(), index = step % steps_per_epoch();
+    if (epoch != cached_epoch_) {  // the epoch's order is a function of (seed, epoch)
+      order_.resize(train_.size());
+      for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+      Rng(o_.trainer.seed, /*stream=*/7, static_cast<uint64_t>(epoch)).shuffle(order_);
+      cached_epoch_ = epoch;
+    }
+    std::vector<const Encoded*> rows;
+    for (int64_t i = index * o_.batch_size; i < std::min<int64_t>((index + 1) * o_.batch_size, train_.size()); ++i)
+      rows.push_back(&train_[order_[static_cast<size_t>(i)]]);
+    Batch b = make_batch(rows, token_task_, pad_id_);
+    at::Tensor logits = logits_of(net, b).to(at::kFloat);
+    StepLoss out;
+    out.loss = token_task_ ? at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), b.labels.reshape({-1}),
+                                                    {}, at::Reduction::Mean, -100)
+                           : at::cross_entropy_loss(logits, b.labels);
+    out.tokens = b.tokens;
+    return out;
+  }
+
+  json evaluate(model::BertNetImpl& net) override {
+    json out = {{"validation", score(net, val_)}};
+    if (!test_.empty()) out["test"] = score(net, test_);
+    return out;
+  }
+
+ private:
+  at::Tensor logits_of(model::BertNetImpl& net, const Batch& b) {
+    auto enc = net.encode(b.inputs.ids, b.inputs.type_ids, b.inputs.attention_mask);
+    return net.classifier_logits(enc);
+  }
+
+  json score(model::BertNetImpl& net, const std::vector<Encoded>& rows) {
+    double correct = 0, total = 0, tp = 0, n_pred = 0, n_gold = 0;
+    for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(o_.eval_batch_size)) {
+      std::vector<const Encoded*> chunk;
+      for (size_t i = start; i < std::min(rows.size(), start + static_cast<size_t>(o_.eval_batch_size)); ++i)
+        chunk.push_back(&rows[i]);
+      Batch b = make_batch(chunk, token_task_, pad_id_);
+      at::Tensor pred = logits_of(net, b).argmax(-1);
+      if (!token_task_) {
+        correct += (pred == b.labels).sum().item<double>();
+        total += static_cast<double>(chunk.size());
+        continue;
+      }
+      auto p = pred.contiguous(), l = b.labels.contiguous();
+      const int64_t T = p.size(1);
+      for (size_t r = 0; r < chunk.size(); ++r) {
+        std::vector<int64_t> gold, guess;
+        for (int64_t k = 0; k < T; ++k) {
+          int64_t g = l[r][k].item<int64_t>();
+          if (g < 0) continue;
+          gold.push_back(g);
+          guess.push_back(p[r][k].item<int64_t>());
+        }
+        for (size_t k = 0; k < gold.size(); ++k) correct += gold[k] == guess[k];
+        total += static_cast<double>(gold.size());
+        auto eg = entities(gold, label_names_), ep = entities(guess, label_names_);
+        n_gold += static_cast<double>(eg.size());
+        n_pred += static_cast<double>(ep.size());
+        for (const auto& e : ep) tp += eg.count(e);
+      }
+    }
+    json s = {{"accuracy", correct / std::max(1.0, total)}, {"examples", rows.size()}};
+    if (token_task_) {
+      double precision = tp / std::max(1.0, n_pred), recall = tp / std::max(1.0, n_gold);
+      s["entity_f1"] = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
+      s["entity_precision"] = precision;
+      s["entity_recall"] = recall;
+    }
+    return s;
+  }
+
+  const FinetuneOptions& o_;
+  std::vector<Encoded> train_, val_, test_;
+  std::vector<std::string> label_names_;
+  int64_t pad_id_;
+  bool token_task_;
+  std::vector<size_t> order_;
+  int64_t cached_epoch_ = -1;
+};
+
+Encoded encode_text(const text::BertTokenizer& tok, const data::LabeledText& row, int max_len) {
+  auto e = tok.encode(row.text, std::nullopt, max_len);
+  return {std::move(e.ids), std::move(e.type_ids), {row.label}};
+}
+
+Encoded encode_tagged(const text::BertTokenizer& tok, const data::TaggedSentence& row, int max_len) {
+  Encoded e;
+  e.ids.push_back(tok.vocab().cls_id());
+  e.labels.push_back(-100);
+  for (size_t w = 0; w < row.words.size(); ++w) {
+    auto pieces = tok.token_ids(row.words[w]);
+    if (pieces.empty()) pieces.push_back(tok.vocab().unk_id());
+    for (size_t k = 0; k < pieces.size(); ++k) {
+      if (static_cast<int>(e.ids.size()) >= max_len - 1) break;
+      e.ids.push_back(pieces[k]);
+      e.labels.push_back(k == 0 ? row.tags[w] : -100);  // the label sits on the first piece
+    }
+  }
+  e.ids.push_back(tok.vocab().sep_id());
+  e.labels.push_back(-100);
+  e.type_ids.assign(e.ids.size(), 0);
+  return e;
+}
+
+}  // namespace
+
+FinetuneOptions authors_finetune_preset() {
+  FinetuneOptions o;
+  o.train_samples = 10000;
+  o.val_fraction = 0.1;
+  o.epochs = 2;
+  o.batch_size = 24;
+  o.trainer.lr = 2e-5;
+  return o;
+}
+
+json run_finetune(const FinetuneOptions& o) {
+  configure_runtime(o.threads);
+  check(!o.model.empty() && !o.out.empty(), "--model and --out are required");
+  check(o.task == "sequence" || o.task == "token", "--task must be sequence or token, got '{}'", o.task);
+  check(o.val_fraction > 0 && o.val_fraction < 1, "--val-fraction must be in (0, 1), got {}", o.val_fraction);
+  check(o.epochs >= 1 && o.batch_size >= 1, "--epochs and --batch-size must be positive");
+  const bool token_task = o.task == "token";
+  fs::path root = o.data_root.empty() ? data::default_data_root() : fs::path(o.data_root);
+
+  // Data first: its label names size the new head.
+  std::vector<std::string> label_names;
+  std::vector<data::LabeledText> pool_text, test_text;
+  std::vector<data::TaggedSentence> pool_tagged, test_tagged;
+  std::string source;
+  if (token_task) {
+    auto d = data::load_tagging(o.data, root);
+    label_names = d.train.label_names;
+    pool_tagged = data::seeded_sample(d.train.rows, o.train_samples, o.trainer.seed);
+    if (o.test_samples >= 0) test_tagged = data::seeded_sample(d.test.rows, o.test_samples, o.trainer.seed + 1);
+    source = d.train.source;
+  } else {
+    auto d = data::load_classification(o.data, root);
+    label_names = d.train.label_names;
+    pool_text = data::seeded_sample(d.train.rows, o.train_samples, o.trainer.seed);
+    if (o.test_samples >= 0) test_text = data::seeded_sample(d.test.rows, o.test_samples, o.trainer.seed + 1);
+    source = d.train.source;
+  }
+
+  model::BertConfig config = model::BertConfig::load(fs::path(o.model) / "config.json");
+  config.id2label.clear();
+  for (size_t i = 0; i < label_names.size(); ++i) config.id2label[static_cast<int64_t>(i)] = label_names[i];
+  auto arch = token_task ? model::Architecture::TokenClassification : model::Architecture::SequenceClassification;
+  at::manual_seed(o.trainer.seed);  // the fresh head's initialisation
+  auto loaded = io::load_model_folder(o.model, arch, config);
+  auto& tok = loaded.tokenizer;
+
+  std::vector<Encoded> train_rows, val_rows, test_rows;
+  size_t pool = token_task ? pool_tagged.size() : pool_text.size();
+  size_t n_val = std::max<size_t>(1, static_cast<size_t>(o.val_fraction * pool));
+  check(pool > n_val, "the training pool has {} rows: too few to hold out {} for validation", pool, n_val);
+  for (size_t i = 0; i < pool; ++i) {
+    Encoded e = token_task ? encode_tagged(tok, pool_tagged[i], o.max_len) : encode_text(tok, pool_text[i], o.max_len);
+    (i < n_val ? val_rows : train_rows).push_back(std::move(e));
+  }
+  for (const auto& r : test_text) test_rows.push_back(encode_text(tok, r, o.max_len));
+  for (const auto& r : test_tagged) test_rows.push_back(encode_tagged(tok, r, o.max_len));
+
+  FinetuneTask task(o, std::move(train_rows), std::move(val_rows), std::move(test_rows), label_names, tok.vocab().pad_id());
+  TrainerOptions trainer = o.trainer;
+  trainer.total_steps = task.steps_per_epoch() * o.epochs;
+  trainer.label = "finetune";
+  fs::path out = o.out;
+  fs::create_directories(out);
+  json recipe = {{"model", o.model}, {"task", o.task}, {"data_preset", o.data.preset}, {"data", o.data.path},
+                 {"source", source}, {"train_samples", o.train_samples}, {"val_fraction", o.val_fraction},
+                 {"epochs", o.epochs}, {"batch_size", o.batch_size}, {"max_len", o.max_len},
+                 {"lr", o.trainer.lr}, {"warmup_fraction", o.trainer.warmup_fraction},
+                 {"weight_decay", o.trainer.weight_decay}, {"seed", o.trainer.seed}, {"labels", label_names},
+                 {"train_rows", pool - n_val}, {"validation_rows", n_val},
+                 {"test_rows", test_text.size() + test_tagged.size()}};
+  write_json_file(out / "run_config.json", {{"command", "finetune"}, {"porkit_version", PORKIT_VERSION},
+                                            {"recipe", recipe}, {"machine", describe_machine()}});
+  log_info("finetune: {} training rows, {} validation, {} test; {} steps", pool - n_val, n_val,
+           test_text.size() + test_tagged.size(), trainer.total_steps);
+  auto result = train(*loaded.net, task, trainer, out, o.resume);
+  json metrics = result.last_eval;
+  if (metrics.empty()) {
+    at::NoGradGuard no_grad;
+    metrics = task.evaluate(*loaded.net);
+  }
+  io::SaveOptions save;
+  save.dtype = io::dtype_from_name(o.save_dtype, "--save-dtype");
+  save.extra_json_files["porkit_finetune.json"] = {{"recipe", recipe}, {"metrics", metrics},
+                                                   {"seconds", result.seconds}, {"bf16", result.bf16}};
+  io::save_model_folder(out / "model", *loaded.net, tok, save);
+  write_json_file(out / "metrics.json", metrics);
+  return metrics;
+}
+
+}  // namespace porkit::train
