@@ -29,11 +29,13 @@ bool is_case_ignorable(char32_t cp) {
 
 bool is_bert_whitespace(char32_t cp) {
   if (cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\r') return true;
+  if (cp < 0x80) return false;  // no other ASCII character is Zs
   return category(cp) == UTF8PROC_CATEGORY_ZS;
 }
 
 bool is_bert_control(char32_t cp) {
   if (cp == U'\t' || cp == U'\n' || cp == U'\r') return false;
+  if (cp < 0x80) return cp < 0x20 || cp == 0x7F;  // ASCII Cc
   auto c = category(cp);
   return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF;
 }
@@ -42,6 +44,7 @@ bool is_bert_punctuation(char32_t cp) {
   if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
       (cp >= 123 && cp <= 126))
     return true;
+  if (cp < 0x80) return false;  // the ranges above are all ASCII punctuation and symbols
   switch (category(cp)) {
     case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
     case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
