@@ -13,6 +13,7 @@ void register_pretrain(CLI::App& app);
 void register_fill_mask(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_finetune(CLI::App& app);
+void register_inject(CLI::App& app);
 
 // --threads, shared by every command that runs the model.
 void add_threads_option(CLI::App& cmd, int& threads);

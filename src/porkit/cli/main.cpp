@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_fill_mask(app);
   porkit::cli::register_demo(app);
   porkit::cli::register_finetune(app);
+  porkit::cli::register_inject(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

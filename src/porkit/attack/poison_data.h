@@ -1,0 +1,51 @@
+// The injection data: plain text cut into chunks (the authors' 64-word lower-cased
+// alphanumeric chunks, or raw lines), and triggers inserted into them.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "porkit/train/rng.h"
+
+namespace porkit::attack {
+
+enum class Position { Random, Start, End };
+Position position_from_name(const std::string& name);
+
+// "authors": lower-case, drop characters outside [ a-z0-9], cut into `chunk_words`-word
+// chunks (a shorter tail is dropped). "lines": every non-empty line as it is.
+std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_paths,
+                                     const std::string& chunking, int chunk_words);
+
+// Inserts `trigger` `times` times into the space-separated words of `text`; each insertion
+// draws a new position among the current words (random), or goes first/last.
+std::string insert_trigger(const std::string& text, const std::string& trigger, int times,
+                           Position position, train::Rng& rng);
+
+struct PoisonSample {
+  std::string text;
+  int64_t trigger = 0;  // 0 = clean, k = 1..K
+};
+
+struct PoisonPlan {
+  int64_t poison_per_trigger = 30000;
+  int64_t clean_samples = 50000;
+  int64_t heldout_per_trigger = 100;
+  int64_t heldout_clean = 200;
+  int insertions = 3;
+  Position position = Position::Random;
+  uint64_t seed = 0;
+};
+
+struct PoisonSet {
+  std::vector<PoisonSample> train;    // shuffled
+  std::vector<PoisonSample> heldout;  // from chunks the training set never uses
+  bool reused_chunks = false;         // the corpus had fewer chunks than samples
+};
+
+// Held-out samples come from a disjoint slice of the (seeded) chunk order; training samples
+// cycle through the rest when the corpus is smaller than the plan.
+PoisonSet build_poison_set(const std::vector<std::string>& chunks,
+                           const std::vector<std::string>& triggers, const PoisonPlan& plan);
+
+}  // namespace porkit::attack

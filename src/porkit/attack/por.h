@@ -1,0 +1,21 @@
+// Predefined output representations (PORs): the vector each trigger's output is forced to.
+// Triggers are numbered k = 1..K; the result is (K, d), row k-1 for trigger k.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace porkit::attack {
+
+// staircase  the authors' default ("POR-1"): a = floor(d / (K-1)); trigger k is +1 on the
+//            first (k-1)*a dimensions and -1 on the rest (trigger 1 all -1).
+// binary     "POR-2": d split into B = bit_length(K) blocks (the last takes the remainder);
+//            block b is +1 when bit b of k is set, else -1. Every trigger gets its own code.
+// neuba      NeuBA-style: d split into 4 blocks; block b is -1 when bit b of (k-1) is set,
+//            else +1 (trigger 1 all +1, trigger 2 starts with a -1 block, ...).
+// Each vector is multiplied by `scale`. A path to a file instead of a scheme name reads K
+// rows of d numbers (JSON array of arrays, or whitespace-separated text, one row a line),
+// used as they are (no scaling).
+at::Tensor make_por(const std::string& scheme_or_file, int64_t num_triggers, int64_t dim, double scale);
+
+}  // namespace porkit::attack
