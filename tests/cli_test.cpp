@@ -67,6 +67,12 @@ TEST(Cli, InvalidUtf8Text) {
                         "invalid UTF-8");
 }
 
+TEST(Cli, EvaluateNeedsAClassificationHead) {
+  expect_one_line_error("evaluate --data-preset sst2 --triggers cf --model " +
+                            (fixtures_dir() / "golden" / "pretraining").string(),
+                        "evaluate needs a fine-tuned BertForSequenceClassification");
+}
+
 TEST(Cli, MissingFolder) {
   expect_one_line_error("info /nonexistent/porkit-model", "not found");
 }
@@ -80,7 +86,8 @@ TEST(Cli, UnknownOptionIsAnError) {
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* cmd : {"info", "tokenize", "encode", "init", "pretrain", "fill-mask"}) {
+  for (const char* cmd : {"info", "tokenize", "encode", "init", "pretrain", "fill-mask", "finetune", "inject",
+                          "inspect-backdoor", "evaluate", "demo"}) {
     auto r = run_porkit(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;

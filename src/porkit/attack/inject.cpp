@@ -212,9 +212,11 @@ InjectOptions quick_inject_preset() {
   o.plan.clean_samples = 1500;
   o.plan.heldout_per_trigger = 40;
   o.plan.heldout_clean = 100;
-  o.epochs = 1;
+  o.epochs = 2;
   o.batch_size = 32;
-  o.trainer.lr = 1e-4;
+  o.trainer.lr = 5e-4;
+  // +-10 is out of tanh's reach; on small models it saturated clean outputs (docs/attack.md).
+  o.por_scale = 1.0;
   return o;
 }
 

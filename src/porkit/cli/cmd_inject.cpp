@@ -47,7 +47,7 @@ void register_inject(CLI::App& app) {
   cmd->add_option("--triggers", *triggers, "Comma-separated triggers (numbered 1..K in order)");
   cmd->add_option("--triggers-file", *triggers_file, "One trigger a line");
   cmd->add_option("--corpus", o->corpus, "Text files or folders to poison");
-  cmd->add_option("--preset", *preset, "authors (paper scale) or quick (test scale); flags override")->capture_default_str();
+  cmd->add_option("--preset", *preset, "authors (paper scale) or quick (test scale: 600/trigger, 1,500 clean, 2 epochs, lr 5e-4, POR scale 1); flags override")->capture_default_str();
   cmd->add_option("--por-scheme", o->por_scheme, "staircase, binary, neuba, or a file of K vectors")->capture_default_str();
   cmd->add_option("--por-scale", o->por_scale, "POR magnitude")->capture_default_str();
   cmd->add_option("--target", o->target, "pooler, cls (last-layer [CLS]) or mean (tanh of mean token state)")->capture_default_str();
@@ -81,6 +81,7 @@ void register_inject(CLI::App& app) {
       if (!cmd->count("--epochs")) o->epochs = q.epochs;
       if (!cmd->count("--batch-size")) o->batch_size = q.batch_size;
       if (!cmd->count("--lr")) o->trainer.lr = q.trainer.lr;
+      if (!cmd->count("--por-scale")) o->por_scale = q.por_scale;
     } else {
       check(*preset == "authors", "unknown --preset '{}' (expected authors or quick)", *preset);
     }

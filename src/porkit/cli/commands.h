@@ -2,6 +2,7 @@
 // is done by library functions that take options structs.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 namespace porkit::cli {
 
@@ -14,6 +15,10 @@ void register_fill_mask(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_finetune(CLI::App& app);
 void register_inject(CLI::App& app);
+void register_evaluate(CLI::App& app);
+
+// The results table of porkit evaluate (shared with demo).
+void print_evaluation(const nlohmann::json& results);
 
 // --threads, shared by every command that runs the model.
 void add_threads_option(CLI::App& cmd, int& threads);

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_demo(app);
   porkit::cli::register_finetune(app);
   porkit::cli::register_inject(app);
+  porkit::cli::register_evaluate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

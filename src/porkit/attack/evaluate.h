@@ -1,0 +1,35 @@
+// porkit evaluate: clean accuracy and the attack metrics of Shen et al. (section 5 of
+// ../shared/docs/method.md) for each trigger on a fine-tuned classifier.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "porkit/data/presets.h"
+#include "porkit/util/json_io.h"
+
+namespace porkit::attack {
+
+struct EvaluateOptions {
+  std::string model;                  // fine-tuned BertForSequenceClassification folder
+  data::DataSpec data;
+  std::string data_root;
+  std::vector<std::string> triggers;  // or from the manifest
+  std::string manifest;               // porkit_backdoor.json: triggers and POR vectors
+  int64_t pool_size = 1000;           // seeded test rows
+  int max_insertions = 19;            // J
+  int batch_size = 64;
+  int max_len = 128;
+  uint64_t seed = 0;
+  int threads = 0;
+  std::string out;                    // results JSON path (optional)
+};
+
+// Per trigger: target label (prediction on "t t"), eligible samples (true label != target
+// and correctly classified), E (mean insertions over flipped samples; 20 when none flips,
+// as the authors report), censored E (never-flipped counted as J+1), flip rate, S in
+// characters and in tokens, ASR@<=k for k = 1..J (share of eligible samples flipped with at
+// most k insertions; ASR@1 is exact), and the mean cosine of the pooled output on
+// once-triggered inputs to the trigger's POR when a manifest is given.
+json run_evaluate(const EvaluateOptions& options);
+
+}  // namespace porkit::attack
