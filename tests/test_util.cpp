@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "porkit/text/bert_tokenizer.h"
+
 #include <sys/wait.h>
 
 #include <array>
@@ -35,6 +37,11 @@ CommandResult run_porkit(const std::string& args) {
   int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+const text::BertTokenizer& bert_base_uncased() {
+  static text::BertTokenizer tok = text::BertTokenizer::from_folder(shared_data_dir() / "vocab" / "bert-base-uncased");
+  return tok;
 }
 
 void write_bytes(const fs::path& path, const std::string& bytes) {

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <string>
 
+namespace porkit::text { class BertTokenizer; }
+
 namespace porkit::testing {
 
 namespace fs = std::filesystem;
@@ -31,6 +33,9 @@ struct CommandResult {
 
 // Runs `build/porkit ARGS` through the shell, capturing output and exit code.
 CommandResult run_porkit(const std::string& args);
+
+// The canonical bert-base-uncased tokenizer from ../shared/data/vocab (loaded once).
+const text::BertTokenizer& bert_base_uncased();
 
 // Writes bytes to a file (test inputs; not atomic).
 void write_bytes(const fs::path& path, const std::string& bytes);

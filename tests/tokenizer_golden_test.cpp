@@ -15,11 +15,7 @@ namespace {
 
 using porkit::testing::shared_data_dir;
 
-const text::BertTokenizer& uncased() {
-  static text::BertTokenizer tok =
-      text::BertTokenizer::from_folder(shared_data_dir() / "vocab" / "bert-base-uncased");
-  return tok;
-}
+const text::BertTokenizer& uncased() { return porkit::testing::bert_base_uncased(); }
 
 std::vector<std::string> split(const std::string& s, const std::string& sep) {
   std::vector<std::string> parts;

@@ -11,11 +11,7 @@ namespace {
 
 using porkit::testing::shared_data_dir;
 
-const text::BertTokenizer& uncased() {
-  static text::BertTokenizer tok =
-      text::BertTokenizer::from_folder(shared_data_dir() / "vocab" / "bert-base-uncased");
-  return tok;
-}
+const text::BertTokenizer& uncased() { return porkit::testing::bert_base_uncased(); }
 
 TEST(Tokenizer, SpansAndWordsPointIntoTheOriginalText) {
   std::string text = "I love  the Xenotransplantation movie, HäLLo!";

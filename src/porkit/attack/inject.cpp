@@ -6,6 +6,7 @@
 #include "porkit/attack/por.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/train/corpus.h"
+#include "porkit/train/epoch_batches.h"
 #include "porkit/model/batch.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
@@ -129,35 +130,27 @@ class InjectTask : public train::TrainingTask {
  public:
   InjectTask(const InjectOptions& o, Backdoor& backdoor, model::BertNetImpl& reference,
              std::vector<Encoded> train, std::vector<Encoded> heldout, int64_t pad)
-      : o_(o), backdoor_(backdoor), reference_(reference), train_(std::move(train)),
-        heldout_(std::move(heldout)), pad_(pad) {}
+      : backdoor_(backdoor), reference_(reference), train_(std::move(train)),
+        heldout_(std::move(heldout)), pad_(pad),
+        // The plan already shuffled the samples: epoch 0 keeps that order.
+        batches_(train_.size(), o.batch_size, o.trainer.seed, /*stream=*/23, /*shuffle_first_epoch=*/false) {}
 
-  int64_t steps_per_epoch() const { return (static_cast<int64_t>(train_.size()) + o_.batch_size - 1) / o_.batch_size; }
+  int64_t steps_per_epoch() const { return batches_.steps_per_epoch(); }
 
   train::StepLoss loss(model::BertNetImpl& net, int64_t step, int) override {
-    int64_t epoch = step / steps_per_epoch(), index = step % steps_per_epoch();
-    if (epoch != epoch_) {  // epoch order: a function of (seed, epoch)
-      order_.resize(train_.size());
-      for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
-      if (epoch > 0) train::Rng(o_.trainer.seed, 23, static_cast<uint64_t>(epoch)).shuffle(order_);
-      epoch_ = epoch;
-    }
     std::vector<const Encoded*> rows;
-    for (int64_t i = index * o_.batch_size; i < std::min<int64_t>((index + 1) * o_.batch_size, train_.size()); ++i)
-      rows.push_back(&train_[order_[static_cast<size_t>(i)]]);
+    for (size_t i : batches_.batch(step)) rows.push_back(&train_[i]);
     return backdoor_.loss(net, reference_, rows, pad_);
   }
 
   json evaluate(model::BertNetImpl& net) override { return backdoor_.checks(net, reference_, heldout_, pad_); }
 
  private:
-  const InjectOptions& o_;
   Backdoor& backdoor_;
   model::BertNetImpl& reference_;
   std::vector<Encoded> train_, heldout_;
   int64_t pad_;
-  std::vector<size_t> order_;
-  int64_t epoch_ = -1;
+  train::EpochBatches batches_;
 };
 
 std::vector<Encoded> encode_all(const text::BertTokenizer& tok, const std::vector<PoisonSample>& samples, int max_len) {

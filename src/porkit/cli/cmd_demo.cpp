@@ -26,10 +26,8 @@ struct DemoOptions {
   bool tour_only = false;
 };
 
-void run_demo(const DemoOptions& o) {
-  configure_runtime(o.threads);
-  fs::path folder = o.model.empty() ? porkit_home() / "models" / "porkit-tiny-uncased" : fs::path(o.model);
-  std::printf("== porkit demo on %s\n\n", folder.string().c_str());
+// The short tour: what the shipped model is and what it predicts.
+void run_tour(const fs::path& folder) {
   auto loaded = io::load_model_folder(folder, model::Architecture::PreTraining);
   auto& net = *loaded.net;
   net.eval();
@@ -81,6 +79,14 @@ void run_demo(const DemoOptions& o) {
     for (size_t j = 0; j < texts.size(); ++j) std::printf(" %6.3f", cos[i][j].item<double>());
     std::printf("\n");
   }
+}
+
+void run_demo(const DemoOptions& o) {
+  configure_runtime(o.threads);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep stdout in order with the stderr progress lines
+  fs::path folder = o.model.empty() ? porkit_home() / "models" / "porkit-tiny-uncased" : fs::path(o.model);
+  std::printf("== porkit demo on %s\n\n", folder.string().c_str());
+  run_tour(folder);
   if (o.tour_only) return;
 
   // The attack, at demo scale.

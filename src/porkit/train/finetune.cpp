@@ -6,7 +6,7 @@
 
 #include "porkit/io/model_folder.h"
 #include "porkit/model/batch.h"
-#include "porkit/train/rng.h"
+#include "porkit/train/epoch_batches.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
 #include "porkit/util/runtime.h"
@@ -75,23 +75,14 @@ class FinetuneTask : public TrainingTask {
   FinetuneTask(const FinetuneOptions& o, std::vector<Encoded> train, std::vector<Encoded> val,
                std::vector<Encoded> test, std::vector<std::string> label_names, int64_t pad_id)
       : o_(o), train_(std::move(train)), val_(std::move(val)), test_(std::move(test)),
-        label_names_(std::move(label_names)), pad_id_(pad_id), token_task_(o.task == "token") {}
+        label_names_(std::move(label_names)), pad_id_(pad_id), token_task_(o.task == "token"),
+        batches_(train_.size(), o.batch_size, o.trainer.seed, /*stream=*/7) {}
 
-  int64_t steps_per_epoch() const {
-    return (static_cast<int64_t>(train_.size()) + o_.batch_size - 1) / o_.batch_size;
-  }
+  int64_t steps_per_epoch() const { return batches_.steps_per_epoch(); }
 
   StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
-    int64_t epoch = step / steps_per_epoch(), index = step % steps_per_epoch();
-    if (epoch != cached_epoch_) {  // the epoch's order is a function of (seed, epoch)
-      order_.resize(train_.size());
-      for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
-      Rng(o_.trainer.seed, /*stream=*/7, static_cast<uint64_t>(epoch)).shuffle(order_);
-      cached_epoch_ = epoch;
-    }
     std::vector<const Encoded*> rows;
-    for (int64_t i = index * o_.batch_size; i < std::min<int64_t>((index + 1) * o_.batch_size, train_.size()); ++i)
-      rows.push_back(&train_[order_[static_cast<size_t>(i)]]);
+    for (size_t i : batches_.batch(step)) rows.push_back(&train_[i]);
     Batch b = make_batch(rows, token_task_, pad_id_);
     at::Tensor logits = logits_of(net, b).to(at::kFloat);
     StepLoss out;
@@ -160,8 +151,7 @@ class FinetuneTask : public TrainingTask {
   std::vector<std::string> label_names_;
   int64_t pad_id_;
   bool token_task_;
-  std::vector<size_t> order_;
-  int64_t cached_epoch_ = -1;
+  EpochBatches batches_;
 };
 
 Encoded encode_text(const text::BertTokenizer& tok, const data::LabeledText& row, int max_len) {
