@@ -36,7 +36,7 @@ class Layer(nn.Module):
 class Bert(nn.Module):
     def __init__(self, layers, h, heads, vocab=30522):
         super().__init__()
-        self.word, self.pos, self.type = nn.Embedding(vocab, h), nn.Embedding(512, h), nn.Embedding(2, h)
+        self.word, self.pos, self.token_type = nn.Embedding(vocab, h), nn.Embedding(512, h), nn.Embedding(2, h)
         self.ln = nn.LayerNorm(h, eps=1e-12)
         self.layers = nn.ModuleList(Layer(h, heads) for _ in range(layers))
         self.pool = nn.Linear(h, h)
@@ -50,7 +50,7 @@ class Bert(nn.Module):
 
     def forward(self, ids, types, mask, positions):
         T = ids.shape[1]
-        x = self.drop(self.ln(self.word(ids) + self.pos(torch.arange(T))[None] + self.type(types)))
+        x = self.drop(self.ln(self.word(ids) + self.pos(torch.arange(T))[None] + self.token_type(types)))
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
             x = layer(x, bias)
