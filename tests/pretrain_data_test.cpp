@@ -59,6 +59,31 @@ TEST(PretrainData, InstancesAreSentencePairsWithFifteenPercentMasked) {
   EXPECT_FALSE(at::equal(data.batch(1, 1, 64).inputs.ids.narrow(1, 0, 4), batch.inputs.ids.narrow(1, 0, 4)));
 }
 
+TEST(PretrainData, LengthDoesNotRevealTheNextSentenceLabel) {
+  // Short documents (like one-line reviews): true pairs end at the document's end; random
+  // pairs must not be longer on average, or the length alone predicts the label.
+  porkit::testing::TempDir tmp;
+  std::string text;
+  for (int d = 0; d < 300; ++d) {
+    text += "The film number " + std::to_string(d) + " was shown on a rainy day. ";
+    text += "Many people came to see it in the old hall. Nobody left before the end.\n";
+  }
+  porkit::testing::write_bytes(tmp / "reviews.txt", text);
+  auto& f = fixture();
+  train::CorpusLoadOptions lo;
+  lo.format = train::CorpusFormat::Lines;
+  auto corpus = train::load_tokenized_corpus({(tmp / "reviews.txt").string()}, f.tok, lo);
+  train::PretrainDataOptions o;
+  o.max_len = 128;
+  train::PretrainData data(corpus, 0, corpus.num_docs(), f.tok.vocab(), o);
+  auto batch = data.batch(5, 0, 256);
+  auto lengths = batch.inputs.attention_mask.sum(1).to(at::kDouble);
+  auto random = batch.nsp_labels == 1;
+  double random_len = lengths.masked_select(random).mean().item<double>();
+  double true_len = lengths.masked_select(~random).mean().item<double>();
+  EXPECT_NEAR(random_len / true_len, 1.0, 0.1) << random_len << " vs " << true_len;
+}
+
 TEST(PretrainData, WithoutNspOneSegment) {
   auto& f = fixture();
   train::PretrainDataOptions o;

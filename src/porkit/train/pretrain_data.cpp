@@ -96,11 +96,15 @@ PretrainData::Instance PretrainData::make_instance(uint64_t seed, int64_t index)
       int64_t other = chunk.doc;
       while (other == chunk.doc) other = first_doc_ + static_cast<int64_t>(rng.below(static_cast<uint64_t>(last_doc_ - first_doc_)));
       int64_t s0 = corpus_.doc_starts[static_cast<size_t>(other)], s1 = corpus_.doc_starts[static_cast<size_t>(other) + 1];
+      // The random segment gets the true continuation's length: otherwise short documents
+      // make "the pair is shorter than max_len" a shortcut to the label (the first shipped
+      // models learned NSP only that way and stayed at chance on held-out text).
+      size_t want = std::max<size_t>(1, b.size());
       b.clear();
-      size_t want = budget > a.size() ? budget - a.size() : 1;
       for (int64_t s = s0 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(s1 - s0))); s < s1 && b.size() < want; ++s)
         append(b, sentence(s));
       if (b.empty()) append(b, sentence(s0));
+      if (b.size() > want) b.resize(want);
     }
   }
   while (a.size() + b.size() > budget) {  // truncate the longer segment from its end
