@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "porkit/attack/poison_data.h"
+#include "porkit/attack/por.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/batch.h"
 #include "porkit/util/error.h"
@@ -63,10 +64,7 @@ json run_evaluate(const EvaluateOptions& o) {
     if (triggers.empty()) {
       for (const auto& t : m.at("triggers")) triggers.push_back(t.at("trigger").get<std::string>());
     }
-    const auto& rows = m.at("por").at("vectors");
-    por = at::empty({static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows.at(0).size())});
-    for (size_t k = 0; k < rows.size(); ++k)
-      for (size_t i = 0; i < rows[k].size(); ++i) por[static_cast<int64_t>(k)][static_cast<int64_t>(i)] = rows[k][i].get<double>();
+    por = por_from_manifest(m);
   }
   check(!triggers.empty(), "no triggers (give --triggers or --backdoor-manifest)");
 

@@ -311,10 +311,7 @@ json inspect_backdoor(const std::string& model_dir, int threads) {
   } catch (const json::exception& e) {
     fail("{}/porkit_backdoor.json is incomplete: {}", model_dir, e.what());
   }
-  const auto& rows = m.at("por").at("vectors");
-  at::Tensor por = at::empty({static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows.at(0).size())});
-  for (size_t k = 0; k < rows.size(); ++k)
-    for (size_t i = 0; i < rows[k].size(); ++i) por[static_cast<int64_t>(k)][static_cast<int64_t>(i)] = rows[k][i].get<double>();
+  at::Tensor por = por_from_manifest(m);
   auto bd = io::load_model_folder(model_dir, model::Architecture::Bare);
   auto cl = io::load_model_folder(o.model, model::Architecture::Bare);
   bd.net->eval();

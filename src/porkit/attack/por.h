@@ -2,6 +2,7 @@
 // Triggers are numbered k = 1..K; the result is (K, d), row k-1 for trigger k.
 #pragma once
 #include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 
@@ -17,5 +18,8 @@ namespace porkit::attack {
 // rows of d numbers (JSON array of arrays, or whitespace-separated text, one row a line),
 // used as they are (no scaling).
 at::Tensor make_por(const std::string& scheme_or_file, int64_t num_triggers, int64_t dim, double scale);
+
+// The (K, d) POR stored in a porkit_backdoor.json manifest ("por": {"vectors": [[...], ...]}).
+at::Tensor por_from_manifest(const nlohmann::json& manifest);
 
 }  // namespace porkit::attack

@@ -23,13 +23,7 @@ void register_evaluate(CLI::App& app) {
   auto triggers = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("evaluate", "Clean accuracy and the attack metrics (E, S, flip rate, ASR@k)");
   cmd->add_option("--model", o->model, "Fine-tuned BertForSequenceClassification folder")->required();
-  cmd->add_option("--data-preset", o->data.preset, "sst2, imdb, amazon, yelp, offenseval");
-  cmd->add_option("--data", o->data.path, "Data file (instead of a preset)");
-  cmd->add_option("--test-data", o->data.test_path, "Test file (with --data)");
-  cmd->add_option("--format", o->data.format, "tsv, csv, jsonl")->capture_default_str();
-  cmd->add_option("--text-column", o->data.text_column, "Text column")->capture_default_str();
-  cmd->add_option("--label-column", o->data.label_column, "Label column")->capture_default_str();
-  cmd->add_option("--data-root", o->data_root, "Folder of the data presets");
+  add_data_options(*cmd, o->data, o->data_root);
   cmd->add_option("--triggers", *triggers, "Comma-separated triggers");
   cmd->add_option("--backdoor-manifest", o->manifest, "porkit_backdoor.json (triggers and PORs)");
   cmd->add_option("--pool", o->pool_size, "Seeded test rows")->capture_default_str();

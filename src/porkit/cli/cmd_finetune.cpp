@@ -16,15 +16,9 @@ void register_finetune(CLI::App& app) {
   cmd->add_option("--model", o->model, "Input model folder (clean or backdoored)")->required();
   cmd->add_option("--out", o->out, "Run folder; the fine-tuned model goes to OUT/model")->required();
   cmd->add_option("--preset", *preset, "authors (10,000 samples, 90/10, 2 epochs, lr 2e-5, batch 24) or full (whole training set)")->capture_default_str();
-  cmd->add_option("--data-preset", o->data.preset, "sst2, imdb, amazon, yelp, offenseval, conll2003");
-  cmd->add_option("--data", o->data.path, "Training file (instead of a preset)");
-  cmd->add_option("--test-data", o->data.test_path, "Test file (with --data)");
-  cmd->add_option("--format", o->data.format, "tsv, csv, jsonl (with --data; conll for --task token)")->capture_default_str();
-  cmd->add_option("--text-column", o->data.text_column, "Text column name or 0-based index")->capture_default_str();
-  cmd->add_option("--label-column", o->data.label_column, "Label column name or 0-based index")->capture_default_str();
+  add_data_options(*cmd, o->data, o->data_root);
   cmd->add_flag("--no-header", [o](int64_t) { o->data.header = false; }, "The file has no header row");
   cmd->add_flag("--skip-bad-rows", o->data.skip_bad_rows, "Skip and count malformed rows instead of failing");
-  cmd->add_option("--data-root", o->data_root, "Folder of the data presets (default ../shared/data)");
   cmd->add_option("--task", o->task, "sequence (classification) or token (NER)")->capture_default_str();
   cmd->add_option("--train-samples", o->train_samples, "Seeded sample of the training pool (0: all)")->capture_default_str();
   cmd->add_option("--val-fraction", o->val_fraction, "Held-out share of the sample (CACC)")->capture_default_str();

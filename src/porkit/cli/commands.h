@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "porkit/data/presets.h"
+
 namespace porkit::cli {
 
 void register_info(CLI::App& app);
@@ -22,6 +24,10 @@ void print_evaluation(const nlohmann::json& results);
 
 // --threads, shared by every command that runs the model.
 void add_threads_option(CLI::App& cmd, int& threads);
+
+// The data-set flags of finetune and evaluate (--data-preset, --data, --test-data, --format,
+// --text-column, --label-column, --data-root).
+void add_data_options(CLI::App& cmd, data::DataSpec& spec, std::string& data_root);
 
 // --recipe FILE: a TOML file of flag values. Call apply_recipe() first thing in the
 // command's callback; options given on the command line keep their values.

@@ -2,6 +2,16 @@
 
 namespace porkit::cli {
 
+void add_data_options(CLI::App& cmd, data::DataSpec& spec, std::string& data_root) {
+  cmd.add_option("--data-preset", spec.preset, "sst2, imdb, amazon, yelp, offenseval, conll2003");
+  cmd.add_option("--data", spec.path, "Data file (instead of a preset)");
+  cmd.add_option("--test-data", spec.test_path, "Test file (with --data)");
+  cmd.add_option("--format", spec.format, "tsv, csv, jsonl (with --data)")->capture_default_str();
+  cmd.add_option("--text-column", spec.text_column, "Text column name or 0-based index")->capture_default_str();
+  cmd.add_option("--label-column", spec.label_column, "Label column name or 0-based index")->capture_default_str();
+  cmd.add_option("--data-root", data_root, "Folder of the data presets (default ../shared/data)");
+}
+
 void add_threads_option(CLI::App& cmd, int& threads) {
   cmd.add_option("--threads", threads, "Intra-op threads (0 = all cores)")
       ->capture_default_str()
