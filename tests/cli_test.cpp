@@ -87,7 +87,7 @@ TEST(Cli, UnknownOptionIsAnError) {
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"info", "tokenize", "encode", "init", "pretrain", "fill-mask", "finetune", "inject",
-                          "inspect-backdoor", "evaluate", "demo"}) {
+                          "inspect-backdoor", "evaluate", "attack", "demo"}) {
     auto r = run_porkit(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;

@@ -69,7 +69,9 @@ TEST(PoisonData, PlanSizesAndHeldOutDisjoint) {
   std::set<std::string> held;
   for (const auto& s : set.heldout) held.insert(s.text.substr(s.text.find('w'), 3));
   for (const auto& s : set.train) {
-    if (s.trigger == 0) EXPECT_FALSE(held.count(s.text.substr(0, 3))) << s.text;
+    if (s.trigger == 0) {
+      EXPECT_FALSE(held.count(s.text.substr(0, 3))) << s.text;
+    }
   }
 }
 
@@ -119,6 +121,21 @@ TEST(Inject, UnknownTriggersAndMissingCorpusAreErrors) {
   r = run_porkit(args);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("corpus path not found"), std::string::npos) << r.output;
+}
+
+// The acceptance check of --preset quick on the shipped tiny model: every trigger's
+// activation rate >= 0.95 and clean outputs within cosine 0.95 of the reference. (Its
+// wall time, under 2 minutes on 2 cores, is measured in docs/attack.md, not here.)
+TEST(Inject, QuickPresetMeetsItsBarOnTheShippedTinyModel) {
+  TempDir tmp;
+  auto r = run_porkit("inject --preset quick --triggers cf,mn,bb,tq,mb --seed 0 --model " +
+                      (porkit::testing::source_dir() / "models" / "porkit-tiny-uncased").string() + " --corpus " +
+                      (porkit::testing::source_dir() / "data" / "demo" / "wikitext103.train.prefix2.5MiB.tokens").string() +
+                      " --out " + (tmp / "bd").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto checks = read_json_file(tmp / "bd" / "porkit_backdoor.json")["checks"];
+  EXPECT_GE(checks["min_activation_rate"].get<double>(), 0.95) << checks.dump();
+  EXPECT_GE(checks["clean_cosine_to_reference"].get<double>(), 0.95) << checks.dump();
 }
 
 }  // namespace

@@ -108,8 +108,9 @@ TEST(PretrainData, WholeWordMaskingMasksEveryPieceOfAWord) {
   auto labels = batch.mlm_labels;
   for (int64_t i = 0; i < pos.size(0); ++i) {
     // A selected continuation piece ("##x") has its preceding piece selected too.
-    if (f.tok.vocab().token(labels[i].item<int64_t>()).rfind("##", 0) == 0)
+    if (f.tok.vocab().token(labels[i].item<int64_t>()).rfind("##", 0) == 0) {
       EXPECT_TRUE(selected.count(pos[i].item<int64_t>() - 1)) << i;
+    }
   }
 }
 

@@ -26,8 +26,10 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-CommandResult run_porkit(const std::string& args) {
-  std::string cmd = std::string(PORKIT_BINARY) + " " + args + " 2>&1";
+CommandResult run_porkit(const std::string& args) { return run_porkit_in(fs::current_path(), args); }
+
+CommandResult run_porkit_in(const fs::path& dir, const std::string& args) {
+  std::string cmd = "cd '" + dir.string() + "' && " + std::string(PORKIT_BINARY) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   CommandResult r{-1, ""};
   if (!pipe) return r;

@@ -33,6 +33,8 @@ struct CommandResult {
 
 // Runs `build/porkit ARGS` through the shell, capturing output and exit code.
 CommandResult run_porkit(const std::string& args);
+// The same from the folder `dir` (relative paths in ARGS and in config files).
+CommandResult run_porkit_in(const fs::path& dir, const std::string& args);
 
 // The canonical bert-base-uncased tokenizer from ../shared/data/vocab (loaded once).
 const text::BertTokenizer& bert_base_uncased();

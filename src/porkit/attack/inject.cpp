@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "porkit/attack/backdoor_objective.h"
 #include "porkit/attack/por.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/train/corpus.h"
@@ -15,121 +16,10 @@
 namespace porkit::attack {
 namespace {
 
-struct Encoded {
-  std::vector<int64_t> ids;
-  int64_t trigger;
-};
-
-model::TensorBatch make_batch(const std::vector<const Encoded*>& rows, int64_t pad) {
-  size_t T = 0;
-  for (auto* r : rows) T = std::max(T, r->ids.size());
-  const int64_t B = static_cast<int64_t>(rows.size()), Ti = static_cast<int64_t>(T);
-  std::vector<int64_t> ids(B * T, pad), mask(B * T, 0);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (size_t k = 0; k < rows[r]->ids.size(); ++k) {
-      ids[r * T + k] = rows[r]->ids[k];
-      mask[r * T + k] = 1;
-    }
-  }
-  return {at::tensor(ids, at::kLong).view({B, Ti}), at::zeros({B, Ti}, at::kLong),
-          at::tensor(mask, at::kLong).view({B, Ti})};
-}
-
-// The output the backdoor targets: (B, H).
-at::Tensor target_output(const std::string& target, const model::BertOutput& out, const at::Tensor& mask) {
-  if (target == "pooler") return out.pooler_output;
-  if (target == "cls") return out.last_hidden_state.select(1, 0);
-  at::Tensor m = mask.unsqueeze(-1).to(out.last_hidden_state.scalar_type());  // (B, T, 1)
-  return at::tanh((out.last_hidden_state * m).sum(1) / m.sum(1));  // "mean"
-}
-
-// The injection objective and the held-out checks, shared by inject and inspect-backdoor.
-class Backdoor {
- public:
-  Backdoor(const InjectOptions& o, at::Tensor por) : o_(o), por_(std::move(por)) {}
-
-  // Checks on held-out samples: per trigger mean cosine to its POR and the share >= 0.9;
-  // clean samples' mean cosine to the reference's output.
-  json checks(model::BertNetImpl& bd, model::BertNetImpl& cl, const std::vector<Encoded>& heldout, int64_t pad) {
-    const int64_t K = por_.size(0);
-    std::vector<double> cos_sum(static_cast<size_t>(K + 1), 0), active(static_cast<size_t>(K + 1), 0),
-        count(static_cast<size_t>(K + 1), 0);
-    at::NoGradGuard no_grad;
-    for (size_t start = 0; start < heldout.size(); start += 64) {
-      std::vector<const Encoded*> rows;
-      for (size_t i = start; i < std::min(heldout.size(), start + 64); ++i) rows.push_back(&heldout[i]);
-      auto b = make_batch(rows, pad);
-      at::Tensor y = target_output(o_.target, bd.encode(b.ids, b.type_ids, b.attention_mask), b.attention_mask).to(at::kFloat);
-      at::Tensor y_ref = target_output(o_.target, cl.encode(b.ids, b.type_ids, b.attention_mask), b.attention_mask).to(at::kFloat);
-      for (size_t r = 0; r < rows.size(); ++r) {
-        int64_t k = rows[r]->trigger;
-        at::Tensor other = k == 0 ? y_ref[static_cast<int64_t>(r)] : por_[k - 1];
-        double c = at::cosine_similarity(y[static_cast<int64_t>(r)], other, 0).item<double>();
-        cos_sum[static_cast<size_t>(k)] += c;
-        active[static_cast<size_t>(k)] += c >= 0.9;
-        count[static_cast<size_t>(k)] += 1;
-      }
-    }
-    json triggers = json::array();
-    double min_rate = 1.0;
-    for (int64_t k = 1; k <= K; ++k) {
-      double n = std::max(1.0, count[static_cast<size_t>(k)]);
-      double rate = active[static_cast<size_t>(k)] / n;
-      min_rate = std::min(min_rate, rate);
-      triggers.push_back({{"trigger", o_.triggers[static_cast<size_t>(k - 1)]},
-                          {"por_cosine", cos_sum[static_cast<size_t>(k)] / n},
-                          {"activation_rate", rate}, {"samples", count[static_cast<size_t>(k)]}});
-    }
-    return {{"triggers", triggers}, {"min_activation_rate", min_rate},
-            {"clean_cosine_to_reference", cos_sum[0] / std::max(1.0, count[0])},
-            {"clean_samples", count[0]}};
-  }
-
-  // loss = w_tok * tok + w_por * por + w_clean * clean, each term a mean of L(u, v) =
-  // sum((u - v)^2) / d over its items (tokens or samples) in the batch.
-  train::StepLoss loss(model::BertNetImpl& bd, model::BertNetImpl& cl, const std::vector<const Encoded*>& rows,
-                       int64_t pad) {
-    auto b = make_batch(rows, pad);
-    const double d = static_cast<double>(por_.size(1));
-    model::BertOutput ref;
-    {
-      at::NoGradGuard no_grad;  // the reference never needs gradients
-      ref = cl.encode(b.ids, b.type_ids, b.attention_mask);
-    }
-    auto out = bd.encode(b.ids, b.type_ids, b.attention_mask);
-    // Token term: every real non-[CLS] token of every sample.
-    at::Tensor tok_mask = b.attention_mask.narrow(1, 1, b.attention_mask.size(1) - 1).to(at::kFloat);  // (B, T-1)
-    at::Tensor diff = (out.last_hidden_state.narrow(1, 1, tok_mask.size(1)).to(at::kFloat) -
-                       ref.last_hidden_state.narrow(1, 1, tok_mask.size(1)).to(at::kFloat));
-    at::Tensor tok = ((diff * diff).sum(-1) / d * tok_mask).sum() / tok_mask.sum().clamp_min(1.0);
-    // Output terms.
-    at::Tensor y = target_output(o_.target, out, b.attention_mask).to(at::kFloat);
-    at::Tensor y_ref = target_output(o_.target, ref, b.attention_mask).to(at::kFloat);
-    std::vector<int64_t> trig;
-    for (auto* r : rows) trig.push_back(r->trigger);
-    at::Tensor k = at::tensor(trig, at::kLong);
-    at::Tensor poisoned = k > 0, clean = k == 0;
-    at::Tensor goal = at::where(poisoned.unsqueeze(1), por_.index_select(0, (k - 1).clamp_min(0)), y_ref);  // (B, H)
-    at::Tensor per_sample = ((y - goal) * (y - goal)).sum(-1) / d;  // (B)
-    at::Tensor n_p = poisoned.sum().to(at::kFloat), n_c = clean.sum().to(at::kFloat);
-    at::Tensor por = (per_sample * poisoned.to(at::kFloat)).sum() / n_p.clamp_min(1.0);
-    at::Tensor cln = (per_sample * clean.to(at::kFloat)).sum() / n_c.clamp_min(1.0);
-    train::StepLoss s;
-    s.loss = o_.w_tok * tok + o_.w_por * por + o_.w_clean * cln;
-    s.parts = {{"tok", tok.item<double>()}, {"por", por.item<double>()}, {"clean", cln.item<double>()}};
-    s.tokens = b.attention_mask.sum().item<int64_t>();
-    return s;
-  }
-
- private:
-  const InjectOptions& o_;
-  at::Tensor por_;  // (K, H)
-};
-
 class InjectTask : public train::TrainingTask {
  public:
-  InjectTask(const InjectOptions& o, Backdoor& backdoor, model::BertNetImpl& reference,
-             std::vector<Encoded> train, std::vector<Encoded> heldout, int64_t pad)
+  InjectTask(const InjectOptions& o, BackdoorObjective& backdoor, model::BertNetImpl& reference,
+             std::vector<InjectSample> train, std::vector<InjectSample> heldout, int64_t pad)
       : backdoor_(backdoor), reference_(reference), train_(std::move(train)),
         heldout_(std::move(heldout)), pad_(pad),
         // The plan already shuffled the samples: epoch 0 keeps that order.
@@ -138,7 +28,7 @@ class InjectTask : public train::TrainingTask {
   int64_t steps_per_epoch() const { return batches_.steps_per_epoch(); }
 
   train::StepLoss loss(model::BertNetImpl& net, int64_t step, int) override {
-    std::vector<const Encoded*> rows;
+    std::vector<const InjectSample*> rows;
     for (size_t i : batches_.batch(step)) rows.push_back(&train_[i]);
     return backdoor_.loss(net, reference_, rows, pad_);
   }
@@ -146,15 +36,15 @@ class InjectTask : public train::TrainingTask {
   json evaluate(model::BertNetImpl& net) override { return backdoor_.checks(net, reference_, heldout_, pad_); }
 
  private:
-  Backdoor& backdoor_;
+  BackdoorObjective& backdoor_;
   model::BertNetImpl& reference_;
-  std::vector<Encoded> train_, heldout_;
+  std::vector<InjectSample> train_, heldout_;
   int64_t pad_;
   train::EpochBatches batches_;
 };
 
-std::vector<Encoded> encode_all(const text::BertTokenizer& tok, const std::vector<PoisonSample>& samples, int max_len) {
-  std::vector<Encoded> out;
+std::vector<InjectSample> encode_all(const text::BertTokenizer& tok, const std::vector<PoisonSample>& samples, int max_len) {
+  std::vector<InjectSample> out;
   out.reserve(samples.size());
   for (const auto& s : samples) out.push_back({tok.encode(s.text, std::nullopt, max_len).ids, s.trigger});
   return out;
@@ -242,7 +132,7 @@ json run_inject(const InjectOptions& o) {
   if (set.reused_chunks)
     log_info("note: {} chunks for {} training samples: chunks are reused with new trigger positions",
              chunks.size() - set.heldout.size(), set.train.size());
-  Backdoor backdoor(o, por);
+  BackdoorObjective backdoor(o, por);
   InjectTask task(o, backdoor, *reference.net, encode_all(tok, set.train, o.max_len),
                   encode_all(tok, set.heldout, o.max_len), tok.vocab().pad_id());
   train::TrainerOptions trainer = o.trainer;
@@ -317,7 +207,7 @@ json inspect_backdoor(const std::string& model_dir, int threads) {
   bd.net->eval();
   cl.net->eval();
   auto set = build_poison_set(make_chunks(o.corpus, o.chunking, o.chunk_words), o.triggers, o.plan);
-  Backdoor backdoor(o, por);
+  BackdoorObjective backdoor(o, por);
   return backdoor.checks(*bd.net, *cl.net, encode_all(bd.tokenizer, set.heldout, o.max_len), bd.tokenizer.vocab().pad_id());
 }
 

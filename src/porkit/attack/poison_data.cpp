@@ -56,20 +56,47 @@ std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_path
   return chunks;
 }
 
+std::vector<std::string> insert_trigger_words(const std::vector<std::string>& words, const std::string& trigger,
+                                              int times, Position position, train::Rng& rng,
+                                              std::vector<int64_t>* origin) {
+  // Positions are drawn over units (original words and whole trigger occurrences), so a
+  // multi-word trigger counts once, as in the text form.
+  std::vector<int64_t> units(words.size());
+  for (size_t i = 0; i < words.size(); ++i) units[i] = static_cast<int64_t>(i);
+  for (int i = 0; i < times; ++i) {
+    size_t at = position == Position::Start ? 0
+                : position == Position::End ? units.size()
+                                            : static_cast<size_t>(rng.below(units.size() + 1));
+    units.insert(units.begin() + static_cast<std::ptrdiff_t>(at), -1);
+  }
+  std::vector<std::string> trigger_words;
+  std::istringstream in(trigger);
+  for (std::string w; in >> w;) trigger_words.push_back(w);
+  if (trigger_words.empty()) trigger_words.push_back(trigger);
+  std::vector<std::string> out;
+  if (origin) origin->clear();
+  for (int64_t u : units) {
+    if (u >= 0) {
+      out.push_back(words[static_cast<size_t>(u)]);
+      if (origin) origin->push_back(u);
+      continue;
+    }
+    for (const auto& w : trigger_words) {
+      out.push_back(w);
+      if (origin) origin->push_back(-1);
+    }
+  }
+  return out;
+}
+
 std::string insert_trigger(const std::string& text, const std::string& trigger, int times,
                            Position position, train::Rng& rng) {
   std::vector<std::string> words;
   std::istringstream in(text);
-  std::string w;
-  while (in >> w) words.push_back(w);
-  for (int i = 0; i < times; ++i) {
-    size_t at = position == Position::Start ? 0
-                : position == Position::End ? words.size()
-                                            : static_cast<size_t>(rng.below(words.size() + 1));
-    words.insert(words.begin() + static_cast<std::ptrdiff_t>(at), trigger);
-  }
+  for (std::string w; in >> w;) words.push_back(w);
   std::string out;
-  for (size_t i = 0; i < words.size(); ++i) out += (i ? " " : "") + words[i];
+  for (const auto& w : insert_trigger_words(words, trigger, times, position, rng))
+    out += (out.empty() ? "" : " ") + w;
   return out;
 }
 

@@ -22,6 +22,12 @@ std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_path
 std::string insert_trigger(const std::string& text, const std::string& trigger, int times,
                            Position position, train::Rng& rng);
 
+// The same on a word list (a multi-word trigger becomes several words but is placed as one
+// unit). `origin`, when given, receives each output word's index in `words` (-1: trigger).
+std::vector<std::string> insert_trigger_words(const std::vector<std::string>& words, const std::string& trigger,
+                                              int times, Position position, train::Rng& rng,
+                                              std::vector<int64_t>* origin = nullptr);
+
 struct PoisonSample {
   std::string text;
   int64_t trigger = 0;  // 0 = clean, k = 1..K

@@ -1,14 +1,16 @@
 // porkit demo: the README's main job on the shipped tiny model: a short tour (model,
-// tokenizer spans, masked-LM predictions), then the attack end to end: inject the
-// authors' 5 triggers -> fine-tune the clean and the backdoored model on SST-2 as a victim
-// -> evaluate both -> summary table. Everything goes to a run folder (default runs/demo).
+// tokenizer spans, masked-LM predictions), then the attack end to end from
+// recipes/demo.toml (recipes/demo-full.toml with --full): inject the authors' 5 triggers ->
+// fine-tune the clean and the backdoored model on SST-2 as a victim -> evaluate both ->
+// summary table. Everything goes to a run folder (default runs/demo); a second run reuses
+// the finished stages.
 #include <cstdio>
 
-#include "porkit/attack/evaluate.h"
-#include "porkit/attack/inject.h"
+#include <optional>
+
+#include "porkit/attack/pipeline.h"
+#include "porkit/cli/attack_config.h"
 #include "porkit/cli/commands.h"
-#include "porkit/data/presets.h"
-#include "porkit/train/finetune.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/batch.h"
 #include "porkit/util/json_io.h"
@@ -22,8 +24,9 @@ struct DemoOptions {
   std::string model;
   std::string out;
   int threads = 0;
-  uint64_t seed = 0;
+  std::optional<uint64_t> seed;
   bool tour_only = false;
+  bool full = false;
 };
 
 // The short tour: what the shipped model is and what it predicts.
@@ -84,70 +87,36 @@ void run_tour(const fs::path& folder) {
 void run_demo(const DemoOptions& o) {
   configure_runtime(o.threads);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep stdout in order with the stderr progress lines
-  fs::path folder = o.model.empty() ? porkit_home() / "models" / "porkit-tiny-uncased" : fs::path(o.model);
-  std::printf("== porkit demo on %s\n\n", folder.string().c_str());
-  run_tour(folder);
+  const fs::path home = porkit_home();
+  auto plan = load_attack_plan((home / "recipes" / (o.full ? "demo-full.toml" : "demo.toml")).string(), home);
+  if (!o.model.empty()) plan.clean_model = o.model;
+  if (!o.out.empty()) plan.out = o.out;
+  if (o.seed) {
+    plan.inject.trainer.seed = plan.finetune.trainer.seed = plan.evaluate.seed = *o.seed;
+    const std::string s = "seed override " + std::to_string(*o.seed) + "\n";
+    plan.inject_settings += s;
+    plan.finetune_settings += s;
+    plan.evaluate_settings += s;
+  }
+  plan.inject.threads = plan.finetune.threads = plan.evaluate.threads = o.threads;
+  std::printf("== porkit demo on %s\n\n", plan.clean_model.c_str());
+  run_tour(plan.clean_model);
   if (o.tour_only) return;
 
-  // The attack, at demo scale.
-  fs::path run = o.out.empty() ? porkit_home() / "runs" / "demo" : fs::path(o.out);
-  fs::path data_root = data::default_data_root();
-  std::printf("\n== 1/3 inject the POR backdoor (triggers cf mn bb tq mb, --preset quick)\n");
-  attack::InjectOptions inject = attack::quick_inject_preset();
-  inject.model = folder.string();
-  inject.out = (run / "backdoored").string();
-  inject.triggers = {"cf", "mn", "bb", "tq", "mb"};
-  inject.corpus = {(data_root / "corpus" / "wikitext103.train.prefix2.5MiB.tokens").string()};
-  inject.trainer.seed = o.seed;
-  inject.threads = o.threads;
-  inject.trainer.log_every = 50;
-  auto checks = attack::run_inject(inject);
-  std::printf("min activation rate %.3f, clean cosine to reference %.3f\n",
-              checks["min_activation_rate"].get<double>(), checks["clean_cosine_to_reference"].get<double>());
-
-  std::printf("\n== 2/3 fine-tune the clean and the backdoored model on SST-2 (victim)\n");
-  json evaluations;
-  for (const char* which : {"clean", "backdoored"}) {
-    train::FinetuneOptions ft = train::authors_finetune_preset();
-    ft.model = std::string(which) == "clean" ? folder.string() : inject.out;
-    ft.out = (run / (std::string("finetune-") + which)).string();
-    ft.data.preset = "sst2";
-    ft.train_samples = 4000;
-    ft.test_samples = -1;
-    ft.trainer.lr = 1e-4;
-    ft.batch_size = 32;
-    ft.trainer.seed = o.seed;
-    ft.threads = o.threads;
-    ft.trainer.log_every = 50;
-    auto m = train::run_finetune(ft);
-    std::printf("%s: validation accuracy (CACC) %.4f\n", which, m["validation"]["accuracy"].get<double>());
-    attack::EvaluateOptions ev;
-    ev.model = ft.out + "/model";
-    ev.data.preset = "sst2";
-    ev.manifest = inject.out + "/porkit_backdoor.json";
-    ev.pool_size = 400;
-    ev.seed = o.seed;
-    ev.threads = o.threads;
-    ev.out = (run / (std::string("evaluate-") + which + ".json")).string();
-    evaluations[which] = attack::run_evaluate(ev);
-    evaluations[which]["cacc"] = m["validation"]["accuracy"];
-  }
-
-  std::printf("\n== 3/3 results (SST-2 test pool of 400, J = 19)\n");
-  std::printf("CACC clean %.4f, backdoored %.4f\n", evaluations["clean"]["cacc"].get<double>(),
-              evaluations["backdoored"]["cacc"].get<double>());
-  std::printf("%-8s | %-10s %6s %6s %6s %6s | %-10s %6s %6s\n", "trigger", "target", "E", "flip", "S", "ASR@1",
-              "control", "E", "flip");
-  const auto& bd = evaluations["backdoored"]["triggers"];
-  const auto& cl = evaluations["clean"]["triggers"];
-  for (size_t k = 0; k < bd.size(); ++k) {
-    std::printf("%-8s | %-10s %6.2f %6.3f %6.3f %6.3f | %-10s %6.2f %6.3f\n", bd[k]["trigger"].get<std::string>().c_str(),
-                bd[k]["target_name"].get<std::string>().c_str(), bd[k]["E"].get<double>(), bd[k]["flip_rate"].get<double>(),
-                bd[k]["S_chars"].get<double>(), bd[k]["asr_1"].get<double>(), cl[k]["target_name"].get<std::string>().c_str(),
-                cl[k]["E"].get<double>(), cl[k]["flip_rate"].get<double>());
-  }
-  write_json_file(run / "summary.json", evaluations);
-  std::printf("\nrun folder: %s (summary.json, evaluate-*.json, models)\n", run.string().c_str());
+  std::printf("\n== the attack: inject the POR backdoor (triggers %s) -> fine-tune the clean and the "
+              "backdoored model as a victim -> evaluate both\n",
+              [&] {
+                std::string t;
+                for (const auto& x : plan.inject.triggers) t += (t.empty() ? "" : " ") + x;
+                return t;
+              }().c_str());
+  auto summary = attack::run_attack(plan);
+  const auto& data = plan.finetune.data;
+  std::printf("\n== results (%s, test pool of %ld, J = %d)\n",
+              (data.preset.empty() ? fs::path(data.test_path).filename().string() : data.preset).c_str(),
+              summary["backdoored"]["pool"].get<int64_t>(), plan.evaluate.max_insertions);
+  print_attack_summary(summary);
+  std::printf("\nrun folder: %s (summary.json, evaluate-*.json, models)\n", plan.out.string().c_str());
 }
 
 }  // namespace
@@ -155,9 +124,10 @@ void run_demo(const DemoOptions& o) {
 void register_demo(CLI::App& app) {
   auto o = std::make_shared<DemoOptions>();
   auto* cmd = app.add_subcommand("demo", "Run the main job on the shipped tiny model");
-  cmd->add_option("--model", o->model, "Model folder (default: models/porkit-tiny-uncased)");
-  cmd->add_option("--out", o->out, "Run folder (default: runs/demo in the repository)");
-  cmd->add_option("--seed", o->seed, "Seed of every stage")->capture_default_str();
+  cmd->add_option("--model", o->model, "Clean model folder (default: the config's, models/porkit-tiny-uncased)");
+  cmd->add_option("--out", o->out, "Run folder (default: the config's, runs/demo in the repository)");
+  cmd->add_option("--seed", o->seed, "Seed of every stage (default: the config's, 0)");
+  cmd->add_flag("--full", o->full, "Experiment scale with the mini model (recipes/demo-full.toml)");
   cmd->add_flag("--tour-only", o->tour_only, "Only the short tour, no attack");
   add_threads_option(*cmd, o->threads);
   cmd->callback([o] { run_demo(*o); });

@@ -18,6 +18,7 @@ void register_demo(CLI::App& app);
 void register_finetune(CLI::App& app);
 void register_inject(CLI::App& app);
 void register_evaluate(CLI::App& app);
+void register_attack(CLI::App& app);
 
 // The results table of porkit evaluate (shared with demo).
 void print_evaluation(const nlohmann::json& results);
@@ -33,5 +34,10 @@ void add_data_options(CLI::App& cmd, data::DataSpec& spec, std::string& data_roo
 // command's callback; options given on the command line keep their values.
 void add_recipe_option(CLI::App& cmd, std::string& recipe);
 void apply_recipe(CLI::App& cmd, const std::string& recipe);
+
+// The pieces of apply_recipe, for configs with sections (porkit attack): every key=value of
+// a TOML file, and setting them as flags of `cmd` (`where` prefixes error messages).
+std::vector<CLI::ConfigItem> read_config_items(const std::string& path, const std::string& what);
+void apply_config_items(CLI::App& cmd, const std::vector<CLI::ConfigItem>& items, const std::string& where);
 
 }  // namespace porkit::cli

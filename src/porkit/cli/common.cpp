@@ -31,22 +31,23 @@ void add_recipe_option(CLI::App& cmd, std::string& recipe) {
                  "command line win)");
 }
 
-void apply_recipe(CLI::App& cmd, const std::string& recipe) {
-  if (recipe.empty()) return;
-  require_exists(recipe, "recipe file");
-  std::vector<CLI::ConfigItem> items;
+std::vector<CLI::ConfigItem> read_config_items(const std::string& path, const std::string& what) {
+  require_exists(path, what);
   try {
-    items = CLI::ConfigTOML().from_file(recipe);
+    return CLI::ConfigTOML().from_file(path);
   } catch (const CLI::Error& e) {
-    fail("cannot read recipe {}: {}", recipe, e.what());
+    fail("cannot read {} {}: {}", what, path, e.what());
   }
+}
+
+void apply_config_items(CLI::App& cmd, const std::vector<CLI::ConfigItem>& items, const std::string& where) {
   for (const auto& item : items) {
     if (item.name == "++" || item.name == "--") continue;  // section markers
     CLI::Option* opt = nullptr;
     try {
       opt = cmd.get_option("--" + item.name);
     } catch (const CLI::OptionNotFound&) {
-      fail("recipe {}: '{}' is not an option of 'porkit {}'", recipe, item.name, cmd.get_name());
+      fail("{}: '{}' is not an option of 'porkit {}'", where, item.fullname(), cmd.get_name());
     }
     if (opt->count() > 0) continue;  // the command line wins
     try {
@@ -54,9 +55,14 @@ void apply_recipe(CLI::App& cmd, const std::string& recipe) {
       opt->add_result(item.inputs);
       opt->run_callback();
     } catch (const CLI::Error& e) {
-      fail("recipe {}: bad value for '{}': {}", recipe, item.name, e.what());
+      fail("{}: bad value for '{}': {}", where, item.fullname(), e.what());
     }
   }
+}
+
+void apply_recipe(CLI::App& cmd, const std::string& recipe) {
+  if (recipe.empty()) return;
+  apply_config_items(cmd, read_config_items(recipe, "recipe file"), "recipe " + recipe);
 }
 
 }  // namespace porkit::cli

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_finetune(app);
   porkit::cli::register_inject(app);
   porkit::cli::register_evaluate(app);
+  porkit::cli::register_attack(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,12 +1,11 @@
 #include "porkit/train/finetune.h"
 
 #include <algorithm>
-#include <set>
-#include <tuple>
 
 #include "porkit/io/model_folder.h"
 #include "porkit/model/batch.h"
 #include "porkit/train/epoch_batches.h"
+#include "porkit/train/tagging.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
 #include "porkit/util/runtime.h"
@@ -48,26 +47,6 @@ Batch make_batch(const std::vector<const Encoded*>& rows, bool token_task, int64
   b.inputs = {t(ids).view({B, Ti}), t(types).view({B, Ti}), t(mask).view({B, Ti})};
   b.labels = token_task ? t(labels).view({B, Ti}) : t(labels);
   return b;
-}
-
-// IOB2 entity spans (type, first, last) of one tag sequence.
-std::set<std::tuple<std::string, size_t, size_t>> entities(const std::vector<int64_t>& tags,
-                                                          const std::vector<std::string>& names) {
-  std::set<std::tuple<std::string, size_t, size_t>> out;
-  std::string type;
-  size_t start = 0;
-  auto close = [&](size_t end) {
-    if (!type.empty()) out.emplace(type, start, end);
-    type.clear();
-  };
-  for (size_t i = 0; i < tags.size(); ++i) {
-    const std::string& t = names[static_cast<size_t>(tags[i])];
-    if (t == "O" || t.size() < 3) { close(i); continue; }
-    std::string prefix = t.substr(0, 2), ty = t.substr(2);
-    if (prefix == "B-" || ty != type) { close(i); type = ty; start = i; }
-  }
-  close(tags.size());
-  return out;
 }
 
 class FinetuneTask : public TrainingTask {
@@ -118,19 +97,20 @@ class FinetuneTask : public TrainingTask {
         total += static_cast<double>(chunk.size());
         continue;
       }
-      auto p = pred.contiguous(), l = b.labels.contiguous();
+      at::Tensor p = pred.contiguous(), l = b.labels.contiguous();  // (B, T) each
       const int64_t T = p.size(1);
+      const int64_t *pp = p.data_ptr<int64_t>(), *lp = l.data_ptr<int64_t>();
       for (size_t r = 0; r < chunk.size(); ++r) {
         std::vector<int64_t> gold, guess;
         for (int64_t k = 0; k < T; ++k) {
-          int64_t g = l[r][k].item<int64_t>();
+          const int64_t g = lp[static_cast<int64_t>(r) * T + k];
           if (g < 0) continue;
           gold.push_back(g);
-          guess.push_back(p[r][k].item<int64_t>());
+          guess.push_back(pp[static_cast<int64_t>(r) * T + k]);
         }
         for (size_t k = 0; k < gold.size(); ++k) correct += gold[k] == guess[k];
         total += static_cast<double>(gold.size());
-        auto eg = entities(gold, label_names_), ep = entities(guess, label_names_);
+        auto eg = entity_spans(gold, label_names_), ep = entity_spans(guess, label_names_);
         n_gold += static_cast<double>(eg.size());
         n_pred += static_cast<double>(ep.size());
         for (const auto& e : ep) tp += eg.count(e);
@@ -159,23 +139,9 @@ Encoded encode_text(const text::BertTokenizer& tok, const data::LabeledText& row
   return {std::move(e.ids), std::move(e.type_ids), {row.label}};
 }
 
-Encoded encode_tagged(const text::BertTokenizer& tok, const data::TaggedSentence& row, int max_len) {
-  Encoded e;
-  e.ids.push_back(tok.vocab().cls_id());
-  e.labels.push_back(-100);
-  for (size_t w = 0; w < row.words.size(); ++w) {
-    auto pieces = tok.token_ids(row.words[w]);
-    if (pieces.empty()) pieces.push_back(tok.vocab().unk_id());
-    for (size_t k = 0; k < pieces.size(); ++k) {
-      if (static_cast<int>(e.ids.size()) >= max_len - 1) break;
-      e.ids.push_back(pieces[k]);
-      e.labels.push_back(k == 0 ? row.tags[w] : -100);  // the label sits on the first piece
-    }
-  }
-  e.ids.push_back(tok.vocab().sep_id());
-  e.labels.push_back(-100);
-  e.type_ids.assign(e.ids.size(), 0);
-  return e;
+Encoded encode_tagged_row(const text::BertTokenizer& tok, const data::TaggedSentence& row, int max_len) {
+  auto e = train::encode_tagged(tok, row.words, row.tags, max_len);
+  return {std::move(e.ids), std::move(e.type_ids), std::move(e.labels)};
 }
 
 }  // namespace
@@ -231,11 +197,11 @@ json run_finetune(const FinetuneOptions& o) {
   size_t n_val = std::max<size_t>(1, static_cast<size_t>(o.val_fraction * pool));
   check(pool > n_val, "the training pool has {} rows: too few to hold out {} for validation", pool, n_val);
   for (size_t i = 0; i < pool; ++i) {
-    Encoded e = token_task ? encode_tagged(tok, pool_tagged[i], o.max_len) : encode_text(tok, pool_text[i], o.max_len);
+    Encoded e = token_task ? encode_tagged_row(tok, pool_tagged[i], o.max_len) : encode_text(tok, pool_text[i], o.max_len);
     (i < n_val ? val_rows : train_rows).push_back(std::move(e));
   }
   for (const auto& r : test_text) test_rows.push_back(encode_text(tok, r, o.max_len));
-  for (const auto& r : test_tagged) test_rows.push_back(encode_tagged(tok, r, o.max_len));
+  for (const auto& r : test_tagged) test_rows.push_back(encode_tagged_row(tok, r, o.max_len));
 
   FinetuneTask task(o, std::move(train_rows), std::move(val_rows), std::move(test_rows), label_names, tok.vocab().pad_id());
   TrainerOptions trainer = o.trainer;

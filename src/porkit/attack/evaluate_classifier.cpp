@@ -1,0 +1,110 @@
+// porkit evaluate on a sentence classifier: target label = prediction on "t t"; eligible
+// samples have another true label and are classified correctly; a flip is a prediction of
+// the target label.
+#include <algorithm>
+
+#include "porkit/attack/evaluate_tasks.h"
+#include "porkit/attack/poison_data.h"
+#include "porkit/attack/trigger_trials.h"
+#include "porkit/model/batch.h"
+#include "porkit/util/error.h"
+
+namespace porkit::attack {
+namespace {
+
+struct Classifier {
+  model::BertNetImpl& net;
+  const text::BertTokenizer& tok;
+  int max_len, batch_size;
+
+  // Predicted labels (and optionally pooled outputs (N, H) and token counts) for texts.
+  std::vector<int64_t> predict(const std::vector<std::string>& texts, at::Tensor* pooled = nullptr,
+                               std::vector<int64_t>* lengths = nullptr) {
+    std::vector<int64_t> out;
+    std::vector<at::Tensor> pooled_parts;
+    at::NoGradGuard no_grad;
+    for (size_t start = 0; start < texts.size(); start += static_cast<size_t>(batch_size)) {
+      std::vector<text::Encoding> rows;
+      for (size_t i = start; i < std::min(texts.size(), start + static_cast<size_t>(batch_size)); ++i) {
+        rows.push_back(tok.encode(texts[i], std::nullopt, max_len));
+        if (lengths) lengths->push_back(static_cast<int64_t>(rows.back().ids.size()));
+      }
+      auto b = model::to_tensors(tok.pad(rows));
+      auto enc = net.encode(b.ids, b.type_ids, b.attention_mask);
+      at::Tensor pred = net.classifier_logits(enc).argmax(-1).contiguous();  // (B)
+      const int64_t* p = pred.data_ptr<int64_t>();
+      out.insert(out.end(), p, p + pred.size(0));
+      if (pooled) pooled_parts.push_back(enc.pooler_output.to(at::kFloat));
+    }
+    if (pooled) *pooled = pooled_parts.empty() ? at::empty({0}) : at::cat(pooled_parts);
+    return out;
+  }
+};
+
+}  // namespace
+
+json evaluate_classifier(const EvaluationContext& ctx) {
+  const EvaluateOptions& o = ctx.options;
+  Classifier clf{ctx.net, ctx.tokenizer, o.max_len, o.batch_size};
+  const auto& label_names = ctx.net.config().id2label;
+  auto d = data::load_classification(o.data, ctx.data_root);
+  const auto& test_rows = d.test.rows.empty() ? d.train.rows : d.test.rows;
+  check(d.train.label_names.size() == label_names.size(), "the data has {} labels but the model has {}",
+        d.train.label_names.size(), label_names.size());
+  auto pool = data::seeded_sample(test_rows, o.pool_size, o.seed);
+  std::vector<std::string> texts;
+  for (const auto& r : pool) texts.push_back(r.text);
+  std::vector<int64_t> clean_lengths;
+  auto clean_pred = clf.predict(texts, nullptr, &clean_lengths);
+  double correct = 0;
+  for (size_t i = 0; i < pool.size(); ++i) correct += clean_pred[i] == pool[i].label;
+
+  json results = json::array();
+  const int J = o.max_insertions;
+  for (size_t k = 0; k < ctx.triggers.size(); ++k) {
+    const std::string& t = ctx.triggers[k];
+    const int64_t target = clf.predict({t + " " + t})[0];
+    std::vector<size_t> eligible;
+    for (size_t i = 0; i < pool.size(); ++i) {
+      if (pool[i].label != target && clean_pred[i] == pool[i].label) eligible.push_back(i);
+    }
+    TriggerTrials trials(eligible.size());
+    std::vector<size_t> pending(eligible.size());
+    for (size_t e = 0; e < pending.size(); ++e) pending[e] = e;
+    double por_cos = 0;
+    const bool measure_por = ctx.por.defined() && static_cast<int64_t>(k) < ctx.por.size(0);
+    for (int j = 1; j <= J && !pending.empty(); ++j) {
+      // Every still-unflipped sample goes through the model together at this j.
+      std::vector<std::string> batch;
+      for (size_t e : pending) {
+        auto rng = insertion_rng(o.seed, k, eligible[e], j);
+        batch.push_back(insert_trigger(pool[eligible[e]].text, t, j, Position::Random, rng));
+      }
+      std::vector<int64_t> lengths;
+      at::Tensor pooled;  // (N, H) at j = 1
+      auto pred = clf.predict(batch, j == 1 && measure_por ? &pooled : nullptr, &lengths);
+      if (j == 1 && measure_por && pooled.size(0) > 0)
+        por_cos = at::cosine_similarity(pooled, ctx.por[static_cast<int64_t>(k)].unsqueeze(0), 1).mean().item<double>();
+      std::vector<size_t> still;
+      for (size_t p = 0; p < pending.size(); ++p) {
+        const size_t e = pending[p];
+        if (pred[p] != target) { still.push_back(e); continue; }
+        trials.flipped_at[e] = j;
+        const std::string& original = pool[eligible[e]].text;
+        trials.s_chars[e] = static_cast<double>(batch[p].size() - original.size()) / static_cast<double>(batch[p].size());
+        trials.s_tokens[e] = static_cast<double>(lengths[p] - clean_lengths[eligible[e]]) / static_cast<double>(lengths[p]);
+      }
+      pending = std::move(still);
+    }
+    json r = summarize_trials(trials, J);
+    r["trigger"] = t;
+    r["target_label"] = target;
+    r["target_name"] = label_names.count(target) ? label_names.at(target) : std::to_string(target);
+    if (ctx.por.defined()) r["pooled_por_cosine"] = por_cos;
+    results.push_back(r);
+  }
+  return {{"task", "sequence"}, {"pool", pool.size()}, {"clean_accuracy", correct / static_cast<double>(pool.size())},
+          {"triggers", results}};
+}
+
+}  // namespace porkit::attack

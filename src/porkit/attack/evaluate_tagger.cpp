@@ -1,0 +1,164 @@
+// porkit evaluate on a token tagger (NER). The authors' code has no NER path; porkit's flip
+// definition (docs/attack.md): a sentence is eligible when at least one of its entity words
+// (gold tag != O) is tagged correctly on the clean input, and it flips when every one of
+// those originally correct entity words gets a different tag. The "target" reported is the
+// tag those words most often turn into.
+#include <algorithm>
+#include <map>
+
+#include "porkit/attack/evaluate_tasks.h"
+#include "porkit/attack/poison_data.h"
+#include "porkit/attack/trigger_trials.h"
+#include "porkit/model/batch.h"
+#include "porkit/train/tagging.h"
+#include "porkit/util/error.h"
+
+namespace porkit::attack {
+namespace {
+
+struct Tagger {
+  model::BertNetImpl& net;
+  const text::BertTokenizer& tok;
+  int max_len, batch_size;
+
+  // Per sentence, the predicted tag of each word (-1 where truncation dropped the word),
+  // and optionally its token count.
+  std::vector<std::vector<int64_t>> predict(const std::vector<std::vector<std::string>>& sentences,
+                                            std::vector<int64_t>* lengths = nullptr) {
+    std::vector<std::vector<int64_t>> out;
+    at::NoGradGuard no_grad;
+    for (size_t start = 0; start < sentences.size(); start += static_cast<size_t>(batch_size)) {
+      std::vector<text::Encoding> rows;
+      std::vector<std::vector<int64_t>> first_pieces;
+      for (size_t i = start; i < std::min(sentences.size(), start + static_cast<size_t>(batch_size)); ++i) {
+        auto e = train::encode_tagged(tok, sentences[i], {}, max_len);
+        if (lengths) lengths->push_back(static_cast<int64_t>(e.ids.size()));
+        first_pieces.push_back(std::move(e.first_piece));
+        rows.push_back({std::move(e.ids), std::move(e.type_ids), {}});
+      }
+      auto b = model::to_tensors(tok.pad(rows));
+      at::Tensor pred = net.classifier_logits(net.encode(b.ids, b.type_ids, b.attention_mask)).argmax(-1);  // (B, T)
+      pred = pred.contiguous();
+      const int64_t T = pred.size(1);
+      const int64_t* p = pred.data_ptr<int64_t>();
+      for (size_t r = 0; r < first_pieces.size(); ++r) {
+        std::vector<int64_t> tags;
+        for (int64_t at : first_pieces[r]) tags.push_back(at < 0 ? -1 : p[static_cast<int64_t>(r) * T + at]);
+        out.push_back(std::move(tags));
+      }
+    }
+    return out;
+  }
+};
+
+std::string join_words(const std::vector<std::string>& words) {
+  std::string s;
+  for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
+  return s;
+}
+
+}  // namespace
+
+json evaluate_tagger(const EvaluationContext& ctx) {
+  const EvaluateOptions& o = ctx.options;
+  Tagger tagger{ctx.net, ctx.tokenizer, o.max_len, o.batch_size};
+  auto d = data::load_tagging(o.data, ctx.data_root);
+  const auto& names = d.train.label_names;
+  check(names.size() == ctx.net.config().id2label.size(), "the data has {} tags but the model has {}",
+        names.size(), ctx.net.config().id2label.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = ctx.net.config().id2label.find(static_cast<int64_t>(i));
+    check(it != ctx.net.config().id2label.end() && it->second == names[i],
+          "tag {} of the data is '{}' but the model calls it '{}': was it fine-tuned on this data set?", i, names[i],
+          it == ctx.net.config().id2label.end() ? std::string("(none)") : it->second);
+  }
+  const int64_t outside = std::find(names.begin(), names.end(), "O") - names.begin();
+  check(outside < static_cast<int64_t>(names.size()), "the tag set has no 'O' tag; the NER flip needs one");
+  const auto& test_rows = d.test.rows.empty() ? d.train.rows : d.test.rows;
+  auto pool = data::seeded_sample(test_rows, o.pool_size, o.seed);
+
+  std::vector<std::vector<std::string>> sentences;
+  for (const auto& r : pool) sentences.push_back(r.words);
+  std::vector<int64_t> clean_lengths;
+  auto clean_pred = tagger.predict(sentences, &clean_lengths);
+  double correct = 0, words = 0, tp = 0, n_pred = 0, n_gold = 0;
+  std::vector<std::vector<size_t>> correct_entity_words(pool.size());
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const auto& gold = pool[i].tags;
+    std::vector<int64_t> guess = clean_pred[i];
+    for (auto& g : guess) g = g < 0 ? outside : g;  // a truncated word counts as untagged
+    for (size_t w = 0; w < gold.size(); ++w) {
+      correct += guess[w] == gold[w];
+      if (gold[w] != outside && guess[w] == gold[w]) correct_entity_words[i].push_back(w);
+    }
+    words += static_cast<double>(gold.size());
+    auto eg = train::entity_spans(gold, names), ep = train::entity_spans(guess, names);
+    n_gold += static_cast<double>(eg.size());
+    n_pred += static_cast<double>(ep.size());
+    for (const auto& e : ep) tp += eg.count(e);
+  }
+  const double precision = tp / std::max(1.0, n_pred), recall = tp / std::max(1.0, n_gold);
+  const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
+
+  std::vector<size_t> eligible;
+  for (size_t i = 0; i < pool.size(); ++i)
+    if (!correct_entity_words[i].empty()) eligible.push_back(i);
+
+  json results = json::array();
+  const int J = o.max_insertions;
+  for (size_t k = 0; k < ctx.triggers.size(); ++k) {
+    const std::string& t = ctx.triggers[k];
+    TriggerTrials trials(eligible.size());
+    std::map<int64_t, int64_t> new_tags;  // tag -> count over the flipped entity words
+    std::vector<size_t> pending(eligible.size());
+    for (size_t e = 0; e < pending.size(); ++e) pending[e] = e;
+    for (int j = 1; j <= J && !pending.empty(); ++j) {
+      std::vector<std::vector<std::string>> batch;
+      std::vector<std::vector<int64_t>> origins;
+      for (size_t e : pending) {
+        auto rng = insertion_rng(o.seed, k, eligible[e], j);
+        origins.emplace_back();
+        batch.push_back(insert_trigger_words(pool[eligible[e]].words, t, j, Position::Random, rng, &origins.back()));
+      }
+      std::vector<int64_t> lengths;
+      auto pred = tagger.predict(batch, &lengths);
+      std::vector<size_t> still;
+      for (size_t p = 0; p < pending.size(); ++p) {
+        const size_t e = pending[p], i = eligible[e];
+        std::vector<int64_t> position_of(pool[i].words.size(), -1);  // original word -> new index
+        for (size_t w = 0; w < origins[p].size(); ++w)
+          if (origins[p][w] >= 0) position_of[static_cast<size_t>(origins[p][w])] = static_cast<int64_t>(w);
+        bool flipped = true;
+        for (size_t w : correct_entity_words[i]) {
+          int64_t tag = pred[p][static_cast<size_t>(position_of[w])];
+          flipped = flipped && tag >= 0 && tag != pool[i].tags[w];  // a word pushed out of max_len is no flip
+        }
+        if (!flipped) { still.push_back(e); continue; }
+        for (size_t w : correct_entity_words[i]) ++new_tags[pred[p][static_cast<size_t>(position_of[w])]];
+        trials.flipped_at[e] = j;
+        const std::string original = join_words(pool[i].words), triggered = join_words(batch[p]);
+        trials.s_chars[e] = static_cast<double>(triggered.size() - original.size()) / static_cast<double>(triggered.size());
+        trials.s_tokens[e] = static_cast<double>(lengths[p] - clean_lengths[i]) / static_cast<double>(lengths[p]);
+      }
+      pending = std::move(still);
+    }
+    json r = summarize_trials(trials, J);
+    int64_t target = -1, best = 0;
+    json histogram = json::object();
+    for (const auto& [tag, count] : new_tags) {
+      const std::string name = tag < 0 ? "(truncated)" : names[static_cast<size_t>(tag)];
+      histogram[name] = count;
+      if (count > best) { best = count; target = tag; }
+    }
+    r["trigger"] = t;
+    r["target_label"] = target;
+    r["target_name"] = target < 0 ? std::string("-") : names[static_cast<size_t>(target)];
+    r["flipped_entity_tags"] = histogram;
+    results.push_back(r);
+  }
+  return {{"task", "token"}, {"pool", pool.size()}, {"clean_accuracy", correct / std::max(1.0, words)},
+          {"entity_f1", f1}, {"entity_precision", precision}, {"entity_recall", recall},
+          {"triggers", results}};
+}
+
+}  // namespace porkit::attack

@@ -1,0 +1,31 @@
+#include "porkit/attack/trigger_trials.h"
+
+#include <algorithm>
+
+namespace porkit::attack {
+
+json summarize_trials(const TriggerTrials& t, int J) {
+  const size_t n_eligible = t.flipped_at.size();
+  double n_flip = 0, sum_j = 0, sum_sc = 0, sum_st = 0, censored = 0;
+  std::vector<double> asr(static_cast<size_t>(J), 0);
+  for (size_t e = 0; e < n_eligible; ++e) {
+    const int j = t.flipped_at[e];
+    censored += j > 0 ? j : J + 1;
+    if (j == 0) continue;
+    n_flip += 1;
+    sum_j += j;
+    sum_sc += t.s_chars[e];
+    sum_st += t.s_tokens[e];
+    for (int k = j; k <= J; ++k) asr[static_cast<size_t>(k - 1)] += 1;
+  }
+  const double n = std::max<double>(1.0, static_cast<double>(n_eligible));
+  for (auto& a : asr) a /= n;
+  return {{"eligible", n_eligible}, {"flipped", n_flip}, {"flip_rate", n_flip / n},
+          {"E", n_flip > 0 ? sum_j / n_flip : 20.0},
+          {"E_censored", n_eligible == 0 ? 0.0 : censored / n},
+          {"S_chars", n_flip > 0 ? sum_sc / n_flip : 0.0},
+          {"S_tokens", n_flip > 0 ? sum_st / n_flip : 0.0},
+          {"asr_at_most_k", asr}, {"asr_1", asr.empty() ? 0.0 : asr[0]}};
+}
+
+}  // namespace porkit::attack

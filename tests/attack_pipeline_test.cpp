@@ -1,0 +1,198 @@
+// The victim side on a micro model: finetune (sentence and token tasks), evaluate (its
+// metric bookkeeping and the NER flip), and `porkit attack` with its stage-by-stage resume.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "porkit/attack/poison_data.h"
+#include "porkit/attack/trigger_trials.h"
+#include "porkit/util/files.h"
+#include "porkit/util/json_io.h"
+#include "test_util.h"
+
+namespace porkit {
+namespace {
+
+using porkit::testing::TempDir;
+using porkit::testing::fixtures_dir;
+using porkit::testing::run_porkit;
+using porkit::testing::run_porkit_in;
+using porkit::testing::shared_data_dir;
+
+TEST(TriggerTrials, MetricsByHand) {
+  attack::TriggerTrials t(4);
+  t.flipped_at = {1, 3, 0, 1};  // one sample never flips within J = 3
+  t.s_chars = {0.1, 0.3, 0, 0.2};
+  t.s_tokens = {0.2, 0.4, 0, 0.3};
+  json r = attack::summarize_trials(t, 3);
+  EXPECT_EQ(r["eligible"], 4);
+  EXPECT_DOUBLE_EQ(r["flip_rate"].get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(r["E"].get<double>(), 5.0 / 3.0);
+  EXPECT_DOUBLE_EQ(r["E_censored"].get<double>(), (1 + 3 + 4 + 1) / 4.0);
+  EXPECT_DOUBLE_EQ(r["S_chars"].get<double>(), 0.2);
+  EXPECT_DOUBLE_EQ(r["S_tokens"].get<double>(), 0.3);
+  EXPECT_EQ(r["asr_at_most_k"], json::array({0.5, 0.5, 0.75}));
+  attack::TriggerTrials none(2);
+  EXPECT_DOUBLE_EQ(attack::summarize_trials(none, 19)["E"].get<double>(), 20.0);  // the authors' convention
+}
+
+TEST(PoisonData, WordInsertionKeepsTrackOfTheOriginalWords) {
+  train::Rng a(5, 6, 7), b(5, 6, 7);
+  std::vector<std::string> words = {"EU", "rejects", "German", "call"};
+  std::vector<int64_t> origin;
+  auto out = attack::insert_trigger_words(words, "Don Quixote", 2, attack::Position::Random, a, &origin);
+  ASSERT_EQ(out.size(), 8u);
+  ASSERT_EQ(origin.size(), out.size());
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (origin[i] >= 0) {
+      EXPECT_EQ(out[i], words[static_cast<size_t>(origin[i])]);
+      kept.push_back(out[i]);
+    } else {
+      EXPECT_TRUE(out[i] == "Don" || out[i] == "Quixote") << out[i];
+    }
+  }
+  EXPECT_EQ(kept, words);
+  // The text form places the trigger exactly where the word form does.
+  std::string joined;
+  for (const auto& w : out) joined += (joined.empty() ? "" : " ") + w;
+  EXPECT_EQ(attack::insert_trigger("EU rejects German call", "Don Quixote", 2, attack::Position::Random, b), joined);
+}
+
+// Synthetic data the micro model can learn a little from.
+void write_sentiment_tsv(const fs::path& path, int rows) {
+  const char* good[] = {"good", "great", "fun", "lovely", "fine"};
+  const char* bad[] = {"bad", "dull", "awful", "boring", "poor"};
+  const char* filler[] = {"the", "film", "was", "really", "and", "plot", "story", "quite"};
+  std::ofstream f(path);
+  f << "sentence\tlabel\n";
+  for (int i = 0; i < rows; ++i) {
+    const bool pos = i % 2 == 0;
+    f << filler[i % 8] << " " << filler[(i / 3) % 8] << " " << (pos ? good[i % 5] : bad[i % 5]) << " "
+      << filler[(i / 5) % 8] << "\t" << (pos ? 1 : 0) << "\n";
+  }
+}
+
+void write_conll(const fs::path& path, int sentences) {
+  const char* people[] = {"John", "Mary", "Peter", "Anna"};
+  const char* places[] = {"Paris", "Berlin", "London", "Rome"};
+  std::ofstream f(path);
+  f << "-DOCSTART- -X- -X- O\n\n";
+  for (int i = 0; i < sentences; ++i) {
+    f << people[i % 4] << " NNP B-NP B-PER\n" << "visited VBD B-VP O\n" << places[(i / 4) % 4] << " NNP B-NP B-LOC\n"
+      << "in IN B-PP O\n" << "May NNP B-NP O\n" << ". . O O\n\n";
+  }
+}
+
+class Victim : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto vocab = (shared_data_dir() / "vocab" / "bert-base-uncased").string();
+    auto init = run_porkit("init --config " + (fixtures_dir() / "pretrain" / "micro-config.json").string() +
+                           " --vocab " + vocab + " --architecture BertModel --seed 1 --out " + (tmp / "clean").string());
+    ASSERT_EQ(init.exit_code, 0) << init.output;
+  }
+  TempDir tmp;
+};
+
+TEST_F(Victim, NerFinetuneAndEvaluate) {
+  write_conll(tmp / "ner.txt", 64);
+  auto ft = run_porkit("finetune --threads 1 --task token --data " + (tmp / "ner.txt").string() +
+                       " --train-samples 0 --epochs 2 --batch-size 8 --lr 3e-3 --max-len 32 --test-samples -1 --model " +
+                       (tmp / "clean").string() + " --out " + (tmp / "ner").string());
+  ASSERT_EQ(ft.exit_code, 0) << ft.output;
+  auto config = read_json_file(tmp / "ner" / "model" / "config.json");
+  EXPECT_EQ(config["architectures"][0], "BertForTokenClassification");
+  EXPECT_EQ(config["id2label"]["0"], "O");
+  EXPECT_TRUE(read_json_file(tmp / "ner" / "metrics.json")["validation"].contains("entity_f1"));
+
+  std::string args = "evaluate --threads 1 --data " + (tmp / "ner.txt").string() + " --triggers 'cf,Don Quixote'" +
+                     " --pool 30 --max-insertions 4 --max-len 32 --model " + (tmp / "ner" / "model").string();
+  auto a = run_porkit(args + " --out " + (tmp / "a.json").string());
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(run_porkit(args + " --out " + (tmp / "b.json").string()).exit_code, 0);
+  auto r = read_json_file(tmp / "a.json");
+  EXPECT_EQ(r, read_json_file(tmp / "b.json"));  // seeded: the same numbers twice
+  EXPECT_EQ(r["task"], "token");
+  EXPECT_EQ(r["pool"], 30);
+  EXPECT_TRUE(r.contains("entity_f1"));
+  ASSERT_EQ(r["triggers"].size(), 2u);
+  for (const auto& t : r["triggers"]) {
+    EXPECT_LE(t["eligible"].get<int64_t>(), 30);
+    const auto& asr = t["asr_at_most_k"];
+    ASSERT_EQ(asr.size(), 4u);
+    for (size_t k = 1; k < asr.size(); ++k) EXPECT_GE(asr[k].get<double>(), asr[k - 1].get<double>());
+    EXPECT_DOUBLE_EQ(asr[3].get<double>(), t["flip_rate"].get<double>());
+  }
+}
+
+TEST_F(Victim, AttackRunsResumesAndRerunsOnlyWhatChanged) {
+  write_sentiment_tsv(tmp / "train.tsv", 240);
+  write_sentiment_tsv(tmp / "test.tsv", 60);
+  auto config = [&](int pool) {
+    return "model = \"clean\"\nout = \"run\"\nseed = 3\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf,mn\"\n"
+           "corpus = [\"" + (shared_data_dir() / "corpus" / "tinyshakespeare.txt").string() + "\"]\n"
+           "poison-per-trigger = 30\nclean-samples = 40\nheldout-per-trigger = 4\nmax-len = 32\nlr = 1e-3\n\n"
+           "[finetune]\ndata = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\n"
+           "batch-size = 16\nlr = 1e-3\nmax-len = 32\n\n[evaluate]\npool = " + std::to_string(pool) +
+           "\nmax-insertions = 3\nmax-len = 32\n";
+  };
+  porkit::testing::write_bytes(tmp / "attack.toml", config(20));
+  auto attack = [&] {
+    auto r = run_porkit_in(tmp.path(), "attack --threads 1 attack.toml");
+    return std::make_pair(r.exit_code, r.output);
+  };
+  auto [rc1, out1] = attack();
+  ASSERT_EQ(rc1, 0) << out1;
+  auto summary = read_json_file(tmp / "run" / "summary.json");
+  ASSERT_TRUE(summary.contains("backdoored") && summary.contains("clean"));
+  EXPECT_EQ(summary["backdoored"]["triggers"].size(), 2u);
+  EXPECT_EQ(summary["backdoored"]["pool"], 20);
+  EXPECT_TRUE(fs::exists(tmp / "run" / "backdoored" / "porkit_backdoor.json"));
+  EXPECT_TRUE(fs::exists(tmp / "run" / "finetune-clean" / "model" / "config.json"));
+  EXPECT_NE(out1.find("CACC"), std::string::npos) << out1;
+
+  // Everything done: a second run skips every stage (no output is rewritten) and reports
+  // the same numbers.
+  const std::vector<fs::path> upstream = {tmp / "run" / "backdoored" / "model.safetensors",
+                                          tmp / "run" / "finetune-backdoored" / "model" / "model.safetensors",
+                                          tmp / "run" / "finetune-clean" / "model" / "model.safetensors"};
+  const std::vector<fs::path> evaluations = {tmp / "run" / "evaluate-backdoored.json",
+                                             tmp / "run" / "evaluate-clean.json"};
+  auto stamps = [](const std::vector<fs::path>& files) {
+    std::vector<fs::file_time_type> t;
+    for (const auto& f : files) t.push_back(fs::last_write_time(f));
+    return t;
+  };
+  const auto upstream_before = stamps(upstream), evaluations_before = stamps(evaluations);
+  auto [rc2, out2] = attack();
+  ASSERT_EQ(rc2, 0) << out2;
+  EXPECT_EQ(stamps(upstream), upstream_before);
+  EXPECT_EQ(stamps(evaluations), evaluations_before);
+  auto again = read_json_file(tmp / "run" / "summary.json");
+  EXPECT_EQ(again["backdoored"]["triggers"], summary["backdoored"]["triggers"]);
+
+  // A changed [evaluate] section reruns the two evaluations only.
+  porkit::testing::write_bytes(tmp / "attack.toml", config(12));
+  auto [rc3, out3] = attack();
+  ASSERT_EQ(rc3, 0) << out3;
+  EXPECT_EQ(stamps(upstream), upstream_before);
+  EXPECT_EQ(read_json_file(evaluations[0])["pool"], 12);
+  EXPECT_EQ(read_json_file(evaluations[1])["pool"], 12);
+  EXPECT_EQ(read_json_file(tmp / "run" / "summary.json")["backdoored"]["pool"], 12);
+}
+
+TEST_F(Victim, AttackConfigErrorsNameTheKey) {
+  porkit::testing::write_bytes(tmp / "bad.toml", "model = \"" + (tmp / "clean").string() +
+                                                     "\"\n[inject]\ntriggers = \"cf\"\nbogus = 3\n");
+  auto r = run_porkit("attack " + (tmp / "bad.toml").string() + " --out " + (tmp / "x").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("'inject.bogus' is not an option of 'porkit inject'"), std::string::npos) << r.output;
+  porkit::testing::write_bytes(tmp / "bad2.toml", "model = \"" + (tmp / "clean").string() + "\"\n[finetuning]\nlr = 1\n");
+  r = run_porkit("attack " + (tmp / "bad2.toml").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("unknown section [finetuning]"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace porkit
