@@ -10,8 +10,8 @@
 namespace porkit::attack {
 namespace {
 
-// attack_state.json: {"stages": {name: {"settings": sha, "seconds": s}}}, rewritten
-// atomically after every stage.
+// attack_state.json: {"stages": {name: {"settings": sha, "done": bool, "seconds": s}}}, rewritten
+// atomically when a stage starts and when it ends.
 class StageRecord {
  public:
   explicit StageRecord(fs::path path) : path_(std::move(path)) {
