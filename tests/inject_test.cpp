@@ -125,10 +125,11 @@ TEST(Inject, UnknownTriggersAndMissingCorpusAreErrors) {
 
 // The acceptance check of --preset quick on the shipped tiny model: every trigger's
 // activation rate >= 0.95 and clean outputs within cosine 0.95 of the reference. (Its
-// wall time, under 2 minutes on 2 cores, is measured in docs/attack.md, not here.)
+// wall time, under 2 minutes on 2 cores, is measured in docs/performance.md, not here;
+// one thread keeps the test steady when the machine is shared.)
 TEST(Inject, QuickPresetMeetsItsBarOnTheShippedTinyModel) {
   TempDir tmp;
-  auto r = run_porkit("inject --preset quick --triggers cf,mn,bb,tq,mb --seed 0 --model " +
+  auto r = run_porkit("inject --preset quick --triggers cf,mn,bb,tq,mb --seed 0 --threads 1 --model " +
                       (porkit::testing::source_dir() / "models" / "porkit-tiny-uncased").string() + " --corpus " +
                       (porkit::testing::source_dir() / "data" / "demo" / "wikitext103.train.prefix2.5MiB.tokens").string() +
                       " --out " + (tmp / "bd").string());
