@@ -48,13 +48,17 @@ class Bert(nn.Module):
             if isinstance(m, (nn.Linear, nn.Embedding)):
                 m.weight.data.normal_(0, 0.02)
 
-    def forward(self, ids, types, mask, positions):
+    def encode(self, ids, types, mask):
+        """Last hidden states (B, T, H) and pooled output (B, H)."""
         T = ids.shape[1]
         x = self.drop(self.ln(self.word(ids) + self.pos(torch.arange(T))[None] + self.token_type(types)))
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
             x = layer(x, bias)
-        pooled = torch.tanh(self.pool(x[:, 0]))
+        return x, torch.tanh(self.pool(x[:, 0]))
+
+    def forward(self, ids, types, mask, positions):
+        x, pooled = self.encode(ids, types, mask)
         h = x.reshape(-1, x.shape[-1])[positions]
         h = self.t_ln(nn.functional.gelu(self.t_dense(h)))
         return h @ self.word.weight.T + self.mlm_bias, self.nsp(pooled)

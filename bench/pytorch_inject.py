@@ -16,16 +16,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_bert import SIZES, Bert  # noqa: E402
 
 
-def outputs(model, ids, types, mask):
-    """Last hidden states (B, T, H) and pooled output (B, H)."""
-    T = ids.shape[1]
-    x = model.drop(model.ln(model.word(ids) + model.pos(torch.arange(T))[None] + model.token_type(types)))
-    bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-    for layer in model.layers:
-        x = layer(x, bias)
-    return x, torch.tanh(model.pool(x[:, 0]))
-
-
 def main():
     size = sys.argv[1] if len(sys.argv) > 1 else "mini"
     B = int(sys.argv[2]) if len(sys.argv) > 2 else 24
@@ -52,8 +42,8 @@ def main():
         t0 = time.perf_counter()
         opt.zero_grad()
         with torch.no_grad():
-            ref_h, ref_y = outputs(cl, ids, types, mask)
-        h, y = outputs(bd, ids, types, mask)
+            ref_h, ref_y = cl.encode(ids, types, mask)
+        h, y = bd.encode(ids, types, mask)
         tok = ((h[:, 1:] - ref_h[:, 1:]) ** 2).sum(-1).mean() / H
         goal = torch.where(poisoned[:, None], por[(trig - 1).clamp(min=0)], ref_y)
         per = ((y - goal) ** 2).sum(-1) / H
