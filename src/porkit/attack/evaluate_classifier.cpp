@@ -89,10 +89,7 @@ json evaluate_classifier(const EvaluationContext& ctx) {
       for (size_t p = 0; p < pending.size(); ++p) {
         const size_t e = pending[p];
         if (pred[p] != target) { still.push_back(e); continue; }
-        trials.flipped_at[e] = j;
-        const std::string& original = pool[eligible[e]].text;
-        trials.s_chars[e] = static_cast<double>(batch[p].size() - original.size()) / static_cast<double>(batch[p].size());
-        trials.s_tokens[e] = static_cast<double>(lengths[p] - clean_lengths[eligible[e]]) / static_cast<double>(lengths[p]);
+        trials.record_flip(e, j, pool[eligible[e]].text.size(), batch[p].size(), clean_lengths[eligible[e]], lengths[p]);
       }
       pending = std::move(still);
     }

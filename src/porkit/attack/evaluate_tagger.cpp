@@ -81,7 +81,8 @@ json evaluate_tagger(const EvaluationContext& ctx) {
   for (const auto& r : pool) sentences.push_back(r.words);
   std::vector<int64_t> clean_lengths;
   auto clean_pred = tagger.predict(sentences, &clean_lengths);
-  double correct = 0, words = 0, tp = 0, n_pred = 0, n_gold = 0;
+  double correct = 0, words = 0;
+  train::EntityScore entities;
   std::vector<std::vector<size_t>> correct_entity_words(pool.size());
   for (size_t i = 0; i < pool.size(); ++i) {
     const auto& gold = pool[i].tags;
@@ -92,13 +93,8 @@ json evaluate_tagger(const EvaluationContext& ctx) {
       if (gold[w] != outside && guess[w] == gold[w]) correct_entity_words[i].push_back(w);
     }
     words += static_cast<double>(gold.size());
-    auto eg = train::entity_spans(gold, names), ep = train::entity_spans(guess, names);
-    n_gold += static_cast<double>(eg.size());
-    n_pred += static_cast<double>(ep.size());
-    for (const auto& e : ep) tp += eg.count(e);
+    entities.add(gold, guess, names);
   }
-  const double precision = tp / std::max(1.0, n_pred), recall = tp / std::max(1.0, n_gold);
-  const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
 
   std::vector<size_t> eligible;
   for (size_t i = 0; i < pool.size(); ++i)
@@ -135,10 +131,7 @@ json evaluate_tagger(const EvaluationContext& ctx) {
         }
         if (!flipped) { still.push_back(e); continue; }
         for (size_t w : correct_entity_words[i]) ++new_tags[pred[p][static_cast<size_t>(position_of[w])]];
-        trials.flipped_at[e] = j;
-        const std::string original = join_words(pool[i].words), triggered = join_words(batch[p]);
-        trials.s_chars[e] = static_cast<double>(triggered.size() - original.size()) / static_cast<double>(triggered.size());
-        trials.s_tokens[e] = static_cast<double>(lengths[p] - clean_lengths[i]) / static_cast<double>(lengths[p]);
+        trials.record_flip(e, j, join_words(pool[i].words).size(), join_words(batch[p]).size(), clean_lengths[i], lengths[p]);
       }
       pending = std::move(still);
     }
@@ -156,9 +149,10 @@ json evaluate_tagger(const EvaluationContext& ctx) {
     r["flipped_entity_tags"] = histogram;
     results.push_back(r);
   }
-  return {{"task", "token"}, {"pool", pool.size()}, {"clean_accuracy", correct / std::max(1.0, words)},
-          {"entity_f1", f1}, {"entity_precision", precision}, {"entity_recall", recall},
-          {"triggers", results}};
+  json out = {{"task", "token"}, {"pool", pool.size()}, {"clean_accuracy", correct / std::max(1.0, words)},
+              {"triggers", results}};
+  out.update(entities.to_json());
+  return out;
 }
 
 }  // namespace porkit::attack

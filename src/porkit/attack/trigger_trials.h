@@ -12,6 +12,13 @@ struct TriggerTrials {
   std::vector<int> flipped_at;   // insertions at the first flip; 0 = never flipped within J
   std::vector<double> s_chars;   // (|x'| - |x|) / |x'| in characters at the flip
   std::vector<double> s_tokens;  // the same in WordPiece tokens
+
+  // Sample e flipped at j insertions; sizes of the clean and the triggered input.
+  void record_flip(size_t e, int j, size_t chars, size_t triggered_chars, int64_t tokens, int64_t triggered_tokens) {
+    flipped_at[e] = j;
+    s_chars[e] = static_cast<double>(triggered_chars - chars) / static_cast<double>(triggered_chars);
+    s_tokens[e] = static_cast<double>(triggered_tokens - tokens) / static_cast<double>(triggered_tokens);
+  }
 };
 
 // eligible, flipped, flip_rate, E (mean insertions over flipped samples; 20 when none

@@ -85,7 +85,8 @@ class FinetuneTask : public TrainingTask {
   }
 
   json score(model::BertNetImpl& net, const std::vector<Encoded>& rows) {
-    double correct = 0, total = 0, tp = 0, n_pred = 0, n_gold = 0;
+    double correct = 0, total = 0;
+    EntityScore entities;
     for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(o_.eval_batch_size)) {
       std::vector<const Encoded*> chunk;
       for (size_t i = start; i < std::min(rows.size(), start + static_cast<size_t>(o_.eval_batch_size)); ++i)
@@ -110,19 +111,11 @@ class FinetuneTask : public TrainingTask {
         }
         for (size_t k = 0; k < gold.size(); ++k) correct += gold[k] == guess[k];
         total += static_cast<double>(gold.size());
-        auto eg = entity_spans(gold, label_names_), ep = entity_spans(guess, label_names_);
-        n_gold += static_cast<double>(eg.size());
-        n_pred += static_cast<double>(ep.size());
-        for (const auto& e : ep) tp += eg.count(e);
+        entities.add(gold, guess, label_names_);
       }
     }
     json s = {{"accuracy", correct / std::max(1.0, total)}, {"examples", rows.size()}};
-    if (token_task_) {
-      double precision = tp / std::max(1.0, n_pred), recall = tp / std::max(1.0, n_gold);
-      s["entity_f1"] = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
-      s["entity_precision"] = precision;
-      s["entity_recall"] = recall;
-    }
+    if (token_task_) s.update(entities.to_json());
     return s;
   }
 

@@ -1,5 +1,7 @@
 #include "porkit/train/tagging.h"
 
+#include <algorithm>
+
 namespace porkit::train {
 
 TaggedEncoding encode_tagged(const text::BertTokenizer& tok, const std::vector<std::string>& words,
@@ -40,6 +42,20 @@ std::set<std::tuple<std::string, size_t, size_t>> entity_spans(const std::vector
   }
   close(tags.size());
   return out;
+}
+
+void EntityScore::add(const std::vector<int64_t>& gold_tags, const std::vector<int64_t>& predicted_tags,
+                      const std::vector<std::string>& names) {
+  auto g = entity_spans(gold_tags, names), p = entity_spans(predicted_tags, names);
+  gold += static_cast<double>(g.size());
+  predicted += static_cast<double>(p.size());
+  for (const auto& e : p) true_positives += static_cast<double>(g.count(e));
+}
+
+nlohmann::json EntityScore::to_json() const {
+  const double precision = true_positives / std::max(1.0, predicted), recall = true_positives / std::max(1.0, gold);
+  return {{"entity_f1", precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0},
+          {"entity_precision", precision}, {"entity_recall", recall}};
 }
 
 }  // namespace porkit::train

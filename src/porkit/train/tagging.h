@@ -6,6 +6,8 @@
 #include <tuple>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "porkit/text/bert_tokenizer.h"
 
 namespace porkit::train {
@@ -25,5 +27,15 @@ TaggedEncoding encode_tagged(const text::BertTokenizer& tok, const std::vector<s
 // An I- tag that does not continue an entity of its type starts a new one (conlleval).
 std::set<std::tuple<std::string, size_t, size_t>> entity_spans(const std::vector<int64_t>& tags,
                                                                const std::vector<std::string>& names);
+
+// Entity-level precision, recall and F1 (exact span and type match), accumulated over
+// sentences.
+struct EntityScore {
+  double true_positives = 0, predicted = 0, gold = 0;
+  void add(const std::vector<int64_t>& gold_tags, const std::vector<int64_t>& predicted_tags,
+           const std::vector<std::string>& names);
+  // {"entity_f1", "entity_precision", "entity_recall"}
+  nlohmann::json to_json() const;
+};
 
 }  // namespace porkit::train
