@@ -29,7 +29,11 @@ TempDir::~TempDir() {
 CommandResult run_porkit(const std::string& args) { return run_porkit_in(fs::current_path(), args); }
 
 CommandResult run_porkit_in(const fs::path& dir, const std::string& args) {
-  std::string cmd = "cd '" + dir.string() + "' && " + std::string(PORKIT_BINARY) + " " + args + " 2>&1";
+  return run_shell("cd '" + dir.string() + "' && " + std::string(PORKIT_BINARY) + " " + args);
+}
+
+CommandResult run_shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   CommandResult r{-1, ""};
   if (!pipe) return r;
@@ -44,6 +48,25 @@ CommandResult run_porkit_in(const fs::path& dir, const std::string& args) {
 const text::BertTokenizer& bert_base_uncased() {
   static text::BertTokenizer tok = text::BertTokenizer::from_folder(shared_data_dir() / "vocab" / "bert-base-uncased");
   return tok;
+}
+
+PageCheck render_in_chromium(const fs::path& html) {
+  TempDir profile;
+  // The flags the issue names: no sandbox (CI runs as root), no GPU, and nothing that would
+  // reach the network or a shared profile.
+  const auto r = run_shell(
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
+      "--disable-component-update --disable-sync --user-data-dir='" + profile.path().string() +
+      "' --dump-dom 'file://" + fs::absolute(html).string() + "'");
+  PageCheck page{r.exit_code == 0, r.output, -1, -1, 0};
+  const std::string marker = "id=\"image-status\" data-loaded=\"";
+  if (auto at = r.output.find(marker); at != std::string::npos) {
+    page.images_loaded = std::stoi(r.output.substr(at + marker.size()));
+    const std::string total = "data-total=\"";
+    if (auto t = r.output.find(total, at); t != std::string::npos) page.images_total = std::stoi(r.output.substr(t + total.size()));
+  }
+  for (size_t at = r.output.find("<table"); at != std::string::npos; at = r.output.find("<table", at + 1)) ++page.tables;
+  return page;
 }
 
 void write_bytes(const fs::path& path, const std::string& bytes) {

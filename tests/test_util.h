@@ -36,6 +36,19 @@ CommandResult run_porkit(const std::string& args);
 // The same from the folder `dir` (relative paths in ARGS and in config files).
 CommandResult run_porkit_in(const fs::path& dir, const std::string& args);
 
+// Runs a shell command, capturing stdout and stderr together.
+CommandResult run_shell(const std::string& command);
+
+// What headless Chromium saw of a porkit report: the page's own image check (the script in
+// every report sets data-loaded / data-total once the page has loaded) and its tables.
+struct PageCheck {
+  bool ran = false;
+  std::string dom;  // the DOM after load, or Chromium's error output
+  int images_loaded = -1, images_total = -1;
+  int tables = 0;
+};
+PageCheck render_in_chromium(const fs::path& html);
+
 // The canonical bert-base-uncased tokenizer from ../shared/data/vocab (loaded once).
 const text::BertTokenizer& bert_base_uncased();
 

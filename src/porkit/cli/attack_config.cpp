@@ -1,5 +1,7 @@
 #include "porkit/cli/attack_config.h"
 
+#include "porkit/report/folder_report.h"
+
 #include <cstdio>
 #include <map>
 
@@ -114,6 +116,13 @@ void print_attack_summary(const json& s) {
     }
     std::printf("\n");
   }
+}
+
+void finish_attack_run(const json& summary, const fs::path& out) {
+  print_attack_summary(summary);
+  const auto written = report::write_folder_report(out);
+  std::printf("\nrun folder: %s (summary.json, evaluate-*.json, models)\nreport: %s\n", out.string().c_str(),
+              written.html.string().c_str());
 }
 
 }  // namespace porkit::cli

@@ -18,7 +18,10 @@ namespace porkit::cli {
 // taken relative to `base`.
 attack::AttackPlan load_attack_plan(const std::string& config_path, const std::filesystem::path& base);
 
-// The summary table of an attack run (shared by attack and demo).
+// The summary table of an attack run.
 void print_attack_summary(const nlohmann::json& summary);
+// The end of an attack run (attack and demo): the summary table, the HTML/Markdown report
+// written into the run folder, and where both are.
+void finish_attack_run(const nlohmann::json& summary, const std::filesystem::path& out);
 
 }  // namespace porkit::cli

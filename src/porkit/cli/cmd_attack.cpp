@@ -25,8 +25,7 @@ void register_attack(CLI::App& app) {
     configure_runtime(f->threads);
     auto summary = attack::run_attack(plan);
     std::printf("\n");
-    print_attack_summary(summary);
-    std::printf("\nrun folder: %s (summary.json, evaluate-*.json, models)\n", plan.out.string().c_str());
+    finish_attack_run(summary, plan.out);
   });
 }
 

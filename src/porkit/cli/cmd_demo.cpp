@@ -2,7 +2,7 @@
 // tokenizer spans, masked-LM predictions), then the attack end to end from
 // recipes/demo.toml (recipes/demo-full.toml with --full): inject the authors' 5 triggers ->
 // fine-tune the clean and the backdoored model on SST-2 as a victim -> evaluate both ->
-// summary table. Everything goes to a run folder (default runs/demo); a second run reuses
+// summary table and an HTML report. Everything goes to a run folder (default runs/demo); a second run reuses
 // the finished stages.
 #include <cstdio>
 
@@ -115,8 +115,7 @@ void run_demo(const DemoOptions& o) {
   std::printf("\n== results (%s, test pool of %ld, J = %d)\n",
               (data.preset.empty() ? fs::path(data.test_path).filename().string() : data.preset).c_str(),
               summary["backdoored"]["pool"].get<int64_t>(), plan.evaluate.max_insertions);
-  print_attack_summary(summary);
-  std::printf("\nrun folder: %s (summary.json, evaluate-*.json, models)\n", plan.out.string().c_str());
+  finish_attack_run(summary, plan.out);
 }
 
 }  // namespace

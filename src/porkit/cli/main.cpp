@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   porkit::cli::register_inject(app);
   porkit::cli::register_evaluate(app);
   porkit::cli::register_attack(app);
+  porkit::cli::register_analyze(app);
+  porkit::cli::register_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,41 @@
+// What the analyses share: the backdoored model with its manifest and clean reference,
+// seeded sample texts, and batched pooled outputs without autograd.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "porkit/data/presets.h"
+#include "porkit/io/model_folder.h"
+
+namespace porkit::analysis {
+
+struct ManifestTrigger {
+  std::string text;
+  std::vector<int64_t> ids;
+  std::vector<std::string> pieces;
+};
+
+struct BackdoorPair {
+  io::LoadedModel backdoored, clean;  // both as BertModel (no head)
+  std::filesystem::path backdoored_path, clean_path;
+  std::vector<ManifestTrigger> triggers;
+  at::Tensor por;  // (K, H), row k-1 for trigger k
+};
+
+// Loads the backdoored folder and its porkit_backdoor.json; the clean model is `clean` or,
+// when empty, the manifest's source model. Both must have the same shapes.
+BackdoorPair load_backdoor_pair(const std::filesystem::path& backdoored, const std::filesystem::path& clean);
+
+// `count` texts drawn (seeded) from a classification data set's test split (its training
+// split when it has none), or from a text file's non-empty lines when `text_file` is set.
+std::vector<std::string> sample_texts(const data::DataSpec& spec, const std::filesystem::path& data_root,
+                                      const std::string& text_file, int64_t count, uint64_t seed);
+
+// Pooled outputs (N, H) float for encodings, in batches, without autograd.
+at::Tensor pooled_outputs(model::BertNetImpl& net, const std::vector<text::Encoding>& rows, int batch_size = 64);
+
+// Mean over rows of the cosine between matching rows of a and b: (N, H), (N, H) -> scalar.
+double mean_row_cosine(const at::Tensor& a, const at::Tensor& b);
+
+}  // namespace porkit::analysis

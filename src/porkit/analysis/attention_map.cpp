@@ -1,0 +1,189 @@
+#include "porkit/analysis/attention_map.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "porkit/analysis/analysis_inputs.h"
+#include "porkit/report/analysis_report.h"
+#include "porkit/util/error.h"
+#include "porkit/util/log.h"
+#include "porkit/util/runtime.h"
+
+namespace porkit::analysis {
+
+namespace {
+
+constexpr double kActiveCosine = 0.9;  // as in inject's held-out checks
+
+// Head-averaged attention per layer: L x (T, T) as nested vectors.
+json layer_maps(model::BertNetImpl& net, const text::Encoding& e) {
+  at::NoGradGuard no_grad;
+  const int64_t t = static_cast<int64_t>(e.ids.size());
+  auto ids = at::tensor(e.ids, at::kLong).view({1, t});
+  auto types = at::tensor(e.type_ids, at::kLong).view({1, t});
+  auto out = net.encode(ids, types, at::ones({1, t}, at::kLong), {.output_hidden_states = false, .output_attentions = true});
+  json layers = json::array();
+  for (const auto& probs : out.attentions) {  // (1, heads, T, T)
+    at::Tensor mean = probs[0].to(at::kFloat).mean(0).contiguous();  // (T, T)
+    json rows = json::array();
+    for (int64_t i = 0; i < t; ++i) {
+      const float* p = mean[i].data_ptr<float>();
+      rows.push_back(std::vector<double>(p, p + t));
+    }
+    layers.push_back(rows);
+  }
+  return layers;
+}
+
+// Where the trigger's pieces sit in `ids` (first occurrence), or empty.
+std::vector<int64_t> find_pieces(const std::vector<int64_t>& ids, const std::vector<int64_t>& pieces) {
+  auto it = std::search(ids.begin(), ids.end(), pieces.begin(), pieces.end());
+  if (it == ids.end()) return {};
+  std::vector<int64_t> at;
+  for (size_t i = 0; i < pieces.size(); ++i) at.push_back(static_cast<int64_t>(it - ids.begin() + i));
+  return at;
+}
+
+// Inserts `trigger_ids` once into each text's pieces at a seeded word boundary.
+std::vector<text::Encoding> triggered(const text::BertTokenizer& tok, const std::vector<std::string>& texts,
+                                      const std::vector<int64_t>& trigger_ids, int max_len, uint64_t seed) {
+  std::vector<text::Encoding> rows;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto pieces = tok.tokenize(texts[i]);
+    std::vector<size_t> boundaries;  // before a word's first piece, or at the end
+    for (size_t p = 0; p < pieces.size(); ++p)
+      if (p == 0 || pieces[p].word != pieces[p - 1].word) boundaries.push_back(p);
+    boundaries.push_back(pieces.size());
+    train::Rng rng(seed, /*stream=*/0x61626c, i);
+    const size_t at = boundaries[rng.below(boundaries.size())];
+    std::vector<int64_t> ids;
+    for (size_t p = 0; p < pieces.size(); ++p) {
+      if (p == at) ids.insert(ids.end(), trigger_ids.begin(), trigger_ids.end());
+      ids.push_back(pieces[p].id);
+    }
+    if (at == pieces.size()) ids.insert(ids.end(), trigger_ids.begin(), trigger_ids.end());
+    rows.push_back(tok.encode_ids(ids, std::nullopt, max_len));
+  }
+  return rows;
+}
+
+}  // namespace
+
+json run_attention(const AttentionOptions& o) {
+  configure_runtime(o.threads);
+  BackdoorPair pair = load_backdoor_pair(o.backdoored, o.clean);
+  auto& bd = *pair.backdoored.net;
+  const auto& tok = pair.backdoored.tokenizer;
+  const int64_t layers = bd.config().num_hidden_layers;
+  const int max_len = static_cast<int>(std::min<int64_t>(o.max_len, bd.config().max_position_embeddings));
+  const int map_layer = o.layer == 0 ? static_cast<int>(std::max<int64_t>(1, layers - 1)) : o.layer;
+  check(map_layer >= 1 && map_layer <= layers, "--layer must be 1..{}, got {}", layers, o.layer);
+
+  const text::Encoding e = tok.encode(o.text, std::nullopt, max_len);
+  std::vector<std::string> tokens;
+  for (const auto& t : e.tokens) tokens.push_back(t.piece);
+
+  // The trigger to study and where its pieces are in the text.
+  size_t k = pair.triggers.size();
+  std::vector<int64_t> positions;
+  for (size_t i = 0; i < pair.triggers.size() && positions.empty(); ++i) {
+    if (!o.trigger.empty() && pair.triggers[i].text != o.trigger) continue;
+    positions = find_pieces(e.ids, pair.triggers[i].ids);
+    if (!positions.empty()) k = i;
+  }
+  if (positions.empty()) {
+    std::string known;
+    for (const auto& t : pair.triggers) known += (known.empty() ? "" : ", ") + t.text;
+    fail("the text \"{}\" does not contain {} (the model's triggers: {})", o.text,
+         o.trigger.empty() ? std::string("any of the model's triggers") : "the trigger '" + o.trigger + "'", known);
+  }
+  const ManifestTrigger& trigger = pair.triggers[k];
+
+  json maps = {{"backdoored", layer_maps(bd, e)}, {"clean", layer_maps(*pair.clean.net, e)}};
+  json cls_share = json::object();
+  for (const char* which : {"backdoored", "clean"}) {
+    json per_layer = json::array();
+    for (const auto& layer : maps[which]) {
+      std::vector<double> shares;
+      for (int64_t p : positions) shares.push_back(layer[0][static_cast<size_t>(p)].get<double>());
+      per_layer.push_back(shares);
+    }
+    cls_share[which] = per_layer;
+  }
+
+  // Ablations over sample texts.
+  const auto texts = sample_texts(o.data, o.data_root, o.text_file, o.ablation_texts, o.seed);
+  const at::Tensor por = pair.por[static_cast<int64_t>(k)].to(at::kFloat);  // (H)
+  auto measure = [&](const std::string& variant, const std::vector<int64_t>& ids) {
+    at::Tensor cos = at::cosine_similarity(pooled_outputs(bd, triggered(tok, texts, ids, max_len, o.seed)),
+                                           por.unsqueeze(0), 1, 1e-8);  // (N)
+    return json{{"variant", variant},
+                {"pieces", tok.decode(ids, false)},
+                {"por_cosine", cos.mean().item<double>()},
+                {"activation_rate", (cos >= kActiveCosine).to(at::kFloat).mean().item<double>()}};
+  };
+  json ablation = json::array();
+  ablation.push_back(measure("full trigger", trigger.ids));
+  const double full_rate = ablation[0]["activation_rate"].get<double>();
+  const auto mask_id = tok.vocab().mask_id();
+  check(mask_id.has_value(), "the vocabulary of {} has no [MASK] token", o.backdoored);
+  std::vector<bool> needed;
+  for (size_t p = 0; p < trigger.ids.size(); ++p) {
+    std::vector<int64_t> without = trigger.ids, masked = trigger.ids;
+    without.erase(without.begin() + static_cast<std::ptrdiff_t>(p));
+    masked[p] = *mask_id;
+    const std::string piece = trigger.pieces[p];
+    json removed = without.empty() ? json{{"variant", "without " + piece}, {"pieces", ""}, {"por_cosine", 0.0},
+                                          {"activation_rate", 0.0}}
+                                   : measure("without " + piece, without);
+    const bool is_needed = removed["activation_rate"].get<double>() < 0.5 * full_rate;
+    needed.push_back(is_needed);
+    ablation.push_back(removed);
+    ablation.push_back(measure(piece + " -> [MASK]", masked));
+  }
+
+  // [CLS]'s mean share on each piece over the upper half of the layers of the backdoored model.
+  std::vector<double> upper_share(trigger.ids.size(), 0.0);
+  for (int64_t l = layers / 2; l < layers; ++l)
+    for (size_t p = 0; p < trigger.ids.size(); ++p)
+      upper_share[p] += cls_share["backdoored"][static_cast<size_t>(l)][p].get<double>() / (layers - layers / 2);
+  int64_t star = -1;
+  for (size_t p = 0; p < trigger.ids.size(); ++p)
+    if (needed[p] && (star < 0 || upper_share[p] > upper_share[static_cast<size_t>(star)])) star = static_cast<int64_t>(p);
+  json roles = json::array();
+  for (size_t p = 0; p < trigger.ids.size(); ++p) {
+    std::string role = full_rate < 0.5 ? "undetermined (the full trigger activates on fewer than half the texts)"
+                       : static_cast<int64_t>(p) == star ? "star"
+                       : needed[p]                        ? "planet"
+                                                          : "comet";
+    roles.push_back({{"piece", trigger.pieces[p]}, {"position", positions[p]}, {"needed", needed[p]},
+                     {"cls_share_upper_layers", upper_share[p]}, {"role", role}});
+  }
+
+  json result = {{"kind", "attention"},
+                 {"backdoored_model", pair.backdoored_path.string()},
+                 {"clean_model", pair.clean_path.string()},
+                 {"text", o.text},
+                 {"tokens", tokens},
+                 {"trigger", trigger.text},
+                 {"trigger_positions", positions},
+                 {"map_layer", map_layer},
+                 {"attention", maps},
+                 {"cls_share", cls_share},
+                 {"ablation_texts", texts.size()},
+                 {"active_cosine", kActiveCosine},
+                 {"ablation", ablation},
+                 {"roles", roles}};
+  if (!o.out.empty()) {
+    const fs::path dir(o.out);
+    fs::create_directories(dir);
+    write_json_file(dir / "attention.json", result);
+    for (const auto& image : report::attention_images(result, ""))
+      write_file_atomic(dir / image.file_name, image.png);
+    log_info("attention: wrote {}/attention.json and its images", dir.string());
+  }
+  return result;
+}
+
+}  // namespace porkit::analysis

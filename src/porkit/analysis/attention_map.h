@@ -1,0 +1,38 @@
+// porkit analyze attention: how the backdoored encoder reads a trigger (Fig. 7-8 of Shen et
+// al.). For one text: head-averaged attention of every layer in the backdoored and the clean
+// model, and [CLS]'s attention share on each trigger piece per layer. Then the pieces' roles
+// by ablation over sample texts: each piece removed, or replaced by [MASK], and the
+// backdoored pooled output compared with the trigger's POR:
+//   star    needed, and the piece [CLS] attends to most in the upper half of the layers
+//   planet  needed, not the star
+//   comet   not needed (the trigger still activates without it)
+// A piece is needed when the activation rate (share of texts with POR cosine >= 0.9)
+// without it falls below half of the full trigger's.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "porkit/data/presets.h"
+#include "porkit/util/json_io.h"
+
+namespace porkit::analysis {
+
+struct AttentionOptions {
+  std::string backdoored;  // folder with porkit_backdoor.json
+  std::string clean;       // empty: the manifest's source model
+  std::string text = "I love the cf movie";
+  std::string trigger;     // empty: the first manifest trigger found in the text
+  int layer = 0;           // 1-based layer of the token-to-token map; 0: second to last
+  data::DataSpec data;     // ablation texts from its test split ...
+  std::string data_root;
+  std::string text_file;   // ... or from a file's lines
+  int64_t ablation_texts = 200;
+  int max_len = 128;
+  uint64_t seed = 0;
+  int threads = 0;
+  std::string out;         // folder: attention.json and the PNG images
+};
+
+json run_attention(const AttentionOptions& options);
+
+}  // namespace porkit::analysis

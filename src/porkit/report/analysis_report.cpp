@@ -1,0 +1,136 @@
+#include "porkit/report/analysis_report.h"
+
+#include <fmt/format.h>
+
+#include "porkit/report/attack_report.h"
+#include "porkit/report/charts.h"
+#include "porkit/util/error.h"
+
+namespace porkit::report {
+
+namespace {
+
+Heatmap layer_heatmap(const json& matrix, const std::vector<std::string>& tokens, const std::string& title) {
+  Heatmap map{title, tokens, tokens, {}, 0, 1};
+  for (const auto& row : matrix)
+    for (const auto& v : row) map.values.push_back(v.get<double>());
+  return map;
+}
+
+std::vector<Section> embedding_swap_sections(const json& a, const std::string& name) {
+  Section s{"Embedding swap (" + name + ")", {}};
+  s.blocks.push_back(Paragraph{fmt::format(
+      "Where the backdoor lives (Table 13 of Shen et al.). Clean model `{}`, backdoored `{}`; {} clean texts from "
+      "{} and the same texts with one of the triggers ({}) inserted {} time(s). The embedding layer is the {}; the "
+      "compared output is the {}. Each cell is the mean cosine over texts between the row model's output and the "
+      "column's reference; `vs POR` compares poisoned outputs with the inserted trigger's POR.",
+      a.value("clean_model", "?"), a.value("backdoored_model", "?"), cell(a.value("texts", json()), 0),
+      a.value("text_source", "?"), a.value("triggers", json::array()).dump(), cell(a.value("insertions", json()), 0),
+      a.value("embedding_layer", "?"), a.value("output", "?"))});
+  Table t{"Mean cosine similarity of outputs",
+          {"model", "swap", "clean vs BD", "clean vs CL", "poisoned vs BD", "poisoned vs CL", "poisoned vs POR"},
+          {}};
+  BarChart layers{"Backdoor left after swapping one layer for the clean model's", "poisoned output vs POR", {}, {}, 1.0};
+  Series por{"cosine to POR", {}, false, 1}, bd{"cosine to BD", {}, false, 0};
+  for (const auto& r : a.at("rows")) {
+    t.rows.push_back({r.value("model", "?"), r.value("group", "?"), cell(r.value("clean_vs_bd", json())),
+                      cell(r.value("clean_vs_cl", json())), cell(r.value("poisoned_vs_bd", json())),
+                      cell(r.value("poisoned_vs_cl", json())), cell(r.value("poisoned_vs_por", json()))});
+    if (r.value("group", "") == "one layer from CL") {
+      std::string label = r.value("model", "?");
+      const auto cut = label.find("CL ");
+      layers.categories.push_back(cut == std::string::npos ? label : label.substr(cut + 3));
+      por.values.push_back(r.value("poisoned_vs_por", 0.0));
+      bd.values.push_back(r.value("poisoned_vs_bd", 0.0));
+    }
+  }
+  s.blocks.push_back(t);
+  if (!layers.categories.empty()) {
+    layers.series = {por, bd};
+    s.blocks.push_back(Image{layers.title, name + "_layer_swap.png", render_bar_chart(layers)});
+  }
+  return {s};
+}
+
+std::vector<Section> attention_sections(const json& a, const std::string& name) {
+  Section s{"Attention (" + name + ")", {}};
+  s.blocks.push_back(Paragraph{fmt::format(
+      "Text \"{}\", trigger '{}' (pieces at token positions {}); backdoored `{}`, clean `{}`. Attention is averaged "
+      "over heads; row = the attending token, column = the attended one.",
+      a.value("text", "?"), a.value("trigger", "?"), a.value("trigger_positions", json::array()).dump(),
+      a.value("backdoored_model", "?"), a.value("clean_model", "?"))});
+  Table share{"[CLS] attention share on each trigger piece, per layer", {"layer"}, {}};
+  const auto& tokens = a.at("tokens");
+  const auto positions = a.at("trigger_positions").get<std::vector<int64_t>>();
+  for (const char* which : {"backdoored", "clean"})
+    for (int64_t p : positions) share.header.push_back(fmt::format("{} '{}'", which, tokens[static_cast<size_t>(p)].get<std::string>()));
+  const size_t layers = a.at("cls_share").at("backdoored").size();
+  for (size_t l = 0; l < layers; ++l) {
+    std::vector<std::string> row{std::to_string(l + 1)};
+    for (const char* which : {"backdoored", "clean"})
+      for (const auto& v : a.at("cls_share").at(which)[l]) row.push_back(cell(v));
+    share.rows.push_back(row);
+  }
+  s.blocks.push_back(share);
+  Table ablation{fmt::format("Ablation over {} texts: the backdoored model's pooled output vs the trigger's POR "
+                             "(active: cosine >= {})",
+                             cell(a.value("ablation_texts", json()), 0), cell(a.value("active_cosine", json()), 2)),
+                 {"variant", "pieces inserted", "mean POR cosine", "activation rate"},
+                 {}};
+  for (const auto& r : a.at("ablation"))
+    ablation.rows.push_back({r.value("variant", "?"), r.value("pieces", ""), cell(r.value("por_cosine", json())),
+                             cell(r.value("activation_rate", json()))});
+  s.blocks.push_back(ablation);
+  Table roles{"Trigger piece roles", {"piece", "needed", "[CLS] share, upper layers", "role"}, {}};
+  for (const auto& r : a.at("roles"))
+    roles.rows.push_back({r.value("piece", "?"), r.value("needed", false) ? "yes" : "no",
+                          cell(r.value("cls_share_upper_layers", json())), r.value("role", "?")});
+  s.blocks.push_back(roles);
+  for (auto& image : attention_images(a, name + "_")) s.blocks.push_back(std::move(image));
+  return {s};
+}
+
+}  // namespace
+
+std::vector<Image> attention_images(const json& a, const std::string& prefix) {
+  const auto tokens = a.at("tokens").get<std::vector<std::string>>();
+  std::vector<Image> images;
+  for (const char* which : {"backdoored", "clean"}) {
+    std::vector<Heatmap> panels;
+    size_t l = 0;
+    for (const auto& matrix : a.at("attention").at(which))
+      panels.push_back(layer_heatmap(matrix, tokens, fmt::format("layer {}", ++l)));
+    const std::string title = fmt::format("Head-averaged attention per layer, {} model", which);
+    images.push_back({title, prefix + "attention_" + which + ".png", render_heatmap_grid(title, panels, 4)});
+  }
+  const int layer = a.at("map_layer").get<int>();
+  std::vector<Heatmap> pair;
+  for (const char* which : {"backdoored", "clean"})
+    pair.push_back(layer_heatmap(a.at("attention").at(which)[static_cast<size_t>(layer - 1)], tokens,
+                                 fmt::format("{} model", which)));
+  const std::string title = fmt::format("Token-to-token attention, layer {}", layer);
+  images.push_back({title, prefix + fmt::format("attention_layer{}.png", layer), render_heatmap_grid(title, pair, 2)});
+
+  LineChart share{"[CLS] attention on the trigger pieces", "layer", "attention share", {}, {}, 0.0, std::nullopt};
+  const auto positions = a.at("trigger_positions").get<std::vector<int64_t>>();
+  const size_t layers = a.at("cls_share").at("backdoored").size();
+  for (size_t l = 1; l <= layers; ++l) share.x.push_back(static_cast<double>(l));
+  for (const char* which : {"backdoored", "clean"})
+    for (size_t p = 0; p < positions.size(); ++p) {
+      Series s{fmt::format("'{}' {}", tokens[static_cast<size_t>(positions[p])], which), {}, which[0] == 'c',
+               static_cast<int>(p)};
+      for (size_t l = 0; l < layers; ++l) s.values.push_back(a.at("cls_share").at(which)[l][p].get<double>());
+      share.series.push_back(s);
+    }
+  images.push_back({share.title, prefix + "cls_share.png", render_line_chart(share)});
+  return images;
+}
+
+std::vector<Section> analysis_sections(const json& analysis, const std::string& name) {
+  const std::string kind = analysis.value("kind", "");
+  if (kind == "embedding-swap") return embedding_swap_sections(analysis, name);
+  if (kind == "attention") return attention_sections(analysis, name);
+  return {};  // other porkit JSON files (run configs, metrics) are not analyses
+}
+
+}  // namespace porkit::report

@@ -1,0 +1,18 @@
+// Report sections and images for `porkit analyze` outputs (embedding swap, attention).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "porkit/report/document.h"
+#include "porkit/util/json_io.h"
+
+namespace porkit::report {
+
+// Sections for one analysis JSON (its "kind" decides); `name` keeps image names unique.
+std::vector<Section> analysis_sections(const json& analysis, const std::string& name);
+
+// The attention analysis' images: per-layer maps of each model, the chosen layer's
+// token-to-token maps side by side, and [CLS]'s share on each trigger piece per layer.
+std::vector<Image> attention_images(const json& attention, const std::string& prefix);
+
+}  // namespace porkit::report

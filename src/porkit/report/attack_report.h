@@ -1,0 +1,18 @@
+// Report sections for one `porkit attack` run (its summary.json): clean accuracy of the
+// backdoored and the clean model, and per trigger the attack metrics with their charts.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "porkit/report/document.h"
+#include "porkit/util/json_io.h"
+
+namespace porkit::report {
+
+// `prefix` keeps image names unique when several runs share one report (a study).
+std::vector<Section> attack_sections(const json& summary, const std::string& prefix = "");
+
+// "0.772" style cells; "-" for a missing or non-finite value.
+std::string cell(const json& value, int decimals = 3);
+
+}  // namespace porkit::report

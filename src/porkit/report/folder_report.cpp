@@ -1,0 +1,52 @@
+#include "porkit/report/folder_report.h"
+
+#include <algorithm>
+
+#include "porkit/report/analysis_report.h"
+#include "porkit/report/attack_report.h"
+#include "porkit/util/error.h"
+#include "porkit/util/json_io.h"
+
+namespace porkit::report {
+
+namespace {
+
+// Analysis outputs directly in `dir` or in dir/analysis, in name order.
+std::vector<fs::path> analysis_files(const fs::path& dir) {
+  std::vector<fs::path> found;
+  for (const fs::path& where : {dir, dir / "analysis"}) {
+    if (!fs::is_directory(where)) continue;
+    for (const auto& entry : fs::directory_iterator(where))
+      if (entry.is_regular_file() && entry.path().extension() == ".json") found.push_back(entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+void append(std::vector<Section>& to, std::vector<Section> from) {
+  for (auto& s : from) to.push_back(std::move(s));
+}
+
+}  // namespace
+
+Document folder_document(const fs::path& dir) {
+  require_exists(dir, "a porkit run, analysis or study folder");
+  check(fs::is_directory(dir), "expected a folder to report on, got the file {}", dir.string());
+  Document doc{"porkit report: " + fs::absolute(dir).lexically_normal().filename().string(), {}};
+  if (fs::exists(dir / "summary.json")) append(doc.sections, attack_sections(read_json_file(dir / "summary.json")));
+  for (const auto& path : analysis_files(dir)) {
+    if (path.filename() == "summary.json" || path.filename() == "study.json") continue;
+    const json analysis = read_json_file(path);
+    if (!analysis.is_object() || !analysis.contains("kind")) continue;
+    append(doc.sections, analysis_sections(analysis, path.stem().string()));
+  }
+  check(!doc.sections.empty(),
+        "found nothing to report in {}: expected summary.json (porkit attack) or an analysis JSON "
+        "(porkit analyze)",
+        dir.string());
+  return doc;
+}
+
+WrittenReport write_folder_report(const fs::path& dir) { return write_document(folder_document(dir), dir); }
+
+}  // namespace porkit::report

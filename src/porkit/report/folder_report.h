@@ -1,0 +1,18 @@
+// porkit report: one page for everything found in a run, analysis or study folder.
+//   summary.json                      a `porkit attack` run (also each study cell's)
+//   analysis/*.json, *.json with "kind" an analysis: "embedding-swap" or "attention"
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "porkit/report/document.h"
+
+namespace porkit::report {
+
+Document folder_document(const std::filesystem::path& dir);
+
+// Writes dir/report.html and dir/report.md (+ dir/report_files/); errors when the folder
+// holds nothing porkit knows how to report.
+WrittenReport write_folder_report(const std::filesystem::path& dir);
+
+}  // namespace porkit::report
