@@ -196,3 +196,57 @@ TEST_F(Victim, AttackConfigErrorsNameTheKey) {
 
 }  // namespace
 }  // namespace porkit
+
+namespace porkit {
+namespace {
+
+using porkit::testing::TempDir;
+using porkit::testing::run_porkit_in;
+using porkit::testing::shared_data_dir;
+
+// A study of two fine-tuning learning rates shares one injection; a rerun redoes nothing,
+// and a third value runs only the new cell.
+TEST_F(Victim, StudySharesTheInjectionAndResumesCellByCell) {
+  write_sentiment_tsv(tmp / "train.tsv", 120);
+  write_sentiment_tsv(tmp / "test.tsv", 40);
+  auto config = [&](const std::string& lrs) {
+    return "title = \"lr study\"\nmodel = \"clean\"\nout = \"study\"\nseed = 3\n\n[inject]\npreset = \"quick\"\n"
+           "triggers = \"cf,mn\"\ncorpus = [\"" + (shared_data_dir() / "corpus" / "tinyshakespeare.txt").string() + "\"]\n"
+           "poison-per-trigger = 20\nclean-samples = 20\nheldout-per-trigger = 3\nmax-len = 32\nlr = 1e-3\n\n"
+           "[finetune]\ndata = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\n"
+           "batch-size = 16\nmax-len = 32\n\n[evaluate]\npool = 10\nmax-insertions = 2\nmax-len = 32\n\n"
+           "[grid.finetune]\nlr = [" + lrs + "]\n\n[paper]\n\"1e-3\" = 1.5\n";
+  };
+  porkit::testing::write_bytes(tmp / "study.toml", config("1e-3, 2e-3"));
+  auto r = run_porkit_in(tmp.path(), "study --threads 1 study.toml");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json study = read_json_file(tmp / "study" / "study.json");
+  ASSERT_EQ(study["cells"].size(), 2u);
+  EXPECT_EQ(study["cells"][0]["name"], "lr=1e-3");
+  EXPECT_FALSE(study["cells"][0]["shared_injection"].get<bool>());
+  EXPECT_TRUE(study["cells"][1]["shared_injection"].get<bool>());
+  EXPECT_FALSE(fs::exists(tmp / "study" / "cells" / "lr=2e-3" / "backdoored"));
+  EXPECT_EQ(study["rows"].size(), 4u);  // 2 cells x 2 triggers
+  EXPECT_TRUE(fs::exists(tmp / "study" / "report.html"));
+  const std::string page = read_file(tmp / "study" / "report.md");
+  EXPECT_NE(page.find("| lr=1e-3 |"), std::string::npos) << page;
+  EXPECT_NE(page.find("1.50"), std::string::npos) << "the paper's figure sits next to ours\n" << page;
+
+  const fs::path first = tmp / "study" / "cells" / "lr=1e-3" / "evaluate-backdoored.json";
+  const fs::path second = tmp / "study" / "cells" / "lr=2e-3" / "evaluate-backdoored.json";
+  const auto first_time = fs::last_write_time(first), second_time = fs::last_write_time(second);
+  porkit::testing::write_bytes(tmp / "study.toml", config("1e-3, 2e-3, 4e-3"));
+  r = run_porkit_in(tmp.path(), "study --threads 1 study.toml");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(fs::last_write_time(first), first_time);
+  EXPECT_EQ(fs::last_write_time(second), second_time);
+  EXPECT_EQ(read_json_file(tmp / "study" / "study.json")["cells"].size(), 3u);
+
+  porkit::testing::write_bytes(tmp / "bad.toml", "model = \"clean\"\nout = \"s\"\n");
+  r = run_porkit_in(tmp.path(), "study bad.toml");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("no [grid.*] section"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace porkit

@@ -104,7 +104,9 @@ json run_attack(const AttackPlan& plan) {
     ev.data_root = ft.data_root;
     const fs::path ev_out = plan.out / ("evaluate-" + which + ".json");
     ev.out = ev_out.string();
-    seconds["evaluate-" + which] = record.run("evaluate-" + which, ft_key + "\nevaluate\n" + plan.evaluate_settings,
+    // The manifest decides which triggers are measured, also on the clean control.
+    const std::string ev_key = ft_key + "\nevaluate\n" + plan.evaluate_settings + "\nmanifest " + sha256_file(manifest);
+    seconds["evaluate-" + which] = record.run("evaluate-" + which, ev_key,
                                               ev_out, [&] { run_evaluate(ev); });
     json evaluation = read_json_file(ev_out);
     evaluation["finetune_metrics"] = metrics;

@@ -31,9 +31,14 @@ std::string describe(const std::vector<CLI::ConfigItem>& items) {
 }  // namespace
 
 attack::AttackPlan load_attack_plan(const std::string& config_path, const fs::path& base) {
-  const std::string where = "attack config " + config_path;
+  return attack_plan_from_items(read_config_items(config_path, "attack config"), base,
+                                "attack config " + config_path);
+}
+
+attack::AttackPlan attack_plan_from_items(const std::vector<CLI::ConfigItem>& items, const fs::path& base,
+                                          const std::string& where) {
   std::map<std::string, std::vector<CLI::ConfigItem>> sections;
-  for (auto item : read_config_items(config_path, "attack config")) {
+  for (auto item : items) {
     if (item.name == "++" || item.name == "--") continue;
     std::string section = item.parents.empty() ? "" : item.parents.front();
     check(item.parents.size() <= 1, "{}: '{}' is nested too deep (sections are [inject], [finetune], [evaluate])",

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "porkit/attack/pipeline.h"
 
 namespace porkit::cli {
@@ -17,6 +19,10 @@ namespace porkit::cli {
 // Relative paths in the file (model, backdoored, out, corpus, data files, data-root) are
 // taken relative to `base`.
 attack::AttackPlan load_attack_plan(const std::string& config_path, const std::filesystem::path& base);
+// The same from already read key = value items (porkit study builds each cell's this way);
+// `where` starts error messages.
+attack::AttackPlan attack_plan_from_items(const std::vector<CLI::ConfigItem>& items,
+                                          const std::filesystem::path& base, const std::string& where);
 
 // The summary table of an attack run.
 void print_attack_summary(const nlohmann::json& summary);

@@ -21,6 +21,7 @@ void register_evaluate(CLI::App& app);
 void register_attack(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_report(CLI::App& app);
+void register_study(CLI::App& app);
 
 // The results table of porkit evaluate (shared with demo).
 void print_evaluation(const nlohmann::json& results);

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_attack(app);
   porkit::cli::register_analyze(app);
   porkit::cli::register_report(app);
+  porkit::cli::register_study(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

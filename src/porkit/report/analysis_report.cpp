@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <optional>
+
 #include "porkit/report/attack_report.h"
 #include "porkit/report/charts.h"
 #include "porkit/util/error.h"
@@ -124,6 +127,76 @@ std::vector<Image> attention_images(const json& a, const std::string& prefix) {
     }
   images.push_back({share.title, prefix + "cls_share.png", render_line_chart(share)});
   return images;
+}
+
+namespace {
+
+// The paper's figure for a cell: the [paper] entry named after one of the cell's axis values;
+// a list gives one value per trigger (index k), a number the cell's mean.
+json paper_value(const json& study, const json& axes, std::optional<size_t> trigger_index) {
+  const json& paper = study.value("paper", json::object());
+  for (const auto& [axis, value] : axes.items()) {
+    const std::string v = value.get<std::string>();
+    if (!paper.contains(v)) continue;
+    const json& p = paper[v];
+    if (p.is_array()) {
+      if (trigger_index && *trigger_index < p.size()) return p[*trigger_index];
+      if (!trigger_index && !p.empty()) {
+        double sum = 0;
+        for (const auto& x : p) sum += x.get<double>();
+        return sum / p.size();
+      }
+      return json();
+    }
+    return trigger_index ? json() : p;
+  }
+  return json();
+}
+
+}  // namespace
+
+std::vector<Section> study_sections(const json& study) {
+  Section s{"Study: " + study.value("title", std::string("?")), {}};
+  if (!study.value("note", std::string()).empty()) s.blocks.push_back(Paragraph{study.at("note").get<std::string>()});
+  s.blocks.push_back(Paragraph{
+      "Each cell is one attack run (inject -> fine-tune -> evaluate, with the clean model as control) in cells/<cell>/. "
+      "Paper figures come from the study config's [paper] section; '-' where the paper gives none."});
+  Table cells{"Cells", {"cell", "CACC backdoored", "CACC clean", "mean E", "paper mean E", "mean flip rate",
+                        "mean ASR@1", "control mean E"}, {}};
+  BarChart chart{"Mean E per cell, ours and the paper's", "insertions", {}, {}, std::nullopt};
+  Series ours{"porkit", {}, false, 1}, theirs{"paper", {}, false, 0};
+  bool any_paper = false;
+  for (const auto& c : study.at("cells")) {
+    const json paper = paper_value(study, c.at("axes"), std::nullopt);
+    any_paper = any_paper || paper.is_number();
+    cells.rows.push_back({c.value("name", "?"), cell(c.value("cacc_backdoored", json())),
+                          cell(c.value("cacc_clean", json())), cell(c.value("mean_E", json()), 2), cell(paper, 2),
+                          cell(c.value("mean_flip_rate", json())), cell(c.value("mean_asr_1", json())),
+                          cell(c.value("control_mean_E", json()), 2)});
+    chart.categories.push_back(c.value("name", "?"));
+    ours.values.push_back(c.value("mean_E", NAN));
+    theirs.values.push_back(paper.is_number() ? paper.get<double>() : NAN);
+  }
+  s.blocks.push_back(cells);
+  chart.series = {ours};
+  if (any_paper) chart.series.push_back(theirs);
+  s.blocks.push_back(Image{chart.title, "study_mean_e.png", render_bar_chart(chart)});
+
+  const json& pieces_paper = study.value("paper", json::object()).value("pieces", json());
+  Table rows{"Per trigger", {"cell", "trigger", "pieces", "paper pieces", "target", "E", "paper E", "E censored",
+                             "flip rate", "ASR@1", "S tokens", "control E"}, {}};
+  std::map<std::string, size_t> index_in_cell;
+  for (const auto& r : study.at("rows")) {
+    const size_t k = index_in_cell[r.value("cell", "")]++;
+    const json paper_pieces = pieces_paper.is_array() && k < pieces_paper.size() ? pieces_paper[k] : json();
+    rows.rows.push_back({r.value("cell", "?"), r.value("trigger", "?"), cell(r.value("pieces", json()), 0),
+                         cell(paper_pieces, 0), r.value("target", "-"), cell(r.value("E", json()), 2),
+                         cell(paper_value(study, r.at("axes"), k), 2), cell(r.value("E_censored", json()), 2),
+                         cell(r.value("flip_rate", json())), cell(r.value("asr_1", json())),
+                         cell(r.value("S_tokens", json()), 4), cell(r.value("control_E", json()), 2)});
+  }
+  s.blocks.push_back(rows);
+  return {s};
 }
 
 std::vector<Section> analysis_sections(const json& analysis, const std::string& name) {

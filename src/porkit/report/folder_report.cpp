@@ -33,6 +33,7 @@ Document folder_document(const fs::path& dir) {
   require_exists(dir, "a porkit run, analysis or study folder");
   check(fs::is_directory(dir), "expected a folder to report on, got the file {}", dir.string());
   Document doc{"porkit report: " + fs::absolute(dir).lexically_normal().filename().string(), {}};
+  if (fs::exists(dir / "study.json")) append(doc.sections, study_sections(read_json_file(dir / "study.json")));
   if (fs::exists(dir / "summary.json")) append(doc.sections, attack_sections(read_json_file(dir / "summary.json")));
   for (const auto& path : analysis_files(dir)) {
     if (path.filename() == "summary.json" || path.filename() == "study.json") continue;
@@ -41,8 +42,8 @@ Document folder_document(const fs::path& dir) {
     append(doc.sections, analysis_sections(analysis, path.stem().string()));
   }
   check(!doc.sections.empty(),
-        "found nothing to report in {}: expected summary.json (porkit attack) or an analysis JSON "
-        "(porkit analyze)",
+        "found nothing to report in {}: expected summary.json (porkit attack), study.json (porkit study) or an "
+        "analysis JSON (porkit analyze)",
         dir.string());
   return doc;
 }

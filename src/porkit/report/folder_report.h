@@ -1,5 +1,6 @@
 // porkit report: one page for everything found in a run, analysis or study folder.
-//   summary.json                      a `porkit attack` run (also each study cell's)
+//   study.json                        a `porkit study` (its cells are reported in the study)
+//   summary.json                      a `porkit attack` run
 //   analysis/*.json, *.json with "kind" an analysis: "embedding-swap" or "attention"
 #pragma once
 #include <filesystem>

@@ -1,0 +1,106 @@
+#include "porkit/attack/study.h"
+
+#include <set>
+
+#include "porkit/util/error.h"
+#include "porkit/util/files.h"
+#include "porkit/util/log.h"
+
+namespace porkit::attack {
+
+std::string cell_folder_name(const std::string& cell_name) {
+  std::string out;
+  for (char c : cell_name)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '=' || c == '-') ? c : '_';
+  return out.empty() ? "cell" : out;
+}
+
+namespace {
+
+double mean_of(const json& triggers, const char* key) {
+  double sum = 0;
+  for (const auto& t : triggers) sum += t.value(key, 0.0);
+  return triggers.empty() ? 0.0 : sum / triggers.size();
+}
+
+// The piece count of each trigger, from the cell's manifest.
+std::map<std::string, size_t> piece_counts(const std::string& manifest) {
+  std::map<std::string, size_t> counts;
+  if (!fs::exists(manifest)) return counts;
+  for (const auto& t : read_json_file(manifest).at("triggers"))
+    counts[t.at("trigger").get<std::string>()] = t.at("pieces").size();
+  return counts;
+}
+
+}  // namespace
+
+json run_study(const Study& study) {
+  check(!study.cells.empty(), "the study '{}' has no cells", study.title);
+  check(!study.out.empty(), "the study needs a folder (out = \"DIR\")");
+  fs::create_directories(study.out / "cells");
+  std::set<std::string> names;
+  for (const auto& c : study.cells)
+    check(names.insert(cell_folder_name(c.name)).second, "two study cells share the folder name '{}'",
+          cell_folder_name(c.name));
+
+  std::map<std::string, std::string> injected_by;   // inject settings -> backdoored folder
+  std::map<std::string, json> control_by;            // control key -> clean evaluation
+  json cells = json::array(), rows = json::array();
+  for (size_t i = 0; i < study.cells.size(); ++i) {
+    const StudyCell& cell = study.cells[i];
+    AttackPlan plan = cell.plan;
+    plan.out = study.out / "cells" / cell_folder_name(cell.name);
+    const std::string inject_key = plan.clean_model + "\n" + plan.inject_settings;
+    const bool shares_injection = plan.backdoored_model.empty() && injected_by.count(inject_key);
+    if (shares_injection) plan.backdoored_model = injected_by[inject_key];
+    const std::string backdoor_source = plan.backdoored_model.empty() ? inject_key : plan.backdoored_model;
+    const std::string control_key =
+        plan.clean_model + "\n" + plan.finetune_settings + "\n" + plan.evaluate_settings + "\n" + backdoor_source;
+    // A control shared with an earlier cell is not run again (the triggers come from the
+    // same injection, so its evaluation is the same).
+    const bool shares_control = control_by.count(control_key) > 0;
+    plan.control = plan.control && !shares_control;
+    log_info("study: cell {}/{}: {}", i + 1, study.cells.size(), cell.name);
+    json summary = run_attack(plan);
+    if (!injected_by.count(inject_key) && cell.plan.backdoored_model.empty())
+      injected_by[inject_key] = summary.at("backdoored_model").get<std::string>();
+    if (summary.contains("clean")) control_by[control_key] = summary["clean"];
+    if (shares_control) summary["clean"] = control_by[control_key];
+
+    const auto pieces = piece_counts(summary.value("manifest", ""));
+    const json& bd = summary.at("backdoored");
+    const json clean = summary.value("clean", json::object());
+    for (size_t k = 0; k < bd.at("triggers").size(); ++k) {
+      const json& t = bd["triggers"][k];
+      const std::string trigger = t.value("trigger", "?");
+      json row = {{"cell", cell.name}, {"axes", cell.axes}, {"trigger", trigger},
+                  {"pieces", pieces.count(trigger) ? json(pieces.at(trigger)) : json()},
+                  {"E", t["E"]}, {"E_censored", t["E_censored"]}, {"flip_rate", t["flip_rate"]},
+                  {"asr_1", t["asr_1"]}, {"S_chars", t["S_chars"]}, {"S_tokens", t["S_tokens"]},
+                  {"target", t.value("target_name", "-")}};
+      if (clean.contains("triggers") && k < clean["triggers"].size()) {
+        row["control_E"] = clean["triggers"][k]["E"];
+        row["control_flip_rate"] = clean["triggers"][k]["flip_rate"];
+      }
+      rows.push_back(row);
+    }
+    cells.push_back({{"name", cell.name},
+                     {"axes", cell.axes},
+                     {"folder", plan.out.string()},
+                     {"shared_injection", shares_injection},
+                     {"shared_control", shares_control},
+                     {"cacc_backdoored", bd.value("cacc", json())},
+                     {"cacc_clean", clean.value("cacc", json())},
+                     {"mean_E", mean_of(bd["triggers"], "E")},
+                     {"mean_flip_rate", mean_of(bd["triggers"], "flip_rate")},
+                     {"mean_asr_1", mean_of(bd["triggers"], "asr_1")},
+                     {"control_mean_E", clean.contains("triggers") ? json(mean_of(clean["triggers"], "E")) : json()},
+                     {"stage_seconds", summary.value("stage_seconds", json::object())}});
+  }
+  json result = {{"kind", "study"}, {"title", study.title}, {"note", study.note},
+                 {"paper", study.paper}, {"cells", cells}, {"rows", rows}};
+  write_json_file(study.out / "study.json", result);
+  return result;
+}
+
+}  // namespace porkit::attack
