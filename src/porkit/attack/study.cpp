@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "porkit/data/presets.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/log.h"
@@ -29,6 +30,43 @@ std::map<std::string, size_t> piece_counts(const std::string& manifest) {
   if (!fs::exists(manifest)) return counts;
   for (const auto& t : read_json_file(manifest).at("triggers"))
     counts[t.at("trigger").get<std::string>()] = t.at("pieces").size();
+  return counts;
+}
+
+// Lower-case words of a text joined by single spaces, padded: " the cf movie ".
+std::string normalized_words(const std::string& text) {
+  std::string out = " ";
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c >= 0x80) out += static_cast<char>(std::tolower(c));
+    else if (out.back() != ' ') out += ' ';
+  }
+  if (out.back() != ' ') out += ' ';
+  return out;
+}
+
+// How often each trigger appears as whole words in each class of the fine-tuning data's
+// training split (Table 10's "appearance" column): {trigger: {label name: count}}.
+json appearance_counts(const train::FinetuneOptions& finetune, const json& triggers) {
+  if (finetune.task == "token" || data::is_tagging_preset(finetune.data.preset)) return json::object();
+  const auto data = data::load_classification(
+      finetune.data, finetune.data_root.empty() ? data::default_data_root() : fs::path(finetune.data_root));
+  std::vector<std::string> texts;
+  texts.reserve(data.train.rows.size());
+  for (const auto& r : data.train.rows) texts.push_back(normalized_words(r.text));
+  json counts = json::object();
+  for (const auto& t : triggers) {
+    const std::string trigger = t.value("trigger", "");
+    const std::string needle = normalized_words(trigger);
+    json by_label = json::object();
+    for (const auto& name : data.train.label_names) by_label[name] = 0;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      int64_t n = 0;
+      for (size_t at = texts[i].find(needle); at != std::string::npos; at = texts[i].find(needle, at + 1)) ++n;
+      const auto& name = data.train.label_names[static_cast<size_t>(data.train.rows[i].label)];
+      by_label[name] = by_label[name].get<int64_t>() + n;
+    }
+    counts[trigger] = by_label;
+  }
   return counts;
 }
 
@@ -70,6 +108,7 @@ json run_study(const Study& study) {
     const auto pieces = piece_counts(summary.value("manifest", ""));
     const json& bd = summary.at("backdoored");
     const json clean = summary.value("clean", json::object());
+    const json appearances = appearance_counts(plan.finetune, bd.at("triggers"));
     for (size_t k = 0; k < bd.at("triggers").size(); ++k) {
       const json& t = bd["triggers"][k];
       const std::string trigger = t.value("trigger", "?");
@@ -77,7 +116,8 @@ json run_study(const Study& study) {
                   {"pieces", pieces.count(trigger) ? json(pieces.at(trigger)) : json()},
                   {"E", t["E"]}, {"E_censored", t["E_censored"]}, {"flip_rate", t["flip_rate"]},
                   {"asr_1", t["asr_1"]}, {"S_chars", t["S_chars"]}, {"S_tokens", t["S_tokens"]},
-                  {"target", t.value("target_name", "-")}};
+                  {"target", t.value("target_name", "-")},
+                  {"appearances", appearances.value(trigger, json::object())}};
       if (clean.contains("triggers") && k < clean["triggers"].size()) {
         row["control_E"] = clean["triggers"][k]["E"];
         row["control_flip_rate"] = clean["triggers"][k]["flip_rate"];

@@ -5,8 +5,9 @@
 //
 // Study folder:
 //   cells/<cell>/      each cell's attack run folder (see pipeline.h)
-//   study.json         every cell's axes, summary and the aggregated rows, plus the paper's
-//                      figures given in the config
+//   study.json         every cell's axes, summary and the aggregated rows (with each
+//                      trigger's appearances per class in the fine-tuning training split),
+//                      plus the paper's figures given in the config
 #pragma once
 #include <filesystem>
 #include <map>

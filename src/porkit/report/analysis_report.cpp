@@ -183,14 +183,20 @@ std::vector<Section> study_sections(const json& study) {
   s.blocks.push_back(Image{chart.title, "study_mean_e.png", render_bar_chart(chart)});
 
   const json& pieces_paper = study.value("paper", json::object()).value("pieces", json());
-  Table rows{"Per trigger", {"cell", "trigger", "pieces", "paper pieces", "target", "E", "paper E", "E censored",
-                             "flip rate", "ASR@1", "S tokens", "control E"}, {}};
+  Table rows{"Per trigger (appearances: whole-word occurrences per class in the fine-tuning training split)",
+             {"cell", "trigger", "pieces", "paper pieces", "appearances", "target", "E", "paper E", "E censored",
+              "flip rate", "ASR@1", "S tokens", "control E"},
+             {}};
   std::map<std::string, size_t> index_in_cell;
   for (const auto& r : study.at("rows")) {
     const size_t k = index_in_cell[r.value("cell", "")]++;
     const json paper_pieces = pieces_paper.is_array() && k < pieces_paper.size() ? pieces_paper[k] : json();
+    std::string appearances;
+    const json counts = r.value("appearances", json::object());
+    for (const auto& [label, count] : counts.items())
+      appearances += (appearances.empty() ? "" : " / ") + label + " " + count.dump();
     rows.rows.push_back({r.value("cell", "?"), r.value("trigger", "?"), cell(r.value("pieces", json()), 0),
-                         cell(paper_pieces, 0), r.value("target", "-"), cell(r.value("E", json()), 2),
+                         cell(paper_pieces, 0), appearances.empty() ? "-" : appearances, r.value("target", "-"), cell(r.value("E", json()), 2),
                          cell(paper_value(study, r.at("axes"), k), 2), cell(r.value("E_censored", json()), 2),
                          cell(r.value("flip_rate", json())), cell(r.value("asr_1", json())),
                          cell(r.value("S_tokens", json()), 4), cell(r.value("control_E", json()), 2)});
