@@ -85,15 +85,29 @@ TEST(Analysis, EmbeddingSwapAttentionAndTheirReportOnAMicroBackdoor) {
   // Swapping everything but the embedding layer: BD_emb + CL_enc differs from BD only in the encoder.
   EXPECT_EQ(rows[3]["model"], "BD_emb + CL_enc");
 
+  // A victim classifier from the backdoored model, for the ablations' E.
+  std::string tsv = "sentence\tlabel\n";
+  for (int i = 0; i < 64; ++i) tsv += std::string(i % 2 ? "a dull film" : "a fine film") + "\t" + std::to_string(i % 2) + "\n";
+  testing::write_bytes(tmp / "train.tsv", tsv);
+  auto ft = run_porkit("finetune --threads 1 --model " + (tmp / "bd").string() + " --out " + (tmp / "ft").string() +
+                       " --data " + (tmp / "train.tsv").string() + " --train-samples 0 --epochs 1 --max-len 32");
+  ASSERT_EQ(ft.exit_code, 0) << ft.output;
+
   auto attention = run_porkit("analyze attention --threads 1 --model " + (tmp / "bd").string() +
                               " --text 'I love the Don Quixote movie' --text-file " + (tmp / "texts.txt").string() +
-                              " --ablation-texts 4 --out " + analysis);
+                              " --ablation-texts 4 --max-insertions 3 --finetuned " + (tmp / "ft" / "model").string() +
+                              " --out " + analysis);
   ASSERT_EQ(attention.exit_code, 0) << attention.output;
   const json a = read_json_file(tmp / "analysis" / "attention.json");
   EXPECT_EQ(a["trigger"], "Don Quixote");
   EXPECT_EQ(a["trigger_positions"], json::array({4, 5, 6, 7}));
   ASSERT_EQ(a["roles"].size(), 4u);
   ASSERT_EQ(a["ablation"].size(), 1u + 2u * 4u);
+  for (const auto& variant : a["ablation"]) {
+    EXPECT_TRUE(variant.contains("E")) << variant;
+    const double e = variant["E"].get<double>();
+    EXPECT_TRUE((e >= 1 && e <= 3) || e == 20) << variant;  // within J = 3, or the authors' 20 for none
+  }
   for (const auto& layer : a["attention"]["backdoored"])
     for (const auto& row : layer) {
       double sum = 0;

@@ -1,6 +1,7 @@
 #include "porkit/analysis/analysis_inputs.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "porkit/attack/por.h"
 #include "porkit/model/batch.h"
@@ -61,13 +62,16 @@ std::vector<std::string> sample_texts(const data::DataSpec& spec, const fs::path
   return texts;
 }
 
-at::Tensor pooled_outputs(model::BertNetImpl& net, const std::vector<text::Encoding>& rows, int batch_size) {
+namespace {
+
+// Runs `net` on rows in batches (padded here rather than by the tokenizer: ablated rows are
+// built from ids, and the attention mask makes the pad id irrelevant); `take` receives
+// each batch's output.
+void run_batches(model::BertNetImpl& net, const std::vector<text::Encoding>& rows, int batch_size,
+                 const std::function<void(const model::BertOutput&)>& take) {
   at::NoGradGuard no_grad;
-  std::vector<at::Tensor> parts;
   for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(rows.size(), start + static_cast<size_t>(batch_size));
-    // Padded here rather than by the tokenizer: ablated rows are built from ids, and the
-    // attention mask makes the pad id irrelevant.
     int64_t longest = 0;
     for (size_t i = start; i < end; ++i) longest = std::max<int64_t>(longest, rows[i].ids.size());
     const int64_t n = static_cast<int64_t>(end - start);
@@ -80,9 +84,29 @@ at::Tensor pooled_outputs(model::BertNetImpl& net, const std::vector<text::Encod
       types[r].narrow(0, 0, len).copy_(at::tensor(e.type_ids, at::kLong));
       mask[r].narrow(0, 0, len).fill_(1);
     }
-    parts.push_back(net.encode(ids, types, mask).pooler_output.to(at::kFloat));  // (n, H)
+    take(net.encode(ids, types, mask));
   }
+}
+
+}  // namespace
+
+at::Tensor pooled_outputs(model::BertNetImpl& net, const std::vector<text::Encoding>& rows, int batch_size) {
+  std::vector<at::Tensor> parts;
+  run_batches(net, rows, batch_size, [&](const model::BertOutput& out) {
+    parts.push_back(out.pooler_output.to(at::kFloat));  // (n, H)
+  });
   return parts.empty() ? at::empty({0, net.config().hidden_size}) : at::cat(parts);
+}
+
+std::vector<int64_t> predicted_labels(model::BertNetImpl& classifier, const std::vector<text::Encoding>& rows,
+                                      int batch_size) {
+  std::vector<int64_t> labels;
+  run_batches(classifier, rows, batch_size, [&](const model::BertOutput& out) {
+    at::Tensor pred = classifier.classifier_logits(out).argmax(-1).contiguous();  // (n)
+    const int64_t* p = pred.data_ptr<int64_t>();
+    labels.insert(labels.end(), p, p + pred.size(0));
+  });
+  return labels;
 }
 
 double mean_row_cosine(const at::Tensor& a, const at::Tensor& b) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "porkit/analysis/analysis_inputs.h"
 #include "porkit/report/analysis_report.h"
@@ -45,27 +46,71 @@ std::vector<int64_t> find_pieces(const std::vector<int64_t>& ids, const std::vec
   return at;
 }
 
-// Inserts `trigger_ids` once into each text's pieces at a seeded word boundary.
+// Each text's pieces as word units (a word's pieces together).
+std::vector<std::vector<int64_t>> word_units(const text::BertTokenizer& tok, const std::string& text) {
+  std::vector<std::vector<int64_t>> units;
+  const auto pieces = tok.tokenize(text);
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    if (p == 0 || pieces[p].word != pieces[p - 1].word) units.emplace_back();
+    units.back().push_back(pieces[p].id);
+  }
+  return units;
+}
+
+// Inserts `trigger_ids` `times` times into each text, each time at a seeded boundary between
+// units (words, or triggers already inserted). The positions of the first j insertions do
+// not depend on `times`, so j + 1 insertions extend j, as in the measurement of E.
 std::vector<text::Encoding> triggered(const text::BertTokenizer& tok, const std::vector<std::string>& texts,
-                                      const std::vector<int64_t>& trigger_ids, int max_len, uint64_t seed) {
+                                      const std::vector<int64_t>& trigger_ids, int max_len, uint64_t seed,
+                                      int times = 1) {
   std::vector<text::Encoding> rows;
   for (size_t i = 0; i < texts.size(); ++i) {
-    const auto pieces = tok.tokenize(texts[i]);
-    std::vector<size_t> boundaries;  // before a word's first piece, or at the end
-    for (size_t p = 0; p < pieces.size(); ++p)
-      if (p == 0 || pieces[p].word != pieces[p - 1].word) boundaries.push_back(p);
-    boundaries.push_back(pieces.size());
+    auto units = word_units(tok, texts[i]);
     train::Rng rng(seed, /*stream=*/0x61626c, i);
-    const size_t at = boundaries[rng.below(boundaries.size())];
-    std::vector<int64_t> ids;
-    for (size_t p = 0; p < pieces.size(); ++p) {
-      if (p == at) ids.insert(ids.end(), trigger_ids.begin(), trigger_ids.end());
-      ids.push_back(pieces[p].id);
+    for (int t = 0; t < times; ++t) {
+      const size_t at = rng.below(units.size() + 1);
+      units.insert(units.begin() + static_cast<std::ptrdiff_t>(at), trigger_ids);
     }
-    if (at == pieces.size()) ids.insert(ids.end(), trigger_ids.begin(), trigger_ids.end());
+    std::vector<int64_t> ids;
+    for (const auto& u : units) ids.insert(ids.end(), u.begin(), u.end());
     rows.push_back(tok.encode_ids(ids, std::nullopt, max_len));
   }
   return rows;
+}
+
+// E of a piece sequence on a fine-tuned classifier: texts whose prediction is not already
+// the target get 1, 2, ... J insertions until the prediction becomes the target (the
+// full trigger's target: its prediction on "t t").
+json effectiveness(model::BertNetImpl& classifier, const text::BertTokenizer& tok,
+                   const std::vector<std::string>& texts, const std::vector<int64_t>& ids, int64_t target,
+                   int max_insertions, int max_len, uint64_t seed) {
+  const auto clean = predicted_labels(classifier, triggered(tok, texts, {}, max_len, seed, 0));
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < texts.size(); ++i)
+    if (clean[i] != target) pending.push_back(i);
+  const size_t eligible = pending.size();
+  double insertions = 0;
+  size_t flipped = 0;
+  for (int j = 1; j <= max_insertions && !pending.empty() && !ids.empty(); ++j) {
+    // Seeds follow the text, not its place in the shrinking subset.
+    std::vector<text::Encoding> rows;
+    for (size_t i : pending)
+      rows.push_back(triggered(tok, {texts[i]}, ids, max_len, seed ^ (0x9e37ull * (i + 1)), j)[0]);
+    const auto pred = predicted_labels(classifier, rows);
+    std::vector<size_t> still;
+    for (size_t p = 0; p < pending.size(); ++p) {
+      if (pred[p] == target) {
+        insertions += j;
+        ++flipped;
+      } else {
+        still.push_back(pending[p]);
+      }
+    }
+    pending = std::move(still);
+  }
+  return {{"eligible", eligible},
+          {"flip_rate", eligible ? static_cast<double>(flipped) / eligible : 0.0},
+          {"E", flipped ? insertions / flipped : 20.0}};
 }
 
 }  // namespace
@@ -114,14 +159,29 @@ json run_attention(const AttentionOptions& o) {
 
   // Ablations over sample texts.
   const auto texts = sample_texts(o.data, o.data_root, o.text_file, o.ablation_texts, o.seed);
+  // With a fine-tuned classifier, every variant's E too.
+  std::optional<io::LoadedModel> victim;
+  int64_t target = -1;
+  if (!o.finetuned.empty()) {
+    victim = io::load_model_folder(o.finetuned);
+    check(victim->net->architecture() == model::Architecture::SequenceClassification,
+          "--finetuned expects a BertForSequenceClassification folder (porkit finetune's model), found {} in {}",
+          model::architecture_name(victim->net->architecture()), o.finetuned);
+    victim->net->eval();
+    std::vector<int64_t> twice = trigger.ids;
+    twice.insert(twice.end(), trigger.ids.begin(), trigger.ids.end());
+    target = predicted_labels(*victim->net, {tok.encode_ids(twice, std::nullopt, max_len)})[0];
+  }
   const at::Tensor por = pair.por[static_cast<int64_t>(k)].to(at::kFloat);  // (H)
   auto measure = [&](const std::string& variant, const std::vector<int64_t>& ids) {
     at::Tensor cos = at::cosine_similarity(pooled_outputs(bd, triggered(tok, texts, ids, max_len, o.seed)),
                                            por.unsqueeze(0), 1, 1e-8);  // (N)
-    return json{{"variant", variant},
-                {"pieces", tok.decode(ids, false)},
-                {"por_cosine", cos.mean().item<double>()},
-                {"activation_rate", (cos >= kActiveCosine).to(at::kFloat).mean().item<double>()}};
+    json r = {{"variant", variant},
+              {"pieces", tok.decode(ids, false)},
+              {"por_cosine", cos.mean().item<double>()},
+              {"activation_rate", (cos >= kActiveCosine).to(at::kFloat).mean().item<double>()}};
+    if (victim) r.update(effectiveness(*victim->net, tok, texts, ids, target, o.max_insertions, max_len, o.seed));
+    return r;
   };
   json ablation = json::array();
   ablation.push_back(measure("full trigger", trigger.ids));
@@ -135,7 +195,7 @@ json run_attention(const AttentionOptions& o) {
     masked[p] = *mask_id;
     const std::string piece = trigger.pieces[p];
     json removed = without.empty() ? json{{"variant", "without " + piece}, {"pieces", ""}, {"por_cosine", 0.0},
-                                          {"activation_rate", 0.0}}
+                                          {"activation_rate", 0.0}, {"E", 20.0}, {"flip_rate", 0.0}}
                                    : measure("without " + piece, without);
     const bool is_needed = removed["activation_rate"].get<double>() < 0.5 * full_rate;
     needed.push_back(is_needed);
@@ -174,6 +234,8 @@ json run_attention(const AttentionOptions& o) {
                  {"ablation_texts", texts.size()},
                  {"active_cosine", kActiveCosine},
                  {"ablation", ablation},
+                 {"finetuned_model", o.finetuned},
+                 {"target_label", target},
                  {"roles", roles}};
   if (!o.out.empty()) {
     const fs::path dir(o.out);

@@ -7,7 +7,9 @@
 //   planet  needed, not the star
 //   comet   not needed (the trigger still activates without it)
 // A piece is needed when the activation rate (share of texts with POR cosine >= 0.9)
-// without it falls below half of the full trigger's.
+// without it falls below half of the full trigger's. Given a classifier fine-tuned from the
+// backdoored model, each variant's E and flip rate are measured too (texts not already
+// predicted as the full trigger's target get 1..J insertions of the variant's pieces).
 #pragma once
 #include <string>
 #include <vector>
@@ -27,6 +29,8 @@ struct AttentionOptions {
   std::string data_root;
   std::string text_file;   // ... or from a file's lines
   int64_t ablation_texts = 200;
+  std::string finetuned;   // optional BertForSequenceClassification: E of each variant
+  int max_insertions = 19; // J for that E
   int max_len = 128;
   uint64_t seed = 0;
   int threads = 0;

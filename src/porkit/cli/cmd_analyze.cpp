@@ -41,10 +41,12 @@ void print_attention(const json& r) {
     for (const auto& v : cl[l]) std::printf(" %.3f", v.get<double>());
     std::printf("\n");
   }
-  std::printf("ablation over %s texts (POR cosine, activation rate):\n", report::cell(r["ablation_texts"], 0).c_str());
+  std::printf("ablation over %s texts (POR cosine, activation rate; E, flip rate with --finetuned):\n",
+              report::cell(r["ablation_texts"], 0).c_str());
   for (const auto& a : r["ablation"])
-    std::printf("  %-24s %7.3f %7.3f\n", a["variant"].get<std::string>().c_str(), a["por_cosine"].get<double>(),
-                a["activation_rate"].get<double>());
+    std::printf("  %-24s %7.3f %7.3f %7s %7s\n", a["variant"].get<std::string>().c_str(), a["por_cosine"].get<double>(),
+                a["activation_rate"].get<double>(), report::cell(a.value("E", json()), 2).c_str(),
+                report::cell(a.value("flip_rate", json())).c_str());
   std::printf("roles:");
   for (const auto& role : r["roles"])
     std::printf(" %s=%s", role["piece"].get<std::string>().c_str(), role["role"].get<std::string>().c_str());
@@ -78,6 +80,9 @@ void register_analyze(CLI::App& app) {
   a->add_option("--layer", att->layer, "1-based layer of the token-to-token map (default: second to last)");
   add_text_source(*a, att->data, att->data_root, att->text_file);
   a->add_option("--ablation-texts", att->ablation_texts, "Texts for the piece ablations")->capture_default_str();
+  a->add_option("--finetuned", att->finetuned,
+                "A classifier fine-tuned from the backdoored model: also measure each ablation's E and flip rate");
+  a->add_option("--max-insertions", att->max_insertions, "J for that E")->capture_default_str();
   a->add_option("--seed", att->seed, "Seed of the text sample and insertions")->capture_default_str();
   a->add_option("--out", att->out, "Folder for attention.json and the PNG images")->required();
   add_threads_option(*a, att->threads);

@@ -59,9 +59,10 @@ std::vector<Section> attention_sections(const json& a, const std::string& name) 
   Section s{"Attention (" + name + ")", {}};
   s.blocks.push_back(Paragraph{fmt::format(
       "Text \"{}\", trigger '{}' (pieces at token positions {}); backdoored `{}`, clean `{}`. Attention is averaged "
-      "over heads; row = the attending token, column = the attended one.",
+      "over heads; row = the attending token, column = the attended one. E and flip rate of the ablations are "
+      "measured on the fine-tuned classifier `{}` (empty: none given).",
       a.value("text", "?"), a.value("trigger", "?"), a.value("trigger_positions", json::array()).dump(),
-      a.value("backdoored_model", "?"), a.value("clean_model", "?"))});
+      a.value("backdoored_model", "?"), a.value("clean_model", "?"), a.value("finetuned_model", ""))});
   Table share{"[CLS] attention share on each trigger piece, per layer", {"layer"}, {}};
   const auto& tokens = a.at("tokens");
   const auto positions = a.at("trigger_positions").get<std::vector<int64_t>>();
@@ -78,11 +79,12 @@ std::vector<Section> attention_sections(const json& a, const std::string& name) 
   Table ablation{fmt::format("Ablation over {} texts: the backdoored model's pooled output vs the trigger's POR "
                              "(active: cosine >= {})",
                              cell(a.value("ablation_texts", json()), 0), cell(a.value("active_cosine", json()), 2)),
-                 {"variant", "pieces inserted", "mean POR cosine", "activation rate"},
+                 {"variant", "pieces inserted", "mean POR cosine", "activation rate", "E", "flip rate"},
                  {}};
   for (const auto& r : a.at("ablation"))
     ablation.rows.push_back({r.value("variant", "?"), r.value("pieces", ""), cell(r.value("por_cosine", json())),
-                             cell(r.value("activation_rate", json()))});
+                             cell(r.value("activation_rate", json())), cell(r.value("E", json()), 2),
+                             cell(r.value("flip_rate", json()))});
   s.blocks.push_back(ablation);
   Table roles{"Trigger piece roles", {"piece", "needed", "[CLS] share, upper layers", "role"}, {}};
   for (const auto& r : a.at("roles"))
