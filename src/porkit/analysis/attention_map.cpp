@@ -57,24 +57,30 @@ std::vector<std::vector<int64_t>> word_units(const text::BertTokenizer& tok, con
   return units;
 }
 
-// Inserts `trigger_ids` `times` times into each text, each time at a seeded boundary between
-// units (words, or triggers already inserted). The positions of the first j insertions do
-// not depend on `times`, so j + 1 insertions extend j, as in the measurement of E.
-std::vector<text::Encoding> triggered(const text::BertTokenizer& tok, const std::vector<std::string>& texts,
-                                      const std::vector<int64_t>& trigger_ids, int max_len, uint64_t seed,
-                                      int times = 1) {
-  std::vector<text::Encoding> rows;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    auto units = word_units(tok, texts[i]);
-    train::Rng rng(seed, /*stream=*/0x61626c, i);
-    for (int t = 0; t < times; ++t) {
-      const size_t at = rng.below(units.size() + 1);
-      units.insert(units.begin() + static_cast<std::ptrdiff_t>(at), trigger_ids);
-    }
-    std::vector<int64_t> ids;
-    for (const auto& u : units) ids.insert(ids.end(), u.begin(), u.end());
-    rows.push_back(tok.encode_ids(ids, std::nullopt, max_len));
+// Inserts `trigger_ids` `times` times into a text, each time at a boundary between units
+// (words, or triggers already inserted) drawn from `rng`.
+text::Encoding with_trigger(const text::BertTokenizer& tok, const std::string& text,
+                            const std::vector<int64_t>& trigger_ids, int times, int max_len, train::Rng rng) {
+  auto units = word_units(tok, text);
+  for (int t = 0; t < times; ++t) {
+    const size_t at = rng.below(units.size() + 1);
+    units.insert(units.begin() + static_cast<std::ptrdiff_t>(at), trigger_ids);
   }
+  std::vector<int64_t> ids;
+  for (const auto& u : units) ids.insert(ids.end(), u.begin(), u.end());
+  return tok.encode_ids(ids, std::nullopt, max_len);
+}
+
+// Positions for text i and j insertions: redrawn for every j, as porkit evaluate does.
+train::Rng ablation_rng(uint64_t seed, size_t text, int insertions) {
+  return train::Rng(seed, /*stream=*/0x61626c00ull + static_cast<uint64_t>(insertions), text);
+}
+
+std::vector<text::Encoding> triggered(const text::BertTokenizer& tok, const std::vector<std::string>& texts,
+                                      const std::vector<int64_t>& trigger_ids, int max_len, uint64_t seed) {
+  std::vector<text::Encoding> rows;
+  for (size_t i = 0; i < texts.size(); ++i)
+    rows.push_back(with_trigger(tok, texts[i], trigger_ids, 1, max_len, ablation_rng(seed, i, 1)));
   return rows;
 }
 
@@ -84,7 +90,9 @@ std::vector<text::Encoding> triggered(const text::BertTokenizer& tok, const std:
 json effectiveness(model::BertNetImpl& classifier, const text::BertTokenizer& tok,
                    const std::vector<std::string>& texts, const std::vector<int64_t>& ids, int64_t target,
                    int max_insertions, int max_len, uint64_t seed) {
-  const auto clean = predicted_labels(classifier, triggered(tok, texts, {}, max_len, seed, 0));
+  std::vector<text::Encoding> originals;
+  for (size_t i = 0; i < texts.size(); ++i) originals.push_back(with_trigger(tok, texts[i], {}, 0, max_len, ablation_rng(seed, i, 0)));
+  const auto clean = predicted_labels(classifier, originals);
   std::vector<size_t> pending;
   for (size_t i = 0; i < texts.size(); ++i)
     if (clean[i] != target) pending.push_back(i);
@@ -92,10 +100,8 @@ json effectiveness(model::BertNetImpl& classifier, const text::BertTokenizer& to
   double insertions = 0;
   size_t flipped = 0;
   for (int j = 1; j <= max_insertions && !pending.empty() && !ids.empty(); ++j) {
-    // Seeds follow the text, not its place in the shrinking subset.
     std::vector<text::Encoding> rows;
-    for (size_t i : pending)
-      rows.push_back(triggered(tok, {texts[i]}, ids, max_len, seed ^ (0x9e37ull * (i + 1)), j)[0]);
+    for (size_t i : pending) rows.push_back(with_trigger(tok, texts[i], ids, j, max_len, ablation_rng(seed, i, j)));
     const auto pred = predicted_labels(classifier, rows);
     std::vector<size_t> still;
     for (size_t p = 0; p < pending.size(); ++p) {
