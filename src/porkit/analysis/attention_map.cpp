@@ -247,7 +247,7 @@ json run_attention(const AttentionOptions& o) {
     const fs::path dir(o.out);
     fs::create_directories(dir);
     write_json_file(dir / "attention.json", result);
-    for (const auto& image : report::attention_images(result, ""))
+    for (const auto& image : report::attention_images(result, "attention_"))
       write_file_atomic(dir / image.file_name, image.png);
     log_info("attention: wrote {}/attention.json and its images", dir.string());
   }

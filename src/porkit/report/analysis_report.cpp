@@ -106,7 +106,7 @@ std::vector<Image> attention_images(const json& a, const std::string& prefix) {
     for (const auto& matrix : a.at("attention").at(which))
       panels.push_back(layer_heatmap(matrix, tokens, fmt::format("layer {}", ++l)));
     const std::string title = fmt::format("Head-averaged attention per layer, {} model", which);
-    images.push_back({title, prefix + "attention_" + which + ".png", render_heatmap_grid(title, panels, 4)});
+    images.push_back({title, prefix + which + "_layers.png", render_heatmap_grid(title, panels, 4)});
   }
   const int layer = a.at("map_layer").get<int>();
   std::vector<Heatmap> pair;
@@ -114,7 +114,7 @@ std::vector<Image> attention_images(const json& a, const std::string& prefix) {
     pair.push_back(layer_heatmap(a.at("attention").at(which)[static_cast<size_t>(layer - 1)], tokens,
                                  fmt::format("{} model", which)));
   const std::string title = fmt::format("Token-to-token attention, layer {}", layer);
-  images.push_back({title, prefix + fmt::format("attention_layer{}.png", layer), render_heatmap_grid(title, pair, 2)});
+  images.push_back({title, prefix + fmt::format("layer{}.png", layer), render_heatmap_grid(title, pair, 2)});
 
   LineChart share{"[CLS] attention on the trigger pieces", "layer", "attention share", {}, {}, 0.0, std::nullopt};
   const auto positions = a.at("trigger_positions").get<std::vector<int64_t>>();
