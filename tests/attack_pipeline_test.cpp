@@ -151,6 +151,12 @@ TEST_F(Victim, AttackRunsResumesAndRerunsOnlyWhatChanged) {
   EXPECT_TRUE(fs::exists(tmp / "run" / "backdoored" / "porkit_backdoor.json"));
   EXPECT_TRUE(fs::exists(tmp / "run" / "finetune-clean" / "model" / "config.json"));
   EXPECT_NE(out1.find("CACC"), std::string::npos) << out1;
+  // The run's report renders in a browser with every chart.
+  const auto page = porkit::testing::render_in_chromium(tmp / "run" / "report.html");
+  ASSERT_TRUE(page.ran) << page.dom;
+  EXPECT_EQ(page.images_total, 4);  // ASR@k, E, flip rate, S
+  EXPECT_EQ(page.images_loaded, 4);
+  EXPECT_EQ(page.tables, 4);        // stage times, CACC, backdoored and control triggers
 
   // Everything done: a second run skips every stage (no output is rewritten) and reports
   // the same numbers.
