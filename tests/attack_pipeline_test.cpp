@@ -188,6 +188,31 @@ TEST_F(Victim, AttackRunsResumesAndRerunsOnlyWhatChanged) {
   EXPECT_EQ(read_json_file(tmp / "run" / "summary.json")["backdoored"]["pool"], 12);
 }
 
+// Two fresh runs of the same config give the same backdoor and the same numbers (every
+// training stage seeds its dropout generator, also when it starts in resume mode).
+TEST_F(Victim, AttackIsReproducibleFromScratch) {
+  write_sentiment_tsv(tmp / "train.tsv", 120);
+  write_sentiment_tsv(tmp / "test.tsv", 40);
+  porkit::testing::write_bytes(
+      tmp / "attack.toml",
+      "model = \"clean\"\nseed = 5\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf\"\ncorpus = [\"" +
+          (shared_data_dir() / "corpus" / "tinyshakespeare.txt").string() +
+          "\"]\npoison-per-trigger = 20\nclean-samples = 20\nheldout-per-trigger = 3\nmax-len = 32\n\n[finetune]\n"
+          "data = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\nbatch-size = 16\nmax-len = 32\n\n"
+          "[evaluate]\npool = 10\nmax-insertions = 2\nmax-len = 32\n");
+  for (const char* out : {"a", "b"}) {
+    auto r = run_porkit_in(tmp.path(), std::string("attack --threads 1 attack.toml --out ") + out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  EXPECT_EQ(sha256_file(tmp / "a" / "backdoored" / "model.safetensors"),
+            sha256_file(tmp / "b" / "backdoored" / "model.safetensors"));
+  EXPECT_EQ(sha256_file(tmp / "a" / "finetune-backdoored" / "model" / "model.safetensors"),
+            sha256_file(tmp / "b" / "finetune-backdoored" / "model" / "model.safetensors"));
+  const json a = read_json_file(tmp / "a" / "summary.json"), b = read_json_file(tmp / "b" / "summary.json");
+  EXPECT_EQ(a["backdoored"]["triggers"], b["backdoored"]["triggers"]);
+  EXPECT_EQ(a["backdoored"]["cacc"], b["backdoored"]["cacc"]);
+}
+
 TEST_F(Victim, AttackConfigErrorsNameTheKey) {
   porkit::testing::write_bytes(tmp / "bad.toml", "model = \"" + (tmp / "clean").string() +
                                                      "\"\n[inject]\ntriggers = \"cf\"\nbogus = 3\n");

@@ -171,16 +171,15 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
 
   const fs::path metrics = run_dir / "metrics.jsonl";
   int64_t step = 0;
-  if (resume) {
-    fs::path ckpt = latest_checkpoint(run_dir);
-    if (!ckpt.empty()) {
-      step = load_checkpoint(ckpt, net, optimizer);
-      log_info("{}: resumed from {} (step {})", o.label, ckpt.string(), step);
-    } else {
-      log_info("{}: nothing to resume in {}; starting fresh", o.label, run_dir.string());
-    }
+  const fs::path ckpt = resume ? latest_checkpoint(run_dir) : fs::path();
+  if (!ckpt.empty()) {
+    step = load_checkpoint(ckpt, net, optimizer);  // restores the dropout generator too
+    log_info("{}: resumed from {} (step {})", o.label, ckpt.string(), step);
     truncate_metrics(metrics, step);
   } else {
+    if (resume) log_info("{}: nothing to resume in {}; starting fresh", o.label, run_dir.string());
+    // Every fresh start seeds the dropout generator: libtorch seeds its default generator
+    // from the OS, so an unseeded run differs from process to process.
     at::manual_seed(o.seed);
     if (fs::exists(metrics)) fs::remove(metrics);
   }
