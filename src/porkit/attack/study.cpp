@@ -70,6 +70,11 @@ json appearance_counts(const train::FinetuneOptions& finetune, const json& trigg
   return counts;
 }
 
+json study_json(const Study& study, const json& cells, const json& rows, size_t done) {
+  return {{"kind", "study"}, {"title", study.title}, {"note", study.note}, {"paper", study.paper},
+          {"cells_done", done}, {"cells_planned", study.cells.size()}, {"cells", cells}, {"rows", rows}};
+}
+
 }  // namespace
 
 json run_study(const Study& study) {
@@ -136,11 +141,10 @@ json run_study(const Study& study) {
                      {"mean_asr_1", mean_of(bd["triggers"], "asr_1")},
                      {"control_mean_E", clean.contains("triggers") ? json(mean_of(clean["triggers"], "E")) : json()},
                      {"stage_seconds", summary.value("stage_seconds", json::object())}});
+    // Written after every cell, so an interrupted study can be reported on as far as it got.
+    write_json_file(study.out / "study.json", study_json(study, cells, rows, i + 1));
   }
-  json result = {{"kind", "study"}, {"title", study.title}, {"note", study.note},
-                 {"paper", study.paper}, {"cells", cells}, {"rows", rows}};
-  write_json_file(study.out / "study.json", result);
-  return result;
+  return study_json(study, cells, rows, study.cells.size());
 }
 
 }  // namespace porkit::attack

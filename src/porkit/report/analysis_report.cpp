@@ -160,6 +160,10 @@ json paper_value(const json& study, const json& axes, std::optional<size_t> trig
 std::vector<Section> study_sections(const json& study) {
   Section s{"Study: " + study.value("title", std::string("?")), {}};
   if (!study.value("note", std::string()).empty()) s.blocks.push_back(Paragraph{study.at("note").get<std::string>()});
+  const size_t done = study.value("cells_done", size_t{0}), planned = study.value("cells_planned", size_t{0});
+  if (done < planned)
+    s.blocks.push_back(Paragraph{fmt::format("Incomplete: {} of {} cells finished; run the study again to continue.",
+                                             done, planned)});
   s.blocks.push_back(Paragraph{
       "Each cell is one attack run (inject -> fine-tune -> evaluate, with the clean model as control) in cells/<cell>/. "
       "Paper figures come from the study config's [paper] section; '-' where the paper gives none."});
