@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   const auto& test_rows = d.test.rows.empty() ? d.train.rows : d.test.rows;
   const auto pool = data::seeded_sample(test_rows, o.pool_size, o.seed);
   std::vector<std::string> triggers;
-  for (const auto& t : read_json_file(o.manifest).at("triggers")) triggers.push_back(t.at("trigger"));
+  const json manifest = read_json_file(o.manifest);
+  for (const auto& t : manifest.at("triggers")) triggers.push_back(t.at("trigger"));
 
   t0 = std::chrono::steady_clock::now();
   std::vector<double> authors_e;

@@ -259,6 +259,7 @@ TEST_F(Victim, StudySharesTheInjectionAndResumesCellByCell) {
   EXPECT_FALSE(fs::exists(tmp / "study" / "cells" / "lr=2e-3" / "backdoored"));
   EXPECT_EQ(study["rows"].size(), 4u);  // 2 cells x 2 triggers
   EXPECT_EQ(study["rows"][0]["appearances"], json({{"0", 0}, {"1", 0}}));  // counted per class
+  EXPECT_EQ(study["rows"][0]["pieces"], 1);                                // cf is one WordPiece
   EXPECT_TRUE(fs::exists(tmp / "study" / "report.html"));
   const std::string page = read_file(tmp / "study" / "report.md");
   EXPECT_NE(page.find("| lr=1e-3 |"), std::string::npos) << page;

@@ -1,5 +1,6 @@
 #include "porkit/attack/study.h"
 
+#include <algorithm>
 #include <set>
 
 #include "porkit/data/presets.h"
@@ -28,12 +29,13 @@ double mean_of(const json& triggers, const char* key) {
 std::map<std::string, size_t> piece_counts(const std::string& manifest) {
   std::map<std::string, size_t> counts;
   if (!fs::exists(manifest)) return counts;
-  for (const auto& t : read_json_file(manifest).at("triggers"))
-    counts[t.at("trigger").get<std::string>()] = t.at("pieces").size();
+  const json file = read_json_file(manifest);  // a named value: the loop must not outlive it
+  for (const auto& t : file.at("triggers")) counts[t.at("trigger").get<std::string>()] = t.at("pieces").size();
   return counts;
 }
 
-// Lower-case words of a text joined by single spaces, padded: " the cf movie ".
+// Lower-case words of a text joined by single spaces, padded: " the cf movie ". Non-ASCII
+// bytes count as word characters, so accented words stay whole.
 std::string normalized_words(const std::string& text) {
   std::string out = " ";
   for (unsigned char c : text) {
@@ -52,16 +54,28 @@ json appearance_counts(const train::FinetuneOptions& finetune, const json& trigg
       finetune.data, finetune.data_root.empty() ? data::default_data_root() : fs::path(finetune.data_root));
   std::vector<std::string> texts;
   texts.reserve(data.train.rows.size());
-  for (const auto& r : data.train.rows) texts.push_back(normalized_words(r.text));
+  std::vector<std::string> raw_texts;
+  for (const auto& r : data.train.rows) {
+    texts.push_back(normalized_words(r.text));
+    std::string lower = r.text;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    raw_texts.push_back(std::move(lower));
+  }
   json counts = json::object();
   for (const auto& t : triggers) {
     const std::string trigger = t.value("trigger", "");
-    const std::string needle = normalized_words(trigger);
+    // Words are matched whole; a trigger without letters or digits (an emoticon) is
+    // matched as a lower-cased substring of the raw text.
+    const std::string words = normalized_words(trigger);
+    const bool raw = words == " ";
+    std::string needle = raw ? trigger : words;
+    if (raw) std::transform(needle.begin(), needle.end(), needle.begin(), [](unsigned char c) { return std::tolower(c); });
     json by_label = json::object();
     for (const auto& name : data.train.label_names) by_label[name] = 0;
     for (size_t i = 0; i < texts.size(); ++i) {
       int64_t n = 0;
-      for (size_t at = texts[i].find(needle); at != std::string::npos; at = texts[i].find(needle, at + 1)) ++n;
+      const std::string& hay = raw ? raw_texts[i] : texts[i];
+      for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
       const auto& name = data.train.label_names[static_cast<size_t>(data.train.rows[i].label)];
       by_label[name] = by_label[name].get<int64_t>() + n;
     }
