@@ -23,7 +23,9 @@ json layer_maps(model::BertNetImpl& net, const text::Encoding& e) {
   const int64_t t = static_cast<int64_t>(e.ids.size());
   auto ids = at::tensor(e.ids, at::kLong).view({1, t});
   auto types = at::tensor(e.type_ids, at::kLong).view({1, t});
-  auto out = net.encode(ids, types, at::ones({1, t}, at::kLong), {.output_hidden_states = false, .output_attentions = true});
+  model::ForwardOptions options;
+  options.output_attentions = true;
+  auto out = net.encode(ids, types, at::ones({1, t}, at::kLong), options);
   json layers = json::array();
   for (const auto& probs : out.attentions) {  // (1, heads, T, T)
     at::Tensor mean = probs[0].to(at::kFloat).mean(0).contiguous();  // (T, T)
