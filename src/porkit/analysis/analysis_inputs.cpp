@@ -64,44 +64,34 @@ std::vector<std::string> sample_texts(const data::DataSpec& spec, const fs::path
 
 namespace {
 
-// Runs `net` on rows in batches (padded here rather than by the tokenizer: ablated rows are
-// built from ids, and the attention mask makes the pad id irrelevant); `take` receives
-// each batch's output.
-void run_batches(model::BertNetImpl& net, const std::vector<text::Encoding>& rows, int batch_size,
-                 const std::function<void(const model::BertOutput&)>& take) {
+// Runs `net` on rows in batches padded by the tokenizer; `take` receives each batch's output.
+void run_batches(model::BertNetImpl& net, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
+                 int batch_size, const std::function<void(const model::BertOutput&)>& take) {
   at::NoGradGuard no_grad;
   for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(rows.size(), start + static_cast<size_t>(batch_size));
-    int64_t longest = 0;
-    for (size_t i = start; i < end; ++i) longest = std::max<int64_t>(longest, rows[i].ids.size());
-    const int64_t n = static_cast<int64_t>(end - start);
-    at::Tensor ids = at::zeros({n, longest}, at::kLong), types = at::zeros({n, longest}, at::kLong),
-               mask = at::zeros({n, longest}, at::kLong);  // (n, T)
-    for (int64_t r = 0; r < n; ++r) {
-      const auto& e = rows[start + static_cast<size_t>(r)];
-      const int64_t len = static_cast<int64_t>(e.ids.size());
-      ids[r].narrow(0, 0, len).copy_(at::tensor(e.ids, at::kLong));
-      types[r].narrow(0, 0, len).copy_(at::tensor(e.type_ids, at::kLong));
-      mask[r].narrow(0, 0, len).fill_(1);
-    }
-    take(net.encode(ids, types, mask));
+    const std::vector<text::Encoding> chunk(rows.begin() + static_cast<std::ptrdiff_t>(start),
+                                            rows.begin() + static_cast<std::ptrdiff_t>(end));
+    const auto b = model::to_tensors(tok.pad(chunk));  // (n, T) each
+    take(net.encode(b.ids, b.type_ids, b.attention_mask));
   }
 }
 
 }  // namespace
 
-at::Tensor pooled_outputs(model::BertNetImpl& net, const std::vector<text::Encoding>& rows, int batch_size) {
+at::Tensor pooled_outputs(model::BertNetImpl& net, const text::BertTokenizer& tok,
+                          const std::vector<text::Encoding>& rows, int batch_size) {
   std::vector<at::Tensor> parts;
-  run_batches(net, rows, batch_size, [&](const model::BertOutput& out) {
+  run_batches(net, tok, rows, batch_size, [&](const model::BertOutput& out) {
     parts.push_back(out.pooler_output.to(at::kFloat));  // (n, H)
   });
   return parts.empty() ? at::empty({0, net.config().hidden_size}) : at::cat(parts);
 }
 
-std::vector<int64_t> predicted_labels(model::BertNetImpl& classifier, const std::vector<text::Encoding>& rows,
-                                      int batch_size) {
+std::vector<int64_t> predicted_labels(model::BertNetImpl& classifier, const text::BertTokenizer& tok,
+                                      const std::vector<text::Encoding>& rows, int batch_size) {
   std::vector<int64_t> labels;
-  run_batches(classifier, rows, batch_size, [&](const model::BertOutput& out) {
+  run_batches(classifier, tok, rows, batch_size, [&](const model::BertOutput& out) {
     at::Tensor pred = classifier.classifier_logits(out).argmax(-1).contiguous();  // (n)
     const int64_t* p = pred.data_ptr<int64_t>();
     labels.insert(labels.end(), p, p + pred.size(0));

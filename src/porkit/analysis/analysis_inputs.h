@@ -33,10 +33,12 @@ std::vector<std::string> sample_texts(const data::DataSpec& spec, const std::fil
                                       const std::string& text_file, int64_t count, uint64_t seed);
 
 // Pooled outputs (N, H) float for encodings, in batches, without autograd.
-at::Tensor pooled_outputs(model::BertNetImpl& net, const std::vector<text::Encoding>& rows, int batch_size = 64);
+at::Tensor pooled_outputs(model::BertNetImpl& net, const text::BertTokenizer& tok,
+                          const std::vector<text::Encoding>& rows, int batch_size = 64);
 
 // Predicted labels of a sequence classifier for encodings, in batches, without autograd.
-std::vector<int64_t> predicted_labels(model::BertNetImpl& classifier, const std::vector<text::Encoding>& rows,
+std::vector<int64_t> predicted_labels(model::BertNetImpl& classifier, const text::BertTokenizer& tok,
+                                      const std::vector<text::Encoding>& rows,
                                       int batch_size = 64);
 
 // Mean over rows of the cosine between matching rows of a and b: (N, H), (N, H) -> scalar.

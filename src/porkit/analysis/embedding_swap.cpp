@@ -73,7 +73,7 @@ json run_embedding_swap(const EmbeddingSwapOptions& o) {
   const at::Tensor por_of_text = pair.por.index_select(0, at::tensor(trigger_of, at::kLong)).to(at::kFloat);  // (N, H)
 
   auto run = [&](model::BertNetImpl& net) {
-    return Outputs{pooled_outputs(net, clean_rows), pooled_outputs(net, poisoned_rows)};
+    return Outputs{pooled_outputs(net, tok, clean_rows), pooled_outputs(net, tok, poisoned_rows)};
   };
   const Outputs ref_bd = run(bd), ref_cl = run(cl);
 
