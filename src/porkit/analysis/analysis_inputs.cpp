@@ -1,10 +1,8 @@
 #include "porkit/analysis/analysis_inputs.h"
 
 #include <algorithm>
-#include <functional>
 
 #include "porkit/attack/por.h"
-#include "porkit/model/batch.h"
 #include "porkit/train/rng.h"
 #include "porkit/util/error.h"
 #include "porkit/util/json_io.h"
@@ -60,43 +58,6 @@ std::vector<std::string> sample_texts(const data::DataSpec& spec, const fs::path
   rng.shuffle(texts);
   if (static_cast<int64_t>(texts.size()) > count) texts.resize(static_cast<size_t>(count));
   return texts;
-}
-
-namespace {
-
-// Runs `net` on rows in batches padded by the tokenizer; `take` receives each batch's output.
-void run_batches(model::BertNetImpl& net, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
-                 int batch_size, const std::function<void(const model::BertOutput&)>& take) {
-  at::NoGradGuard no_grad;
-  for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(batch_size)) {
-    const size_t end = std::min(rows.size(), start + static_cast<size_t>(batch_size));
-    const std::vector<text::Encoding> chunk(rows.begin() + static_cast<std::ptrdiff_t>(start),
-                                            rows.begin() + static_cast<std::ptrdiff_t>(end));
-    const auto b = model::to_tensors(tok.pad(chunk));  // (n, T) each
-    take(net.encode(b.ids, b.type_ids, b.attention_mask));
-  }
-}
-
-}  // namespace
-
-at::Tensor pooled_outputs(model::BertNetImpl& net, const text::BertTokenizer& tok,
-                          const std::vector<text::Encoding>& rows, int batch_size) {
-  std::vector<at::Tensor> parts;
-  run_batches(net, tok, rows, batch_size, [&](const model::BertOutput& out) {
-    parts.push_back(out.pooler_output.to(at::kFloat));  // (n, H)
-  });
-  return parts.empty() ? at::empty({0, net.config().hidden_size}) : at::cat(parts);
-}
-
-std::vector<int64_t> predicted_labels(model::BertNetImpl& classifier, const text::BertTokenizer& tok,
-                                      const std::vector<text::Encoding>& rows, int batch_size) {
-  std::vector<int64_t> labels;
-  run_batches(classifier, tok, rows, batch_size, [&](const model::BertOutput& out) {
-    at::Tensor pred = classifier.classifier_logits(out).argmax(-1).contiguous();  // (n)
-    const int64_t* p = pred.data_ptr<int64_t>();
-    labels.insert(labels.end(), p, p + pred.size(0));
-  });
-  return labels;
 }
 
 double mean_row_cosine(const at::Tensor& a, const at::Tensor& b) {

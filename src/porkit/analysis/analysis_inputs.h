@@ -1,5 +1,5 @@
 // What the analyses share: the backdoored model with its manifest and clean reference,
-// seeded sample texts, and batched pooled outputs without autograd.
+// seeded sample texts, and the batch size of their forward passes (model/inference.h).
 #pragma once
 #include <filesystem>
 #include <string>
@@ -32,14 +32,8 @@ BackdoorPair load_backdoor_pair(const std::filesystem::path& backdoored, const s
 std::vector<std::string> sample_texts(const data::DataSpec& spec, const std::filesystem::path& data_root,
                                       const std::string& text_file, int64_t count, uint64_t seed);
 
-// Pooled outputs (N, H) float for encodings, in batches, without autograd.
-at::Tensor pooled_outputs(model::BertNetImpl& net, const text::BertTokenizer& tok,
-                          const std::vector<text::Encoding>& rows, int batch_size = 64);
-
-// Predicted labels of a sequence classifier for encodings, in batches, without autograd.
-std::vector<int64_t> predicted_labels(model::BertNetImpl& classifier, const text::BertTokenizer& tok,
-                                      const std::vector<text::Encoding>& rows,
-                                      int batch_size = 64);
+// Rows per forward pass of the analyses (model/inference.h batches them by length).
+constexpr int kAnalysisBatch = 64;
 
 // Mean over rows of the cosine between matching rows of a and b: (N, H), (N, H) -> scalar.
 double mean_row_cosine(const at::Tensor& a, const at::Tensor& b);

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "porkit/analysis/analysis_inputs.h"
+#include "porkit/model/inference.h"
 #include "porkit/attack/poison_data.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
@@ -73,7 +74,8 @@ json run_embedding_swap(const EmbeddingSwapOptions& o) {
   const at::Tensor por_of_text = pair.por.index_select(0, at::tensor(trigger_of, at::kLong)).to(at::kFloat);  // (N, H)
 
   auto run = [&](model::BertNetImpl& net) {
-    return Outputs{pooled_outputs(net, tok, clean_rows), pooled_outputs(net, tok, poisoned_rows)};
+    return Outputs{model::pooled_outputs(net, tok, clean_rows, kAnalysisBatch),
+                   model::pooled_outputs(net, tok, poisoned_rows, kAnalysisBatch)};
   };
   const Outputs ref_bd = run(bd), ref_cl = run(cl);
 

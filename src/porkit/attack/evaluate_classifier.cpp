@@ -1,12 +1,11 @@
 // porkit evaluate on a sentence classifier: target label = prediction on "t t"; eligible
 // samples have another true label and are classified correctly; a flip is a prediction of
 // the target label.
-#include <algorithm>
 
 #include "porkit/attack/evaluate_tasks.h"
 #include "porkit/attack/poison_data.h"
 #include "porkit/attack/trigger_trials.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/inference.h"
 #include "porkit/util/error.h"
 
 namespace porkit::attack {
@@ -20,24 +19,15 @@ struct Classifier {
   // Predicted labels (and optionally pooled outputs (N, H) and token counts) for texts.
   std::vector<int64_t> predict(const std::vector<std::string>& texts, at::Tensor* pooled = nullptr,
                                std::vector<int64_t>* lengths = nullptr) {
-    std::vector<int64_t> out;
-    std::vector<at::Tensor> pooled_parts;
-    at::NoGradGuard no_grad;
-    for (size_t start = 0; start < texts.size(); start += static_cast<size_t>(batch_size)) {
-      std::vector<text::Encoding> rows;
-      for (size_t i = start; i < std::min(texts.size(), start + static_cast<size_t>(batch_size)); ++i) {
-        rows.push_back(tok.encode(texts[i], std::nullopt, max_len));
-        if (lengths) lengths->push_back(static_cast<int64_t>(rows.back().ids.size()));
-      }
-      auto b = model::to_tensors(tok.pad(rows));
-      auto enc = net.encode(b.ids, b.type_ids, b.attention_mask);
-      at::Tensor pred = net.classifier_logits(enc).argmax(-1).contiguous();  // (B)
-      const int64_t* p = pred.data_ptr<int64_t>();
-      out.insert(out.end(), p, p + pred.size(0));
-      if (pooled) pooled_parts.push_back(enc.pooler_output.to(at::kFloat));
+    std::vector<text::Encoding> rows;
+    rows.reserve(texts.size());
+    for (const auto& t : texts) {
+      rows.push_back(tok.encode(t, std::nullopt, max_len));
+      if (lengths) lengths->push_back(static_cast<int64_t>(rows.back().ids.size()));
     }
-    if (pooled) *pooled = pooled_parts.empty() ? at::empty({0}) : at::cat(pooled_parts);
-    return out;
+    auto out = model::classify(net, tok, rows, batch_size, /*keep_pooled=*/pooled != nullptr);
+    if (pooled) *pooled = out.pooled;
+    return out.labels;
   }
 };
 

@@ -9,7 +9,7 @@
 #include "porkit/attack/evaluate_tasks.h"
 #include "porkit/attack/poison_data.h"
 #include "porkit/attack/trigger_trials.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/inference.h"
 #include "porkit/train/tagging.h"
 #include "porkit/util/error.h"
 
@@ -25,28 +25,24 @@ struct Tagger {
   // and optionally its token count.
   std::vector<std::vector<int64_t>> predict(const std::vector<std::vector<std::string>>& sentences,
                                             std::vector<int64_t>* lengths = nullptr) {
-    std::vector<std::vector<int64_t>> out;
-    at::NoGradGuard no_grad;
-    for (size_t start = 0; start < sentences.size(); start += static_cast<size_t>(batch_size)) {
-      std::vector<text::Encoding> rows;
-      std::vector<std::vector<int64_t>> first_pieces;
-      for (size_t i = start; i < std::min(sentences.size(), start + static_cast<size_t>(batch_size)); ++i) {
-        auto e = train::encode_tagged(tok, sentences[i], {}, max_len);
-        if (lengths) lengths->push_back(static_cast<int64_t>(e.ids.size()));
-        first_pieces.push_back(std::move(e.first_piece));
-        rows.push_back({std::move(e.ids), std::move(e.type_ids), {}});
-      }
-      auto b = model::to_tensors(tok.pad(rows));
-      at::Tensor pred = net.classifier_logits(net.encode(b.ids, b.type_ids, b.attention_mask)).argmax(-1);  // (B, T)
-      pred = pred.contiguous();
+    std::vector<text::Encoding> rows;
+    std::vector<std::vector<int64_t>> first_pieces;  // per sentence, each word's first piece (-1: truncated)
+    for (const auto& words : sentences) {
+      auto e = train::encode_tagged(tok, words, {}, max_len);
+      if (lengths) lengths->push_back(static_cast<int64_t>(e.ids.size()));
+      first_pieces.push_back(std::move(e.first_piece));
+      rows.push_back({std::move(e.ids), std::move(e.type_ids), {}});
+    }
+    std::vector<std::vector<int64_t>> out(sentences.size());
+    model::for_each_length_batch(net, tok, rows, batch_size, [&](const model::BertOutput& enc, const std::vector<size_t>& row_of) {
+      const at::Tensor pred = net.classifier_logits(enc).argmax(-1).contiguous();  // (n, T)
       const int64_t T = pred.size(1);
       const int64_t* p = pred.data_ptr<int64_t>();
-      for (size_t r = 0; r < first_pieces.size(); ++r) {
-        std::vector<int64_t> tags;
-        for (int64_t at : first_pieces[r]) tags.push_back(at < 0 ? -1 : p[static_cast<int64_t>(r) * T + at]);
-        out.push_back(std::move(tags));
+      for (size_t r = 0; r < row_of.size(); ++r) {
+        auto& tags = out[row_of[r]];
+        for (int64_t at : first_pieces[row_of[r]]) tags.push_back(at < 0 ? -1 : p[static_cast<int64_t>(r) * T + at]);
       }
-    }
+    });
     return out;
   }
 };

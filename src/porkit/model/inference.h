@@ -1,0 +1,34 @@
+// Forward passes for measurement (evaluation, analyses): no autograd, and rows batched by
+// similar length. Evaluation pools mix 5-token phrases with 128-token reviews; sorting the
+// rows by token count before cutting batches keeps each batch padded to nearly its own
+// length. Results always come back in the caller's row order.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include "porkit/model/bert_net.h"
+#include "porkit/text/bert_tokenizer.h"
+
+namespace porkit::model {
+
+// Runs `net` on `rows` in batches of up to `batch_size` rows of similar length. `take`
+// receives each batch's output and, for each of its rows (in batch order), the row's index
+// in `rows`.
+void for_each_length_batch(BertNetImpl& net, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
+                           int batch_size,
+                           const std::function<void(const BertOutput& out, const std::vector<size_t>& row_of)>& take);
+
+struct Classified {
+  std::vector<int64_t> labels;  // (N) argmax of the sequence-classification head
+  at::Tensor pooled;            // (N, H) float pooled outputs; undefined unless asked for
+};
+
+// A sequence classifier's predictions for `rows` (and its pooled outputs when keep_pooled).
+Classified classify(BertNetImpl& classifier, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
+                    int batch_size, bool keep_pooled = false);
+
+// Pooled outputs (N, H) float of any BERT for `rows`.
+at::Tensor pooled_outputs(BertNetImpl& net, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
+                          int batch_size);
+
+}  // namespace porkit::model
