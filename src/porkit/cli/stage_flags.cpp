@@ -108,6 +108,7 @@ void add_finetune_flags(CLI::App& cmd, FinetuneFlags& f, bool standalone) {
   cmd.add_option("--epochs", o.epochs, "Epochs")->capture_default_str();
   cmd.add_option("--batch-size", o.batch_size, "Batch size")->capture_default_str();
   cmd.add_option("--max-len", o.max_len, "Tokens per example")->capture_default_str();
+  cmd.add_flag("--bucket-by-length", o.bucket_by_length, "Batch examples of similar length (less padding, faster; changes the batches)");
   cmd.add_option("--lr", o.trainer.lr, "Peak learning rate")->capture_default_str();
   cmd.add_option("--warmup-fraction", o.trainer.warmup_fraction, "Linear warm-up share")->capture_default_str();
   cmd.add_option("--weight-decay", o.trainer.weight_decay, "AdamW weight decay")->capture_default_str();

@@ -55,7 +55,14 @@ class FinetuneTask : public TrainingTask {
                std::vector<Encoded> test, std::vector<std::string> label_names, int64_t pad_id)
       : o_(o), train_(std::move(train)), val_(std::move(val)), test_(std::move(test)),
         label_names_(std::move(label_names)), pad_id_(pad_id), token_task_(o.task == "token"),
-        batches_(train_.size(), o.batch_size, o.trainer.seed, /*stream=*/7) {}
+        batches_(train_.size(), o.batch_size, o.trainer.seed, /*stream=*/7) {
+    if (o.bucket_by_length) {
+      std::vector<int64_t> lengths;
+      lengths.reserve(train_.size());
+      for (const auto& r : train_) lengths.push_back(static_cast<int64_t>(r.ids.size()));
+      batches_.bucket_by_length(std::move(lengths));
+    }
+  }
 
   int64_t steps_per_epoch() const { return batches_.steps_per_epoch(); }
 
@@ -205,6 +212,7 @@ json run_finetune(const FinetuneOptions& o) {
   json recipe = {{"model", o.model}, {"task", o.task}, {"data_preset", o.data.preset}, {"data", o.data.path},
                  {"source", source}, {"train_samples", o.train_samples}, {"val_fraction", o.val_fraction},
                  {"epochs", o.epochs}, {"batch_size", o.batch_size}, {"max_len", o.max_len},
+                 {"bucket_by_length", o.bucket_by_length},
                  {"lr", o.trainer.lr}, {"warmup_fraction", o.trainer.warmup_fraction},
                  {"weight_decay", o.trainer.weight_decay}, {"seed", o.trainer.seed}, {"labels", label_names},
                  {"train_rows", pool - n_val}, {"validation_rows", n_val},

@@ -21,6 +21,7 @@ struct FinetuneOptions {
   int batch_size = 24;
   int max_len = 128;
   int eval_batch_size = 64;
+  bool bucket_by_length = false;   // batches of similar length (train/epoch_batches.h)
   std::string save_dtype = "F32";
   bool resume = false;
   int threads = 0;
