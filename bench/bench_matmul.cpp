@@ -4,30 +4,11 @@
 // Usage: build/bench_matmul [THREADS] [TOKENS]   (TOKENS = batch x length, default 24 x 128)
 #include <ATen/ATen.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
+#include "matmul_rate.h"
 #include "porkit/util/runtime.h"
-
-namespace {
-
-double gflops(int64_t m, int64_t k, int64_t n, at::ScalarType dtype) {
-  at::Tensor a = at::randn({m, k}).to(dtype), b = at::randn({k, n}).to(dtype);
-  at::Tensor c;
-  for (int i = 0; i < 3; ++i) c = at::matmul(a, b);  // warm-up
-  int reps = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  double seconds = 0;
-  while (seconds < 1.0) {
-    c = at::matmul(a, b);
-    ++reps;
-    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
-  return 2.0 * m * k * n * reps / seconds / 1e9;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace porkit;
@@ -44,8 +25,8 @@ int main(int argc, char** argv) {
   };
   for (const Shape s : {Shape{"tiny", 128}, Shape{"mini", 256}, Shape{"base", 768}}) {
     for (const auto& [k, n] : {std::pair{s.hidden, s.hidden}, std::pair{s.hidden, 4 * s.hidden}}) {
-      const double f32 = gflops(tokens, k, n, at::kFloat);
-      const double b16 = bf16 ? gflops(tokens, k, n, at::kBFloat16) : 0.0;
+      const double f32 = bench::matmul_gflops(tokens, k, n, at::kFloat);
+      const double b16 = bf16 ? bench::matmul_gflops(tokens, k, n, at::kBFloat16) : 0.0;
       std::printf("%-8s %6ld %6ld %6ld %12.1f %12s\n", s.model, tokens, k, n, f32,
                   bf16 ? std::to_string(static_cast<int>(b16)).c_str() : "-");
     }

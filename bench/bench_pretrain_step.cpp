@@ -1,5 +1,8 @@
 // Time of one BERT pre-training step (forward, MLM at 15% of positions + NSP, backward,
-// AdamW) at a fixed shape, for comparison with bench/pytorch_bert.py on the same shape.
+// AdamW) at a fixed shape, for comparison with bench/pytorch_bert.py on the same shape, and
+// the step's matrix-product rate as a fraction of the machine's limit at the model's
+// feed-forward shape. The step runs in fp32 (porkit trains in fp32 where the CPU has no
+// native bf16, as here), so the limit is the fp32 one.
 // Usage: build/bench_pretrain_step SIZE [BATCH] [LEN] [STEPS] [THREADS]
 #include <torch/optim/adamw.h>
 
@@ -8,6 +11,7 @@
 #include <cstdlib>
 
 #include "porkit/model/bert_net.h"
+#include "matmul_rate.h"
 #include "porkit/util/runtime.h"
 
 int main(int argc, char** argv) {
@@ -45,5 +49,19 @@ int main(int argc, char** argv) {
   double per_step = total / steps;
   std::printf("porkit pretrain step: size %s batch %ld len %ld threads %d: %.3f s/step, %.0f tokens/s\n",
               size.c_str(), B, T, at::get_num_threads(), per_step, B * T / per_step);
+  // Matrix-product FLOPs of the step (forward x 3 for forward + backward): per layer Q, K, V
+  // and output projections, the feed-forward pair, scores and context; the MLM transform and
+  // decoder at the masked positions only.
+  const double N = static_cast<double>(B * T), H = static_cast<double>(config.hidden_size),
+               I = static_cast<double>(config.intermediate_size), V = static_cast<double>(config.vocab_size),
+               M = static_cast<double>(n_masked), L = static_cast<double>(config.num_hidden_layers);
+  const double forward = L * (8 * N * H * H + 4 * N * H * I + 4 * static_cast<double>(B) * T * T * H) +
+                         2 * M * H * H + 2 * M * H * V;
+  const double achieved = 3 * forward / per_step / 1e9;
+  const double limit = bench::matmul_gflops(B * T, config.hidden_size, config.intermediate_size, at::kFloat);
+  std::printf("porkit pretrain step: size %s: %.1f GFLOP/s of matrix products = %.0f%% of the fp32 limit "
+              "(%.1f GFLOP/s at %ld x %ld x %ld)\n",
+              size.c_str(), achieved, 100 * achieved / limit, limit, B * T, config.hidden_size,
+              config.intermediate_size);
   return 0;
 }

@@ -11,6 +11,8 @@ echo "== $(date -u +%FT%TZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2
 grep -m1 -o -w -E 'avx512_bf16|amx_bf16|avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
 echo "== machine limit"; build/bench_matmul "$threads"
 echo "== pre-training step";   bash bench/run_pretrain_bench.sh "$threads"
+echo "== bert-base-sized pre-training step (batch 32 x 128), fraction of the limit"
+build/bench_pretrain_step base 32 128 2 "$threads"
 echo "== injection step";      bash bench/run_inject_bench.sh "$threads"
 echo "== fine-tuning";         bash bench/run_finetune_bench.sh "$threads" 12
 echo "== evaluate (5 triggers, 1,000 SST-2 test rows) vs the authors' protocol"
