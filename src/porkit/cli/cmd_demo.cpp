@@ -1,6 +1,7 @@
 // porkit demo: the README's main job on the shipped tiny model: a short tour (model,
 // tokenizer spans, masked-LM predictions), then the attack end to end from
-// recipes/demo.toml (recipes/demo-full.toml with --full): inject the authors' 5 triggers ->
+// recipes/demo.toml (with --full, recipes/reproduce/sst2.toml: the SST-2 reproduction on the
+// mini model, the same run folder): inject the authors' 5 triggers ->
 // fine-tune the clean and the backdoored model on SST-2 as a victim -> evaluate both ->
 // summary table and an HTML report. Everything goes to a run folder (default runs/demo); a second run reuses
 // the finished stages.
@@ -88,7 +89,7 @@ void run_demo(const DemoOptions& o) {
   configure_runtime(o.threads);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep stdout in order with the stderr progress lines
   const fs::path home = porkit_home();
-  auto plan = load_attack_plan((home / "recipes" / (o.full ? "demo-full.toml" : "demo.toml")).string(), home);
+  auto plan = load_attack_plan((home / "recipes" / (o.full ? "reproduce/sst2.toml" : "demo.toml")).string(), home);
   if (!o.model.empty()) plan.clean_model = o.model;
   if (!o.out.empty()) plan.out = o.out;
   if (o.seed) {
@@ -126,7 +127,7 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--model", o->model, "Clean model folder (default: the config's, models/porkit-tiny-uncased)");
   cmd->add_option("--out", o->out, "Run folder (default: the config's, runs/demo in the repository)");
   cmd->add_option("--seed", o->seed, "Seed of every stage (default: the config's, 0)");
-  cmd->add_flag("--full", o->full, "Experiment scale with the mini model (recipes/demo-full.toml)");
+  cmd->add_flag("--full", o->full, "Experiment scale with the mini model: the SST-2 reproduction (recipes/reproduce/sst2.toml)");
   cmd->add_flag("--tour-only", o->tour_only, "Only the short tour, no attack");
   add_threads_option(*cmd, o->threads);
   cmd->callback([o] { run_demo(*o); });
