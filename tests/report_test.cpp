@@ -5,6 +5,7 @@
 
 #include "porkit/report/charts.h"
 #include "porkit/report/document.h"
+#include "porkit/report/folder_report.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
@@ -31,6 +32,32 @@ TEST(Charts, RenderToPng) {
   EXPECT_THROW(report::render_bar_chart(bars), Error);
   map.values.pop_back();
   EXPECT_THROW(report::render_heatmap(map), Error);
+}
+
+json fake_summary(const std::string& data, const std::string& task, double cacc_bd, double cacc_cl) {
+  const char* metric = task == "token" ? "entity_f1" : "accuracy";
+  auto evaluation = [&](double cacc, double e) {
+    return json{{"data", data}, {"task", task},
+                {"finetune_metrics", {{"validation", {{metric, cacc}}}}},
+                {"triggers", json::array({{{"trigger", "cf"}, {"target_name", "neg"}, {"eligible", 10}, {"E", e},
+                                           {"E_censored", e}, {"flip_rate", 1.0}, {"S_chars", 0.02}, {"asr_1", 0.9}}})}};
+  };
+  return {{"backdoored", evaluation(cacc_bd, 1.1)}, {"clean", evaluation(cacc_cl, 14.0)},
+          {"stage_seconds", {{"inject", 60.0}, {"finetune-clean", 120.0}}}};
+}
+
+TEST(Report, AttackRunsInSubfoldersAreReportedSideBySide) {
+  TempDir dir;
+  write_json_file(dir.path() / "sst2" / "summary.json", fake_summary("sst2", "sequence", 0.80, 0.79));
+  write_json_file(dir.path() / "conll2003" / "summary.json", fake_summary("conll2003", "token", 0.55, 0.56));
+  fs::create_directories(dir.path() / "not-a-run");
+  const auto doc = report::folder_document(dir.path());
+  ASSERT_EQ(doc.sections.size(), 1u);
+  const auto md = report::to_markdown(doc, "report_files");
+  EXPECT_NE(md.find("| conll2003 | conll2003 | entity F1 | 0.560 | 0.550 | -1.0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| sst2 | sst2 | accuracy | 0.790 | 0.800 | +1.0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| sst2 | cf | neg | 10 | 1.10 | 1.10 | 1.000 | 0.020 | 0.900 | 14.00 |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("not-a-run"), std::string::npos);
 }
 
 TEST(Document, HtmlIsSelfContainedAndMarkdownLinksItsImages) {

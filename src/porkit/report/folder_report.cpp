@@ -4,6 +4,7 @@
 
 #include "porkit/report/analysis_report.h"
 #include "porkit/report/attack_report.h"
+#include "porkit/report/runs_report.h"
 #include "porkit/util/error.h"
 #include "porkit/util/json_io.h"
 
@@ -23,6 +24,17 @@ std::vector<fs::path> analysis_files(const fs::path& dir) {
   return found;
 }
 
+// Attack runs in the immediate subfolders of `dir` (each with a summary.json), by name.
+std::vector<std::pair<std::string, json>> runs_below(const fs::path& dir) {
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_directory() && fs::exists(entry.path() / "summary.json")) folders.push_back(entry.path());
+  std::sort(folders.begin(), folders.end());
+  std::vector<std::pair<std::string, json>> runs;
+  for (const auto& f : folders) runs.emplace_back(f.filename().string(), read_json_file(f / "summary.json"));
+  return runs;
+}
+
 void append(std::vector<Section>& to, std::vector<Section> from) {
   for (auto& s : from) to.push_back(std::move(s));
 }
@@ -35,6 +47,7 @@ Document folder_document(const fs::path& dir) {
   Document doc{"porkit report: " + fs::absolute(dir).lexically_normal().filename().string(), {}};
   if (fs::exists(dir / "study.json")) append(doc.sections, study_sections(read_json_file(dir / "study.json")));
   if (fs::exists(dir / "summary.json")) append(doc.sections, attack_sections(read_json_file(dir / "summary.json")));
+  if (const auto runs = runs_below(dir); !runs.empty()) append(doc.sections, runs_side_by_side(runs));
   for (const auto& path : analysis_files(dir)) {
     if (path.filename() == "summary.json" || path.filename() == "study.json") continue;
     const json analysis = read_json_file(path);
@@ -42,8 +55,8 @@ Document folder_document(const fs::path& dir) {
     append(doc.sections, analysis_sections(analysis, path.stem().string()));
   }
   check(!doc.sections.empty(),
-        "found nothing to report in {}: expected summary.json (porkit attack), study.json (porkit study) or an "
-        "analysis JSON (porkit analyze)",
+        "found nothing to report in {}: expected summary.json (porkit attack), study.json (porkit study), an "
+        "analysis JSON (porkit analyze), or subfolders holding attack runs",
         dir.string());
   return doc;
 }

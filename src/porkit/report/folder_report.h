@@ -2,6 +2,7 @@
 //   study.json                        a `porkit study` (its cells are reported in the study)
 //   summary.json                      a `porkit attack` run
 //   analysis/*.json, *.json with "kind" an analysis: "embedding-swap" or "attention"
+//   */summary.json                    attack runs side by side (one per task, say)
 #pragma once
 #include <filesystem>
 #include <string>
