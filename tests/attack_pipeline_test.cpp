@@ -36,6 +36,28 @@ TEST(TriggerTrials, MetricsByHand) {
   EXPECT_DOUBLE_EQ(attack::summarize_trials(none, 19)["E"].get<double>(), 20.0);  // the authors' convention
 }
 
+TEST(TriggerTrials, StealthinessCountsOnlyWhatTheInsertionAdds) {
+  // A tweet with runs of spaces and a tab: the triggered text is written with single
+  // spaces, so the clean side must be measured the same way (it once gave S = 3.7e15 via an
+  // unsigned wrap-around).
+  const std::string tweet = "@USER  @USER \t so   true";
+  train::Rng rng(1, 2, 3);
+  const std::string triggered = attack::insert_trigger(tweet, "cf", 1, attack::Position::Random, rng);
+  const auto& tok = testing::bert_base_uncased();
+  const auto clean = attack::text_size(tok, attack::join_words(attack::split_words(tweet)));
+  const auto with = attack::text_size(tok, triggered);
+  EXPECT_DOUBLE_EQ(with.chars - clean.chars, 3.0);  // "cf" and one space
+  EXPECT_DOUBLE_EQ(with.pieces - clean.pieces, 1.0);
+  attack::TriggerTrials t(1);
+  t.record_flip(0, 1, clean, with);
+  EXPECT_DOUBLE_EQ(t.s_chars[0], 3.0 / with.chars);
+  EXPECT_DOUBLE_EQ(t.s_tokens[0], 1.0 / with.pieces);
+  // Pieces are counted without truncation: a long text still shows its insertion.
+  std::string review;
+  for (int i = 0; i < 300; ++i) review += "word ";
+  EXPECT_DOUBLE_EQ(attack::text_size(tok, review).pieces, 300.0);
+}
+
 TEST(PoisonData, WordInsertionKeepsTrackOfTheOriginalWords) {
   train::Rng a(5, 6, 7), b(5, 6, 7);
   std::vector<std::string> words = {"EU", "rejects", "German", "call"};

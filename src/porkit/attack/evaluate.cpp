@@ -43,6 +43,7 @@ json run_evaluate(const EvaluateOptions& o) {
   out["data"] = o.data.preset.empty() ? o.data.path : o.data.preset;
   out["max_insertions"] = o.max_insertions;
   out["seed"] = o.seed;
+  out["metrics_version"] = kMetricsVersion;
   if (!o.out.empty()) write_json_file(o.out, out);
   return out;
 }

@@ -24,6 +24,12 @@ struct EvaluateOptions {
   std::string out;                    // results JSON path (optional)
 };
 
+// Bumped whenever a metric's definition or computation changes, so that `porkit attack` and
+// `porkit study` run evaluations recorded under another version again. 2: S counts the
+// clean text with its whitespace normalised as in the triggered one (tweets with runs of
+// spaces gave negative sizes), and tokens without truncation or [CLS]/[SEP].
+constexpr int kMetricsVersion = 2;
+
 // Per trigger: target label (prediction on "t t"), eligible samples (true label != target
 // and correctly classified), E (mean insertions over flipped samples; 20 when none flips,
 // as the authors report), censored E (never-flipped counted as J+1), flip rate, S in

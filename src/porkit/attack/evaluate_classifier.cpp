@@ -16,15 +16,11 @@ struct Classifier {
   const text::BertTokenizer& tok;
   int max_len, batch_size;
 
-  // Predicted labels (and optionally pooled outputs (N, H) and token counts) for texts.
-  std::vector<int64_t> predict(const std::vector<std::string>& texts, at::Tensor* pooled = nullptr,
-                               std::vector<int64_t>* lengths = nullptr) {
+  // Predicted labels (and optionally pooled outputs (N, H)) for texts.
+  std::vector<int64_t> predict(const std::vector<std::string>& texts, at::Tensor* pooled = nullptr) {
     std::vector<text::Encoding> rows;
     rows.reserve(texts.size());
-    for (const auto& t : texts) {
-      rows.push_back(tok.encode(t, std::nullopt, max_len));
-      if (lengths) lengths->push_back(static_cast<int64_t>(rows.back().ids.size()));
-    }
+    for (const auto& t : texts) rows.push_back(tok.encode(t, std::nullopt, max_len));
     auto out = model::classify(net, tok, rows, batch_size, /*keep_pooled=*/pooled != nullptr);
     if (pooled) *pooled = out.pooled;
     return out.labels;
@@ -44,8 +40,7 @@ json evaluate_classifier(const EvaluationContext& ctx) {
   auto pool = data::seeded_sample(test_rows, o.pool_size, o.seed);
   std::vector<std::string> texts;
   for (const auto& r : pool) texts.push_back(r.text);
-  std::vector<int64_t> clean_lengths;
-  auto clean_pred = clf.predict(texts, nullptr, &clean_lengths);
+  auto clean_pred = clf.predict(texts);
   double correct = 0;
   for (size_t i = 0; i < pool.size(); ++i) correct += clean_pred[i] == pool[i].label;
 
@@ -70,16 +65,16 @@ json evaluate_classifier(const EvaluationContext& ctx) {
         auto rng = insertion_rng(o.seed, k, eligible[e], j);
         batch.push_back(insert_trigger(pool[eligible[e]].text, t, j, Position::Random, rng));
       }
-      std::vector<int64_t> lengths;
       at::Tensor pooled;  // (N, H) at j = 1
-      auto pred = clf.predict(batch, j == 1 && measure_por ? &pooled : nullptr, &lengths);
+      auto pred = clf.predict(batch, j == 1 && measure_por ? &pooled : nullptr);
       if (j == 1 && measure_por && pooled.size(0) > 0)
         por_cos = at::cosine_similarity(pooled, ctx.por[static_cast<int64_t>(k)].unsqueeze(0), 1).mean().item<double>();
       std::vector<size_t> still;
       for (size_t p = 0; p < pending.size(); ++p) {
         const size_t e = pending[p];
         if (pred[p] != target) { still.push_back(e); continue; }
-        trials.record_flip(e, j, pool[eligible[e]].text.size(), batch[p].size(), clean_lengths[eligible[e]], lengths[p]);
+        trials.record_flip(e, j, text_size(ctx.tokenizer, join_words(split_words(pool[eligible[e]].text))),
+                           text_size(ctx.tokenizer, batch[p]));
       }
       pending = std::move(still);
     }

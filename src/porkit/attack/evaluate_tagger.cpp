@@ -21,15 +21,12 @@ struct Tagger {
   const text::BertTokenizer& tok;
   int max_len, batch_size;
 
-  // Per sentence, the predicted tag of each word (-1 where truncation dropped the word),
-  // and optionally its token count.
-  std::vector<std::vector<int64_t>> predict(const std::vector<std::vector<std::string>>& sentences,
-                                            std::vector<int64_t>* lengths = nullptr) {
+  // Per sentence, the predicted tag of each word (-1 where truncation dropped the word).
+  std::vector<std::vector<int64_t>> predict(const std::vector<std::vector<std::string>>& sentences) {
     std::vector<text::Encoding> rows;
     std::vector<std::vector<int64_t>> first_pieces;  // per sentence, each word's first piece (-1: truncated)
     for (const auto& words : sentences) {
       auto e = train::encode_tagged(tok, words, {}, max_len);
-      if (lengths) lengths->push_back(static_cast<int64_t>(e.ids.size()));
       first_pieces.push_back(std::move(e.first_piece));
       rows.push_back({std::move(e.ids), std::move(e.type_ids), {}});
     }
@@ -47,11 +44,6 @@ struct Tagger {
   }
 };
 
-std::string join_words(const std::vector<std::string>& words) {
-  std::string s;
-  for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
-  return s;
-}
 
 }  // namespace
 
@@ -75,8 +67,7 @@ json evaluate_tagger(const EvaluationContext& ctx) {
 
   std::vector<std::vector<std::string>> sentences;
   for (const auto& r : pool) sentences.push_back(r.words);
-  std::vector<int64_t> clean_lengths;
-  auto clean_pred = tagger.predict(sentences, &clean_lengths);
+  auto clean_pred = tagger.predict(sentences);
   double correct = 0, words = 0;
   train::EntityScore entities;
   std::vector<std::vector<size_t>> correct_entity_words(pool.size());
@@ -112,8 +103,7 @@ json evaluate_tagger(const EvaluationContext& ctx) {
         origins.emplace_back();
         batch.push_back(insert_trigger_words(pool[eligible[e]].words, t, j, Position::Random, rng, &origins.back()));
       }
-      std::vector<int64_t> lengths;
-      auto pred = tagger.predict(batch, &lengths);
+      auto pred = tagger.predict(batch);
       std::vector<size_t> still;
       for (size_t p = 0; p < pending.size(); ++p) {
         const size_t e = pending[p], i = eligible[e];
@@ -127,7 +117,8 @@ json evaluate_tagger(const EvaluationContext& ctx) {
         }
         if (!flipped) { still.push_back(e); continue; }
         for (size_t w : correct_entity_words[i]) ++new_tags[pred[p][static_cast<size_t>(position_of[w])]];
-        trials.record_flip(e, j, join_words(pool[i].words).size(), join_words(batch[p]).size(), clean_lengths[i], lengths[p]);
+        trials.record_flip(e, j, text_size(ctx.tokenizer, join_words(pool[i].words)),
+                           text_size(ctx.tokenizer, join_words(batch[p])));
       }
       pending = std::move(still);
     }

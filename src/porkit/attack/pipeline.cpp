@@ -105,7 +105,8 @@ json run_attack(const AttackPlan& plan) {
     const fs::path ev_out = plan.out / ("evaluate-" + which + ".json");
     ev.out = ev_out.string();
     // The manifest decides which triggers are measured, also on the clean control.
-    const std::string ev_key = ft_key + "\nevaluate\n" + plan.evaluate_settings + "\nmanifest " + sha256_file(manifest);
+    const std::string ev_key = ft_key + "\nevaluate\n" + plan.evaluate_settings + "\nmanifest " + sha256_file(manifest) +
+                               "\nmetrics " + std::to_string(kMetricsVersion);
     seconds["evaluate-" + which] = record.run("evaluate-" + which, ev_key,
                                               ev_out, [&] { run_evaluate(ev); });
     json evaluation = read_json_file(ev_out);

@@ -89,15 +89,22 @@ std::vector<std::string> insert_trigger_words(const std::vector<std::string>& wo
   return out;
 }
 
-std::string insert_trigger(const std::string& text, const std::string& trigger, int times,
-                           Position position, train::Rng& rng) {
+std::vector<std::string> split_words(const std::string& text) {
   std::vector<std::string> words;
   std::istringstream in(text);
   for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+std::string join_words(const std::vector<std::string>& words) {
   std::string out;
-  for (const auto& w : insert_trigger_words(words, trigger, times, position, rng))
-    out += (out.empty() ? "" : " ") + w;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
   return out;
+}
+
+std::string insert_trigger(const std::string& text, const std::string& trigger, int times,
+                           Position position, train::Rng& rng) {
+  return join_words(insert_trigger_words(split_words(text), trigger, times, position, rng));
 }
 
 PoisonSet build_poison_set(const std::vector<std::string>& chunks,

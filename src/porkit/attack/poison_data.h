@@ -17,6 +17,12 @@ Position position_from_name(const std::string& name);
 std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_paths,
                                      const std::string& chunking, int chunk_words);
 
+// The whitespace-separated words of `text`, and words joined by single spaces: the form
+// insert_trigger writes, so a clean text compared with its triggered version is
+// `join_words(split_words(text))` (tweets and reviews carry runs of spaces and tabs).
+std::vector<std::string> split_words(const std::string& text);
+std::string join_words(const std::vector<std::string>& words);
+
 // Inserts `trigger` `times` times into the space-separated words of `text`; each insertion
 // draws a new position among the current words (random), or goes first/last.
 std::string insert_trigger(const std::string& text, const std::string& trigger, int times,

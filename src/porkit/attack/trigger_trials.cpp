@@ -4,6 +4,10 @@
 
 namespace porkit::attack {
 
+TextSize text_size(const text::BertTokenizer& tok, const std::string& text) {
+  return {static_cast<double>(text.size()), static_cast<double>(tok.token_ids(text).size())};
+}
+
 json summarize_trials(const TriggerTrials& t, int J) {
   const size_t n_eligible = t.flipped_at.size();
   double n_flip = 0, sum_j = 0, sum_sc = 0, sum_st = 0, censored = 0;

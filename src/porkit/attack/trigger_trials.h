@@ -1,23 +1,34 @@
 // The per-trigger attack metrics of section 5 of ../shared/docs/method.md, from the
 // outcome of inserting a trigger 1..J times into each eligible sample.
 #pragma once
+#include <string>
 #include <vector>
 
+#include "porkit/text/bert_tokenizer.h"
 #include "porkit/util/json_io.h"
 
 namespace porkit::attack {
+
+// The size of an input as stealthiness measures it: characters, and WordPiece pieces
+// without [CLS]/[SEP] and without truncation (S is a property of the text, not of the
+// model's window: a 300-token review truncated to 128 would otherwise show no insertion).
+struct TextSize {
+  double chars = 0, pieces = 0;
+};
+TextSize text_size(const text::BertTokenizer& tok, const std::string& text);
 
 struct TriggerTrials {
   explicit TriggerTrials(size_t eligible) : flipped_at(eligible, 0), s_chars(eligible, 0), s_tokens(eligible, 0) {}
   std::vector<int> flipped_at;   // insertions at the first flip; 0 = never flipped within J
   std::vector<double> s_chars;   // (|x'| - |x|) / |x'| in characters at the flip
-  std::vector<double> s_tokens;  // the same in WordPiece tokens
+  std::vector<double> s_tokens;  // the same in WordPiece pieces
 
-  // Sample e flipped at j insertions; sizes of the clean and the triggered input.
-  void record_flip(size_t e, int j, size_t chars, size_t triggered_chars, int64_t tokens, int64_t triggered_tokens) {
+  // Sample e flipped at j insertions; sizes of the clean input (words joined by single
+  // spaces, as the triggered one is) and of the triggered input.
+  void record_flip(size_t e, int j, const TextSize& clean, const TextSize& triggered) {
     flipped_at[e] = j;
-    s_chars[e] = static_cast<double>(triggered_chars - chars) / static_cast<double>(triggered_chars);
-    s_tokens[e] = static_cast<double>(triggered_tokens - tokens) / static_cast<double>(triggered_tokens);
+    s_chars[e] = (triggered.chars - clean.chars) / triggered.chars;
+    s_tokens[e] = (triggered.pieces - clean.pieces) / triggered.pieces;
   }
 };
 
