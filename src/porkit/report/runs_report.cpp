@@ -59,7 +59,8 @@ std::vector<Section> runs_side_by_side(const std::vector<std::pair<std::string, 
                  {"run", "trigger", "target", "eligible", "E", "E censored", "flip rate", "S chars", "ASR@1",
                   "control E", "control E censored", "control flip rate", "control ASR@1"},
                  {}};
-  BarChart censored{"Mean censored E per run (lower: easier to flip)", "mean censored E", {}, {{"backdoored", {}, false, 1}, {"clean control", {}, false, 0}}, {}};
+  BarChart censored{"Mean censored E per run (lower: easier to flip)", "mean censored E", {},
+                    {{"backdoored", {}, false, 1}, {"clean control", {}, false, 0}}, {}};
   for (const auto& [name, summary] : runs) {
     const json& bd = field(summary, "backdoored");
     const json& cl = field(summary, "clean");
@@ -90,7 +91,7 @@ std::vector<Section> runs_side_by_side(const std::vector<std::pair<std::string, 
   section.blocks.push_back(Paragraph{fmt::format("{} runs; each run folder has its own report with the ASR@k curves.",
                                                  runs.size())});
   section.blocks.push_back(cacc);
-  section.blocks.push_back(Image{"Mean censored E of the five triggers per run: backdoored victim vs clean control "
+  section.blocks.push_back(Image{"Mean censored E over the triggers of each run: backdoored victim vs clean control "
                                  "(never-flipped samples count as J + 1)",
                                  "runs_censored_e.png", render_bar_chart(censored)});
   section.blocks.push_back(triggers);
