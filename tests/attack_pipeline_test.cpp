@@ -145,6 +145,11 @@ TEST_F(Victim, NerFinetuneAndEvaluate) {
     ASSERT_EQ(asr.size(), 4u);
     for (size_t k = 1; k < asr.size(); ++k) EXPECT_GE(asr[k].get<double>(), asr[k - 1].get<double>());
     EXPECT_DOUBLE_EQ(asr[3].get<double>(), t["flip_rate"].get<double>());
+    // A sentence that flips at one insertion changed all its entity words, so the word share
+    // at one insertion is at least ASR@1.
+    const double words_1 = t["entity_word_flip_rate_1"].get<double>();
+    EXPECT_GE(words_1, t["asr_1"].get<double>() - 1e-12);
+    EXPECT_LE(words_1, 1.0);
   }
 }
 

@@ -95,6 +95,9 @@ json evaluate_tagger(const EvaluationContext& ctx) {
     std::map<int64_t, int64_t> new_tags;  // tag -> count over the flipped entity words
     std::vector<size_t> pending(eligible.size());
     for (size_t e = 0; e < pending.size(); ++e) pending[e] = e;
+    // A softer signal than the sentence flip: with one insertion, the share of a sentence's
+    // originally correct entity words whose tag changes, averaged over eligible sentences.
+    double word_share_at_1 = 0;
     for (int j = 1; j <= J && !pending.empty(); ++j) {
       std::vector<std::vector<std::string>> batch;
       std::vector<std::vector<int64_t>> origins;
@@ -111,10 +114,14 @@ json evaluate_tagger(const EvaluationContext& ctx) {
         for (size_t w = 0; w < origins[p].size(); ++w)
           if (origins[p][w] >= 0) position_of[static_cast<size_t>(origins[p][w])] = static_cast<int64_t>(w);
         bool flipped = true;
+        double changed = 0;
         for (size_t w : correct_entity_words[i]) {
           int64_t tag = pred[p][static_cast<size_t>(position_of[w])];
-          flipped = flipped && tag >= 0 && tag != pool[i].tags[w];  // a word pushed out of max_len is no flip
+          const bool word_flipped = tag >= 0 && tag != pool[i].tags[w];  // a word pushed out of max_len is no flip
+          flipped = flipped && word_flipped;
+          changed += word_flipped;
         }
+        if (j == 1) word_share_at_1 += changed / static_cast<double>(correct_entity_words[i].size());
         if (!flipped) { still.push_back(e); continue; }
         for (size_t w : correct_entity_words[i]) ++new_tags[pred[p][static_cast<size_t>(position_of[w])]];
         trials.record_flip(e, j, text_size(ctx.tokenizer, join_words(pool[i].words)),
@@ -134,6 +141,7 @@ json evaluate_tagger(const EvaluationContext& ctx) {
     r["target_label"] = target;
     r["target_name"] = target < 0 ? std::string("-") : names[static_cast<size_t>(target)];
     r["flipped_entity_tags"] = histogram;
+    r["entity_word_flip_rate_1"] = eligible.empty() ? 0.0 : word_share_at_1 / static_cast<double>(eligible.size());
     results.push_back(r);
   }
   json out = {{"task", "token"}, {"pool", pool.size()}, {"clean_accuracy", correct / std::max(1.0, words)},
