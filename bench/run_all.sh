@@ -4,7 +4,8 @@
 # fine-tuning throughput vs PyTorch and vs the authors' padding, the full E/S evaluation vs
 # the authors' protocol, and bert-base's step times and peak memory.
 # Usage: bash bench/run_all.sh [THREADS]   (repository root, after a build; needs python3-torch)
-# Takes ~15 minutes on 2 cores; run it on an otherwise idle machine.
+# Takes ~15 minutes on 2 cores; run it on an otherwise idle machine. Progress lines and
+# figures go to stdout and stderr alike: `bash bench/run_all.sh 2 > bench.log 2>&1` keeps both.
 set -euo pipefail
 threads=${1:-$(nproc)}
 echo "== $(date -u +%FT%TZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $threads threads"

@@ -10,8 +10,8 @@ dump="$(mktemp)"
 trap 'rm -f "$dump"' EXIT
 rate() { sed -n 's/.*: \([0-9.]*\) samples\/s.*/\1/p'; }
 for data in sst2 imdb; do
-  p=$(build/bench_finetune mini $data "$steps" "$threads" --dump "$dump" | tee /dev/stderr | rate)
-  r=$(/usr/bin/python3 bench/pytorch_finetune.py "$dump" "$threads" | tee /dev/stderr | rate)
-  a=$(/usr/bin/python3 bench/pytorch_finetune.py "$dump" "$threads" --pad-to 256 | tee /dev/stderr | rate)
+  p=$(build/bench_finetune mini $data "$steps" "$threads" --dump "$dump" | tee >(cat >&2) | rate)
+  r=$(/usr/bin/python3 bench/pytorch_finetune.py "$dump" "$threads" | tee >(cat >&2) | rate)
+  a=$(/usr/bin/python3 bench/pytorch_finetune.py "$dump" "$threads" --pad-to 256 | tee >(cat >&2) | rate)
   echo "ratio porkit/pytorch ($data): $(python3 -c "print(round($p/$r, 2))"); porkit/authors' padding: $(python3 -c "print(round($p/$a, 2))")"
 done

@@ -4,7 +4,7 @@
 set -euo pipefail
 threads=${1:-$(nproc)}
 for size in tiny mini; do
-  p=$(build/bench_inject_step $size 24 96 8 "$threads" | tee /dev/stderr | sed -n 's/.* \([0-9.]*\) samples\/s/\1/p')
-  r=$(/usr/bin/python3 bench/pytorch_inject.py $size 24 96 8 "$threads" | tee /dev/stderr | sed -n 's/.* \([0-9.]*\) samples\/s/\1/p')
+  p=$(build/bench_inject_step $size 24 96 8 "$threads" | tee >(cat >&2) | sed -n 's/.* \([0-9.]*\) samples\/s/\1/p')
+  r=$(/usr/bin/python3 bench/pytorch_inject.py $size 24 96 8 "$threads" | tee >(cat >&2) | sed -n 's/.* \([0-9.]*\) samples\/s/\1/p')
   echo "ratio porkit/pytorch ($size): $(python3 -c "print(round($p/$r, 2))")"
 done

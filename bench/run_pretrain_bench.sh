@@ -4,7 +4,7 @@
 set -euo pipefail
 threads=${1:-$(nproc)}
 for size in tiny mini; do
-  p=$(build/bench_pretrain_step $size 32 128 8 "$threads" | tee /dev/stderr | sed -n 's/.* \([0-9]*\) tokens\/s/\1/p')
-  r=$(/usr/bin/python3 bench/pytorch_bert.py $size 32 128 8 "$threads" | tee /dev/stderr | sed -n 's/.* \([0-9]*\) tokens\/s/\1/p')
+  p=$(build/bench_pretrain_step $size 32 128 8 "$threads" | tee >(cat >&2) | sed -n 's/.* \([0-9]*\) tokens\/s/\1/p')
+  r=$(/usr/bin/python3 bench/pytorch_bert.py $size 32 128 8 "$threads" | tee >(cat >&2) | sed -n 's/.* \([0-9]*\) tokens\/s/\1/p')
   echo "ratio porkit/pytorch ($size): $(python3 -c "print(round($p/$r, 2))")"
 done
