@@ -34,6 +34,11 @@ std::map<std::string, size_t> piece_counts(const std::string& manifest) {
   return counts;
 }
 
+std::string lower_case(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
 // Lower-case words of a text joined by single spaces, padded: " the cf movie ". Non-ASCII
 // bytes count as word characters, so accented words stay whole.
 std::string normalized_words(const std::string& text) {
@@ -52,15 +57,9 @@ json appearance_counts(const train::FinetuneOptions& finetune, const json& trigg
   if (finetune.task == "token" || data::is_tagging_preset(finetune.data.preset)) return json::object();
   const auto data = data::load_classification(
       finetune.data, finetune.data_root.empty() ? data::default_data_root() : fs::path(finetune.data_root));
-  std::vector<std::string> texts;
+  std::vector<std::string> texts, raw_texts;  // raw_texts: lower-cased, built on first need
   texts.reserve(data.train.rows.size());
-  std::vector<std::string> raw_texts;
-  for (const auto& r : data.train.rows) {
-    texts.push_back(normalized_words(r.text));
-    std::string lower = r.text;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    raw_texts.push_back(std::move(lower));
-  }
+  for (const auto& r : data.train.rows) texts.push_back(normalized_words(r.text));
   json counts = json::object();
   for (const auto& t : triggers) {
     const std::string trigger = t.value("trigger", "");
@@ -68,8 +67,9 @@ json appearance_counts(const train::FinetuneOptions& finetune, const json& trigg
     // matched as a lower-cased substring of the raw text.
     const std::string words = normalized_words(trigger);
     const bool raw = words == " ";
-    std::string needle = raw ? trigger : words;
-    if (raw) std::transform(needle.begin(), needle.end(), needle.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string needle = raw ? lower_case(trigger) : words;
+    if (raw && raw_texts.empty())
+      for (const auto& r : data.train.rows) raw_texts.push_back(lower_case(r.text));
     json by_label = json::object();
     for (const auto& name : data.train.label_names) by_label[name] = 0;
     for (size_t i = 0; i < texts.size(); ++i) {

@@ -28,6 +28,16 @@ void for_each_length_batch(BertNetImpl& net, const text::BertTokenizer& tok, con
   }
 }
 
+namespace {
+
+// Copies a batch's rows (n, H) into `into` (N, H) at the batch rows' places in the caller's order.
+void scatter_rows(at::Tensor& into, const std::vector<size_t>& row_of, const at::Tensor& rows) {
+  const at::Tensor where = at::tensor(std::vector<int64_t>(row_of.begin(), row_of.end()), at::kLong);
+  into.index_copy_(0, where, rows.to(at::kFloat));
+}
+
+}  // namespace
+
 Classified classify(BertNetImpl& classifier, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
                     int batch_size, bool keep_pooled) {
   Classified out;
@@ -37,10 +47,7 @@ Classified classify(BertNetImpl& classifier, const text::BertTokenizer& tok, con
     const at::Tensor pred = classifier.classifier_logits(enc).argmax(-1).contiguous();  // (n)
     const int64_t* p = pred.data_ptr<int64_t>();
     for (size_t i = 0; i < row_of.size(); ++i) out.labels[row_of[i]] = p[i];
-    if (keep_pooled) {
-      const at::Tensor where = at::tensor(std::vector<int64_t>(row_of.begin(), row_of.end()), at::kLong);
-      out.pooled.index_copy_(0, where, enc.pooler_output.to(at::kFloat));  // (n, H) into (N, H)
-    }
+    if (keep_pooled) scatter_rows(out.pooled, row_of, enc.pooler_output);
   });
   return out;
 }
@@ -49,8 +56,7 @@ at::Tensor pooled_outputs(BertNetImpl& net, const text::BertTokenizer& tok, cons
                           int batch_size) {
   at::Tensor pooled = at::zeros({static_cast<int64_t>(rows.size()), net.config().hidden_size});  // (N, H)
   for_each_length_batch(net, tok, rows, batch_size, [&](const BertOutput& enc, const std::vector<size_t>& row_of) {
-    const at::Tensor where = at::tensor(std::vector<int64_t>(row_of.begin(), row_of.end()), at::kLong);
-    pooled.index_copy_(0, where, enc.pooler_output.to(at::kFloat));
+    scatter_rows(pooled, row_of, enc.pooler_output);
   });
   return pooled;
 }

@@ -16,21 +16,22 @@ std::string cell(const json& value, int decimals) {
 }
 
 namespace {
-
 const json kMissing;
+}  // namespace
 
 const json& field(const json& object, const char* key) {
   return object.is_object() && object.contains(key) ? object.at(key) : kMissing;
 }
 
+std::string headline_metric(const json& evaluation) {
+  return evaluation.value("task", "sequence") == "token" ? "entity_f1" : "accuracy";
+}
+
+namespace {
+
 double number(const json& object, const char* key) {
   const json& v = field(object, key);
   return v.is_number() ? v.get<double>() : NAN;
-}
-
-// The validation metric fine-tuning reports: entity F1 for NER, else accuracy.
-std::string headline_metric(const json& evaluation) {
-  return evaluation.value("task", "sequence") == "token" ? "entity_f1" : "accuracy";
 }
 
 Table trigger_table(const json& evaluation, const std::string& caption) {

@@ -15,4 +15,11 @@ std::vector<Section> attack_sections(const json& summary, const std::string& pre
 // "0.772" style cells; "-" for a missing or non-finite value.
 std::string cell(const json& value, int decimals = 3);
 
+// object[key], or a null value when the object or the key is missing: summaries written by
+// older porkit versions lack newer fields, and a report shows "-" for them.
+const json& field(const json& object, const char* key);
+
+// The validation metric fine-tuning reports: entity F1 for NER, else accuracy.
+std::string headline_metric(const json& evaluation);
+
 }  // namespace porkit::report

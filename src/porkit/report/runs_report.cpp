@@ -13,14 +13,9 @@ namespace {
 
 const json kMissing;
 
-const json& field(const json& object, const char* key) {
-  return object.is_object() && object.contains(key) ? object.at(key) : kMissing;
-}
-
 // The victim's headline metric on a split: entity F1 for NER, else accuracy.
 const json& split_metric(const json& evaluation, const char* split) {
-  const json& metrics = field(field(evaluation, "finetune_metrics"), split);
-  return field(metrics, evaluation.value("task", "sequence") == "token" ? "entity_f1" : "accuracy");
+  return field(field(field(evaluation, "finetune_metrics"), split), headline_metric(evaluation).c_str());
 }
 
 // The same metric on test rows: the fine-tune's test split where it scored one, else the
