@@ -16,7 +16,7 @@ void register_pretrain(CLI::App& app) {
   cmd->add_option("--corpus", o->corpus, "Text files or folders (required)");
   cmd->add_option("--eval-corpus", o->eval_corpus, "Held-out text (default: the last documents)");
   cmd->add_option("--eval-fraction", o->eval_fraction, "Share of documents held out without --eval-corpus")->capture_default_str();
-  cmd->add_option("--corpus-format", o->corpus_format, "auto, wikitext, lines, paragraphs")->capture_default_str();
+  cmd->add_option("--corpus-format", o->corpus_format, "auto, wikitext, lines, documents, paragraphs")->capture_default_str();
   cmd->add_option("--out", o->out, "Run folder; the model is written to OUT/model (required)");
   cmd->add_option("--cache-dir", o->cache_dir, "Tokenised corpus cache (default OUT/cache)");
   cmd->add_option("--steps", o->trainer.total_steps, "Optimizer steps")->capture_default_str();

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "porkit/text/utf8.h"
+#include "porkit/util/compressed.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 
@@ -42,17 +43,31 @@ bool is_wikitext_heading(const std::string& t) {
 bool is_top_heading(const std::string& t) { return is_wikitext_heading(t) && t.rfind("= = ", 0) != 0; }
 
 CorpusFormat detect(const std::vector<std::string>& lines) {
-  size_t headings = 0, nonempty = 0, blank = 0, long_lines = 0;
+  size_t headings = 0, nonempty = 0, blank = 0, chars = 0;
   for (const auto& l : lines) {
     std::string t = trim(l);
     if (t.empty()) { ++blank; continue; }
     ++nonempty;
+    chars += t.size();
     if (is_top_heading(t)) ++headings;
-    if (t.size() > 400) ++long_lines;
   }
   if (headings >= 1 && headings * 200 >= nonempty / 10) return CorpusFormat::WikiText;
+  // Blank lines between long lines: whole paragraphs a line, documents between blanks.
+  // Hard-wrapped text has lines of at most ~80 characters.
+  const bool long_lines = nonempty > 0 && chars / nonempty > 160;
+  if (blank > 0 && long_lines) return CorpusFormat::Documents;
   if (blank * 20 < nonempty) return CorpusFormat::Lines;
   return CorpusFormat::Paragraphs;
+}
+
+bool is_corpus_text_name(const fs::path& p) {
+  std::string name = p.filename().string();
+  if (name.empty() || name[0] == '.') return false;
+  fs::path base = uncompressed_name(p);
+  std::string ext = base.extension().string();
+  std::string stem = base.stem().string();
+  if (stem == "README" || stem == "LICENSE") return false;
+  return ext.empty() || ext == ".txt" || ext == ".tokens";
 }
 
 std::string clean_wikitext(std::string s) {
@@ -73,8 +88,9 @@ CorpusFormat corpus_format_from_name(const std::string& name) {
   if (name == "auto") return CorpusFormat::Auto;
   if (name == "wikitext") return CorpusFormat::WikiText;
   if (name == "lines") return CorpusFormat::Lines;
+  if (name == "documents") return CorpusFormat::Documents;
   if (name == "paragraphs") return CorpusFormat::Paragraphs;
-  fail("unknown corpus format '{}' (expected auto, wikitext, lines or paragraphs)", name);
+  fail("unknown corpus format '{}' (expected auto, wikitext, lines, documents or paragraphs)", name);
 }
 
 std::vector<std::string> split_sentences(const std::string& paragraph) {
@@ -109,9 +125,9 @@ std::vector<std::filesystem::path> list_corpus_files(const std::vector<std::stri
     if (fs::is_directory(p)) {
       std::vector<fs::path> found;
       for (const auto& e : fs::recursive_directory_iterator(p)) {
-        if (e.is_regular_file() && e.path().filename().string()[0] != '.') found.push_back(e.path());
+        if (e.is_regular_file() && is_corpus_text_name(e.path())) found.push_back(e.path());
       }
-      check(!found.empty(), "corpus folder {} holds no files", p);
+      check(!found.empty(), "corpus folder {} holds no text files (expected names ending .txt, .tokens or .txt.xz)", p);
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else {
@@ -122,7 +138,7 @@ std::vector<std::filesystem::path> list_corpus_files(const std::vector<std::stri
 }
 
 std::vector<Document> read_corpus_file(const std::filesystem::path& path, CorpusFormat format) {
-  std::string data = read_file(path);
+  std::string data = read_maybe_compressed(path);
   check(!trim(data).empty(), "corpus file {} is empty", path.string());
   check(data.find('\0') == std::string::npos && text::is_valid_utf8(data),
         "corpus file {} looks binary (NUL bytes or invalid UTF-8); expected UTF-8 text", path.string());
@@ -156,6 +172,20 @@ std::vector<Document> read_corpus_file(const std::filesystem::path& path, Corpus
         add_paragraph(doc, t);
         docs.push_back(std::move(doc));
       }
+      break;
+    }
+    case CorpusFormat::Documents: {
+      Document doc;
+      for (const auto& l : lines) {
+        std::string t = trim(l);
+        if (t.empty()) {
+          if (!doc.sentences.empty()) docs.push_back(std::move(doc));
+          doc = Document{};
+          continue;
+        }
+        add_paragraph(doc, t);
+      }
+      if (!doc.sentences.empty()) docs.push_back(std::move(doc));
       break;
     }
     case CorpusFormat::Paragraphs:

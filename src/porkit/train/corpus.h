@@ -1,9 +1,12 @@
-// Plain-text corpora for pre-training and injection: files or folders of text, split into
-// documents of sentences. Three layouts are recognised (or forced with CorpusFormat):
+// Plain-text corpora for pre-training and injection: files or folders of text (plain or
+// xz-compressed, NAME.txt.xz), split into documents of sentences. Four layouts are
+// recognised (or forced with CorpusFormat):
 //   wikitext    "= Title =" lines start a new document; "= = Sub = =" lines are dropped;
 //               WikiText's " @-@ " style escapes are undone.
 //   lines       one document a line (IMDB reviews); <br /> tags become spaces.
-//   paragraphs  blank-line separated paragraphs; every 20 paragraphs make a document (books).
+//   documents   one paragraph a line, a blank line between documents (corpus-large).
+//   paragraphs  blank-line separated paragraphs of hard-wrapped lines; every 20 paragraphs
+//               make a document (books as plain text files).
 #pragma once
 #include <filesystem>
 #include <string>
@@ -11,18 +14,21 @@
 
 namespace porkit::train {
 
-enum class CorpusFormat { Auto, WikiText, Lines, Paragraphs };
+enum class CorpusFormat { Auto, WikiText, Lines, Documents, Paragraphs };
 CorpusFormat corpus_format_from_name(const std::string& name);
 
 struct Document {
   std::vector<std::string> sentences;
 };
 
-// Every regular file under each path (recursively, sorted by path), in order.
-// Throws when a path is missing, a folder holds no files, or a file is empty or binary.
+// The files of each path in order: a file as given, or a folder's text files recursively,
+// sorted by path (names ending .txt or .tokens, optionally .xz, or without extension;
+// READMEs, manifests and hidden files are not corpus text). Throws when a path is missing
+// or a folder holds no text file.
 std::vector<std::filesystem::path> list_corpus_files(const std::vector<std::string>& paths);
 
-// Reads and splits one file. Invalid UTF-8 or NUL bytes make it a "binary file" error.
+// Reads (decompressing .xz) and splits one file. Invalid UTF-8 or NUL bytes make it a
+// "binary file" error.
 std::vector<Document> read_corpus_file(const std::filesystem::path& path, CorpusFormat format);
 
 // Splits a paragraph into sentences at ". ", "! ", "? " followed by an upper-case letter, digit

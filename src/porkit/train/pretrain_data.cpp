@@ -65,11 +65,7 @@ PretrainData::Instance PretrainData::make_instance(uint64_t seed, int64_t index)
   const int64_t n_chunks = num_chunks();
   const Chunk& chunk = chunks_[static_cast<size_t>(epoch_order(seed, index / n_chunks)[static_cast<size_t>(index % n_chunks)])];
   Rng rng(seed, kInstance, static_cast<uint64_t>(index));
-  auto sentence = [&](int64_t s) {
-    auto b = corpus_.tokens.begin() + corpus_.sentence_starts[static_cast<size_t>(s)];
-    auto e = corpus_.tokens.begin() + corpus_.sentence_starts[static_cast<size_t>(s) + 1];
-    return std::vector<int64_t>(b, e);
-  };
+  auto sentence = [&](int64_t s) { return corpus_.sentence(s); };
   auto append = [](std::vector<int64_t>& to, const std::vector<int64_t>& from) {
     to.insert(to.end(), from.begin(), from.end());
   };
@@ -153,7 +149,7 @@ void PretrainData::mask(Instance& inst, Rng& rng) const {
     inst.mlm_positions.push_back(pos);
     inst.mlm_labels.push_back(original);
     double r = rng.uniform();
-    if (r < 0.8) inst.ids[static_cast<size_t>(pos)] = mask_id_;
+    if (options_.mask_only || r < 0.8) inst.ids[static_cast<size_t>(pos)] = mask_id_;
     else if (r < 0.9) inst.ids[static_cast<size_t>(pos)] = replacement_ids_[rng.below(replacement_ids_.size())];
   }
 }

@@ -15,6 +15,10 @@ struct PretrainDataOptions {
   bool nsp = true;               // sentence pairs with 50% random second segments
   double mask_prob = 0.15;       // share of non-special tokens selected for prediction
   bool whole_word_mask = false;  // select whole words (a token and its "##" pieces)
+  // Every selected position becomes [MASK] (no 10% random, no 10% kept): how masked-LM
+  // accuracy is measured, apart from the 80/10/10 training scheme whose kept tokens the
+  // model can copy.
+  bool mask_only = false;
 };
 
 struct PretrainBatch {
