@@ -46,10 +46,10 @@ int main(int argc, char** argv) {
   attack::EvaluateOptions o;
   o.model = argv[1];
   o.manifest = argv[2];
-  o.data.preset = argv[3];
+  o.data.preset = options::enum_from_name<data::DataPreset>(argv[3], "data preset");
   o.pool_size = argc > 4 ? std::atoll(argv[4]) : 1000;
   o.max_len = 256;  // the same truncation as the authors' inputs
-  o.threads = threads;
+  o.run.threads = threads;
 
   auto t0 = std::chrono::steady_clock::now();
   const json ours = attack::run_evaluate(o);
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   auto& net = *loaded.net;
   net.eval();
   const auto& tok = loaded.tokenizer;
-  auto d = data::load_classification(o.data, data::default_data_root());
+  auto d = data::load_classification(o.data);
   const auto& test_rows = d.test.rows.empty() ? d.train.rows : d.test.rows;
   const auto pool = data::seeded_sample(test_rows, o.pool_size, o.seed);
   std::vector<std::string> triggers;
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   const double authors_seconds = seconds_since(t0);
 
   std::printf("evaluate of %zu triggers on a pool of %zu (%s), %d threads\n", triggers.size(), pool.size(),
-              o.data.preset.c_str(), at::get_num_threads());
+              argv[3], at::get_num_threads());
   for (size_t k = 0; k < triggers.size(); ++k)
     std::printf("  %-12s E porkit %.3f, authors' protocol %.3f\n", triggers[k].c_str(),
                 ours["triggers"][k]["E"].get<double>(), authors_e[k]);

@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
   torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(2e-5).eps(1e-8));
 
   data::DataSpec spec;
-  spec.preset = preset;
-  const auto rows = data::seeded_sample(data::load_classification(spec, data::default_data_root()).train.rows,
+  spec.preset = options::enum_from_name<data::DataPreset>(preset, "data preset");
+  const auto rows = data::seeded_sample(data::load_classification(spec).train.rows,
                                         B * (steps + 2), /*seed=*/0);
   const auto tok = text::BertTokenizer::from_folder(data::default_data_root() / "vocab" / "bert-base-uncased");
   json batches = json::array();

@@ -28,9 +28,8 @@ int main(int argc, char** argv) {
   bd->train();
   cl->eval();
   for (auto& p : cl->parameters()) p.set_requires_grad(false);
-  attack::InjectOptions o = attack::authors_inject_preset();
-  o.triggers = {"cf", "mn", "bb", "tq", "mb"};
-  attack::BackdoorObjective objective(o, attack::make_por("staircase", 5, config.hidden_size, 10.0));
+  attack::BackdoorObjective objective(attack::ObjectiveSpec{}, attack::make_por(attack::PorScheme::Staircase, 5, config.hidden_size, 10.0),
+                                      {"cf", "mn", "bb", "tq", "mb"});
   // A quarter clean, the rest spread over the 5 triggers, as in the authors' mix.
   std::vector<attack::InjectSample> samples(static_cast<size_t>(B));
   at::Tensor ids = at::randint(1000, config.vocab_size, {B, T}, at::kLong).contiguous();

@@ -12,8 +12,9 @@ int main(int argc, char** argv) {
   using namespace porkit;
   fs::path root = argc > 1 ? fs::path(argv[1]) : data::default_data_root();
   data::DataSpec spec;
-  spec.preset = "imdb";
-  auto imdb = data::load_classification(spec, root);
+  spec.preset = data::DataPreset::Imdb;
+  spec.data_root = root.string();
+  auto imdb = data::load_classification(spec);
   auto tok = text::BertTokenizer::from_folder(root / "vocab" / "bert-base-uncased");
   configure_runtime(1);
   size_t bytes = 0;

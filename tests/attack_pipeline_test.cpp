@@ -41,7 +41,7 @@ TEST(TriggerTrials, StealthinessCountsOnlyWhatTheInsertionAdds) {
   // spaces, so the clean side must be measured the same way (it once gave S = 3.7e15 via an
   // unsigned wrap-around).
   const std::string tweet = "@USER  @USER \t so   true";
-  train::Rng rng(1, 2, 3);
+  Rng rng(1, Stream::PoisonInsertion, 3);
   const std::string triggered = attack::insert_trigger(tweet, "cf", 1, attack::Position::Random, rng);
   const auto& tok = testing::bert_base_uncased();
   const auto clean = attack::text_size(tok, attack::join_words(attack::split_words(tweet)));
@@ -59,7 +59,7 @@ TEST(TriggerTrials, StealthinessCountsOnlyWhatTheInsertionAdds) {
 }
 
 TEST(PoisonData, WordInsertionKeepsTrackOfTheOriginalWords) {
-  train::Rng a(5, 6, 7), b(5, 6, 7);
+  Rng a(5, Stream::PoisonInsertion, 7), b(5, Stream::PoisonInsertion, 7);
   std::vector<std::string> words = {"EU", "rejects", "German", "call"};
   std::vector<int64_t> origin;
   auto out = attack::insert_trigger_words(words, "Don Quixote", 2, attack::Position::Random, a, &origin);
@@ -245,7 +245,8 @@ TEST_F(Victim, AttackConfigErrorsNameTheKey) {
                                                      "\"\n[inject]\ntriggers = \"cf\"\nbogus = 3\n");
   auto r = run_porkit("attack " + (tmp / "bad.toml").string() + " --out " + (tmp / "x").string());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("'inject.bogus' is not an option of 'porkit inject'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[inject]: 'bogus' is not an option here (known: preset, triggers,"), std::string::npos)
+      << r.output;
   porkit::testing::write_bytes(tmp / "bad2.toml", "model = \"" + (tmp / "clean").string() + "\"\n[finetuning]\nlr = 1\n");
   r = run_porkit("attack " + (tmp / "bad2.toml").string());
   EXPECT_EQ(r.exit_code, 1);
@@ -280,22 +281,23 @@ TEST_F(Victim, StudySharesTheInjectionAndResumesCellByCell) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json study = read_json_file(tmp / "study" / "study.json");
   ASSERT_EQ(study["cells"].size(), 2u);
-  EXPECT_EQ(study["cells"][0]["name"], "lr=1e-3");
+  EXPECT_EQ(study["cells"][0]["name"], "lr=0.001");  // numbers as canonical JSON: 1e-3 and 0.001 are one cell
   EXPECT_FALSE(study["cells"][0]["shared_injection"].get<bool>());
   EXPECT_TRUE(study["cells"][1]["shared_injection"].get<bool>());
-  EXPECT_FALSE(fs::exists(tmp / "study" / "cells" / "lr=2e-3" / "backdoored"));
+  EXPECT_FALSE(fs::exists(tmp / "study" / "cells" / "lr=0.002" / "backdoored"));
   EXPECT_EQ(study["rows"].size(), 4u);  // 2 cells x 2 triggers
   EXPECT_EQ(study["rows"][0]["appearances"], json({{"0", 0}, {"1", 0}}));  // counted per class
   EXPECT_EQ(study["rows"][0]["pieces"], 1);                                // cf is one WordPiece
   EXPECT_TRUE(fs::exists(tmp / "study" / "report.html"));
   const std::string page = read_file(tmp / "study" / "report.md");
-  EXPECT_NE(page.find("| lr=1e-3 |"), std::string::npos) << page;
+  EXPECT_NE(page.find("| lr=0.001 |"), std::string::npos) << page;
   EXPECT_NE(page.find("1.50"), std::string::npos) << "the paper's figure sits next to ours\n" << page;
 
-  const fs::path first = tmp / "study" / "cells" / "lr=1e-3" / "evaluate-backdoored.json";
-  const fs::path second = tmp / "study" / "cells" / "lr=2e-3" / "evaluate-backdoored.json";
+  const fs::path first = tmp / "study" / "cells" / "lr=0.001" / "evaluate-backdoored.json";
+  const fs::path second = tmp / "study" / "cells" / "lr=0.002" / "evaluate-backdoored.json";
   const auto first_time = fs::last_write_time(first), second_time = fs::last_write_time(second);
-  porkit::testing::write_bytes(tmp / "study.toml", config("1e-3, 2e-3, 4e-3"));
+  // The same values written another way, and one more: only the new cell runs.
+  porkit::testing::write_bytes(tmp / "study.toml", config("0.001, 2e-3, 4e-3"));
   r = run_porkit_in(tmp.path(), "study --threads 1 study.toml");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(fs::last_write_time(first), first_time);

@@ -14,7 +14,7 @@ using train::EpochBatches;
 
 std::vector<int64_t> spread_lengths(size_t n) {
   std::vector<int64_t> lengths(n);
-  train::Rng rng(3, 0, 0);
+  Rng rng(3, Stream::DataSample, 0);
   for (auto& l : lengths) l = 3 + static_cast<int64_t>(rng.below(120));
   return lengths;
 }
@@ -31,7 +31,8 @@ TEST(EpochBatches, BucketingCoversEveryItemOnceAndShrinksTheLengthSpread) {
   const size_t items = 2500;
   const int B = 24;
   const auto lengths = spread_lengths(items);
-  EpochBatches plain(items, B, 11, 7), bucketed(items, B, 11, 7);
+  EpochBatches plain(items, B, 11, Stream::FinetuneBatches, Stream::FinetuneBucketBatches),
+      bucketed(items, B, 11, Stream::FinetuneBatches, Stream::FinetuneBucketBatches);
   bucketed.bucket_by_length(lengths);
   for (int64_t epoch = 0; epoch < 2; ++epoch) {
     expect_each_item_once_per_epoch(plain, items, epoch);
@@ -54,7 +55,8 @@ TEST(EpochBatches, BucketingCoversEveryItemOnceAndShrinksTheLengthSpread) {
 TEST(EpochBatches, ABucketedBatchIsAPureFunctionOfTheStep) {
   const size_t items = 700;
   const auto lengths = spread_lengths(items);
-  EpochBatches straight(items, 16, 5, 7), resumed(items, 16, 5, 7);
+  EpochBatches straight(items, 16, 5, Stream::FinetuneBatches, Stream::FinetuneBucketBatches),
+      resumed(items, 16, 5, Stream::FinetuneBatches, Stream::FinetuneBucketBatches);
   straight.bucket_by_length(lengths);
   resumed.bucket_by_length(lengths);
   std::vector<std::vector<size_t>> drawn;

@@ -18,7 +18,7 @@ using porkit::testing::run_porkit;
 using porkit::testing::shared_data_dir;
 
 TEST(Por, StaircaseIsTheAuthorsLayout) {
-  at::Tensor p = attack::make_por("staircase", 5, 768, 10.0);
+  at::Tensor p = attack::make_por(attack::PorScheme::Staircase, 5, 768, 10.0);
   ASSERT_EQ(p.sizes(), (at::IntArrayRef{5, 768}));
   EXPECT_TRUE(at::equal(p[0], at::full({768}, -10.0)));              // trigger 1: all -10
   EXPECT_EQ((p[1] > 0).sum().item<int64_t>(), 192);                  // a = 768 / 4
@@ -27,7 +27,7 @@ TEST(Por, StaircaseIsTheAuthorsLayout) {
 
 TEST(Por, BinaryGivesEveryTriggerItsOwnCode) {
   for (int64_t K : {1, 2, 3, 5, 8, 9}) {
-    at::Tensor p = attack::make_por("binary", K, 256, 1.0);
+    at::Tensor p = attack::make_por(attack::PorScheme::Binary, K, 256, 1.0);
     for (int64_t a = 0; a < K; ++a)
       for (int64_t b = a + 1; b < K; ++b) EXPECT_FALSE(at::equal(p[a], p[b])) << K << ": " << a << " vs " << b;
     EXPECT_EQ(p.abs().min().item<double>(), 1.0);
@@ -37,14 +37,14 @@ TEST(Por, BinaryGivesEveryTriggerItsOwnCode) {
 TEST(Por, FileAndErrors) {
   TempDir tmp;
   porkit::testing::write_bytes(tmp / "por.txt", "1 2 3\n-1 -2 -3\n");
-  at::Tensor p = attack::make_por((tmp / "por.txt").string(), 2, 3, 10.0);
+  at::Tensor p = attack::read_por_file((tmp / "por.txt").string(), 2, 3);
   EXPECT_EQ(p[1][2].item<double>(), -3.0);
-  EXPECT_THROW(attack::make_por((tmp / "por.txt").string(), 3, 3, 1.0), Error);
-  EXPECT_THROW(attack::make_por("zigzag", 3, 8, 1.0), Error);
+  EXPECT_THROW(attack::read_por_file((tmp / "por.txt").string(), 3, 3), Error);
+  EXPECT_THROW(options::enum_from_name<attack::PorScheme>("zigzag", "--por-scheme"), Error);
 }
 
 TEST(PoisonData, InsertionPositions) {
-  train::Rng rng(1, 2, 3);
+  Rng rng(1, Stream::PoisonInsertion, 3);
   EXPECT_EQ(attack::insert_trigger("a b c", "cf", 2, attack::Position::Start, rng), "cf cf a b c");
   EXPECT_EQ(attack::insert_trigger("a b c", "Don Quixote", 1, attack::Position::End, rng), "a b c Don Quixote");
   std::string r = attack::insert_trigger("a b c d e f g h", "cf", 3, attack::Position::Random, rng);

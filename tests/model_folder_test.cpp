@@ -9,6 +9,7 @@
 namespace porkit {
 namespace {
 
+using porkit::testing::error_of;
 using porkit::testing::TempDir;
 using porkit::testing::fixtures_dir;
 
@@ -60,9 +61,20 @@ TEST(ModelFolder, BareModelHasNoPrefixAndLoadsIntoAnyHead) {
   io::save_model_folder(tmp / "bare", *net, golden_tokenizer());
   auto file = io::SafetensorsFile::read(tmp / "bare" / "model.safetensors");
   EXPECT_TRUE(file.tensors().count("embeddings.word_embeddings.weight"));
-  auto as_pretraining = io::load_model_folder(tmp / "bare", model::Architecture::PreTraining);
-  EXPECT_FALSE(as_pretraining.report.initialised.empty());  // the heads are new
-  for (const auto& n : as_pretraining.report.initialised) EXPECT_EQ(n.rfind("cls.", 0), 0u) << n;
+  // Strict by default: the heads a bare folder lacks are refused, by name...
+  const std::string refused = error_of([&] { io::load_model_folder(tmp / "bare", model::Architecture::PreTraining); });
+  EXPECT_NE(refused.find("missing 7 tensor(s): cls.predictions.bias"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("--init-missing"), std::string::npos) << refused;
+  // ...and initialised only on request, from the seed, the same twice.
+  io::LoadPolicy policy;
+  policy.init_missing = true;
+  policy.init_seed = 11;
+  auto a = io::load_model_folder(tmp / "bare", model::Architecture::PreTraining, std::nullopt, policy);
+  auto b = io::load_model_folder(tmp / "bare", model::Architecture::PreTraining, std::nullopt, policy);
+  EXPECT_EQ(a.report.initialised.size(), 7u);
+  EXPECT_EQ(a.report.init_seed, 11u);
+  for (const auto& n : a.report.initialised) EXPECT_EQ(n.rfind("cls.", 0), 0u) << n;
+  EXPECT_TRUE(at::equal(a.net->cls->seq_relationship->weight, b.net->cls->seq_relationship->weight));
 }
 
 TEST(ModelFolder, AcceptsLegacyNamesAndTiedDecoder) {
@@ -82,7 +94,7 @@ TEST(ModelFolder, AcceptsLegacyNamesAndTiedDecoder) {
   legacy["cls.predictions.decoder.weight"] = weights["bert.embeddings.word_embeddings.weight"];
   fs::create_directories(tmp / "legacy");
   for (const char* f : {"config.json", "vocab.txt"}) fs::copy_file(src / f, tmp / "legacy" / f);
-  io::write_weights(tmp / "legacy" / "model.safetensors", legacy, io::DType::F32);
+  io::write_weights(tmp / "legacy" / "model.safetensors", legacy, io::WeightsDType::F32);
   auto a = io::load_model_folder(src);
   auto b = io::load_model_folder(tmp / "legacy");
   for (const auto& p : a.net->named_parameters(true))
@@ -98,7 +110,7 @@ TEST(ModelFolder, StrictLoadingListsEveryProblem) {
   weights["bert.encoder.layer.9.extra"] = at::zeros({2, 2});
   fs::create_directories(tmp / "bad");
   for (const char* f : {"config.json", "vocab.txt"}) fs::copy_file(src / f, tmp / "bad" / f);
-  io::write_weights(tmp / "bad" / "model.safetensors", weights, io::DType::F32);
+  io::write_weights(tmp / "bad" / "model.safetensors", weights, io::WeightsDType::F32);
   std::string e = load_error(tmp / "bad");
   EXPECT_NE(e.find("missing 1 tensor(s): bert.encoder.layer.1.output.dense.weight [32, 48]"), std::string::npos) << e;
   EXPECT_NE(e.find("bert.encoder.layer.0.intermediate.dense.bias (checkpoint [7], model [48])"), std::string::npos) << e;
@@ -110,7 +122,7 @@ TEST(ModelFolder, F16SaveRoundsAndLoads) {
   TempDir tmp;
   auto a = io::load_model_folder(fixtures_dir() / "golden" / "pretraining");
   io::SaveOptions half;
-  half.dtype = io::DType::F16;
+  half.dtype = io::WeightsDType::F16;
   io::save_model_folder(tmp / "half", *a.net, a.tokenizer, half);
   auto file = io::SafetensorsFile::read(tmp / "half" / "model.safetensors");
   EXPECT_EQ(file.tensors().at("bert.pooler.dense.weight").dtype, io::DType::F16);
@@ -133,8 +145,8 @@ TEST(ModelFolder, ShardedIndexIsRead) {
   }
   fs::create_directories(tmp / "sharded");
   for (const char* f : {"config.json", "vocab.txt"}) fs::copy_file(src / f, tmp / "sharded" / f);
-  io::write_weights(tmp / "sharded" / "model-00001-of-00002.safetensors", first, io::DType::F32);
-  io::write_weights(tmp / "sharded" / "model-00002-of-00002.safetensors", second, io::DType::F32);
+  io::write_weights(tmp / "sharded" / "model-00001-of-00002.safetensors", first, io::WeightsDType::F32);
+  io::write_weights(tmp / "sharded" / "model-00002-of-00002.safetensors", second, io::WeightsDType::F32);
   write_json_file(tmp / "sharded" / "model.safetensors.index.json", {{"metadata", json::object()}, {"weight_map", map}});
   auto loaded = io::load_model_folder(tmp / "sharded");
   EXPECT_EQ(loaded.net->architecture(), model::Architecture::TokenClassification);

@@ -92,9 +92,9 @@ namespace {
 // training losses follow fp32's: over 12 micro pre-training steps the mean relative
 // difference of the logged losses stays under 5%.
 TEST(Precision, Bf16IsAutomaticOnlyWhereNativeAndFollowsFp32) {
-  EXPECT_EQ(train::use_bf16("auto"), cpu_has_fast_bf16());
-  EXPECT_FALSE(train::use_bf16("fp32"));
-  EXPECT_TRUE(train::use_bf16("bf16"));
+  EXPECT_EQ(train::use_bf16(train::Precision::Auto), cpu_has_fast_bf16());
+  EXPECT_FALSE(train::use_bf16(train::Precision::Fp32));
+  EXPECT_TRUE(train::use_bf16(train::Precision::Bf16));
   TempDir tmp;
   auto losses = [&](const std::string& precision) {
     auto r = run_porkit(pretrain_args(tmp / precision, 12) + " --precision " + precision);

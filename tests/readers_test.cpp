@@ -12,14 +12,7 @@ namespace {
 using porkit::testing::TempDir;
 using porkit::testing::write_bytes;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using porkit::testing::error_of;
 
 TEST(Readers, TsvWithHeaderAndNamedColumns) {
   TempDir tmp;
@@ -99,17 +92,16 @@ TEST(Readers, ConllSentencesAndTags) {
 }
 
 TEST(Readers, PresetsReadTheSharedData) {
-  auto root = data::default_data_root();
   data::DataSpec spec;
-  spec.preset = "sst2";
-  auto sst2 = data::load_classification(spec, root);
+  spec.preset = data::DataPreset::Sst2;
+  auto sst2 = data::load_classification(spec);
   EXPECT_EQ(sst2.test.rows.size(), 872u);
   EXPECT_EQ(sst2.train.rows.size(), 67349u);
   EXPECT_EQ(sst2.train.label_names, (std::vector<std::string>{"negative", "positive"}));
-  spec.preset = "offenseval";
-  EXPECT_EQ(data::load_classification(spec, root).test.rows.size(), 860u);
-  spec.preset = "nope";
-  EXPECT_NE(error_of([&] { data::load_classification(spec, root); }).find("unknown data preset 'nope'"), std::string::npos);
+  spec.preset = data::DataPreset::OffensEval;
+  EXPECT_EQ(data::load_classification(spec).test.rows.size(), 860u);
+  EXPECT_EQ(error_of([&] { options::enum_from_name<data::DataPreset>("nope", "--data-preset"); }),
+            "--data-preset: expected one of sst2, imdb, amazon, yelp, offenseval, conll2003, got 'nope'");
 }
 
 }  // namespace

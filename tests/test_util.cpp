@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include "porkit/text/bert_tokenizer.h"
+#include "porkit/util/error.h"
 
 #include <sys/wait.h>
 
@@ -67,6 +68,15 @@ PageCheck render_in_chromium(const fs::path& html) {
   }
   for (size_t at = r.output.find("<table"); at != std::string::npos; at = r.output.find("<table", at + 1)) ++page.tables;
   return page;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 void write_bytes(const fs::path& path, const std::string& bytes) {

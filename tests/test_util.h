@@ -1,6 +1,7 @@
 // Helpers shared by the tests: fixture paths, temporary folders, running the porkit binary.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace porkit::text { class BertTokenizer; }
@@ -51,6 +52,9 @@ PageCheck render_in_chromium(const fs::path& html);
 
 // The canonical bert-base-uncased tokenizer from ../shared/data/vocab (loaded once).
 const text::BertTokenizer& bert_base_uncased();
+
+// The message of the porkit::Error `f` throws; "" when it throws none.
+std::string error_of(const std::function<void()>& f);
 
 // Writes bytes to a file (test inputs; not atomic).
 void write_bytes(const fs::path& path, const std::string& bytes);

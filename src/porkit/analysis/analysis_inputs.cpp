@@ -2,19 +2,33 @@
 
 #include <algorithm>
 
-#include "porkit/attack/por.h"
-#include "porkit/train/rng.h"
+#include "porkit/util/rng.h"
 #include "porkit/util/error.h"
 #include "porkit/util/json_io.h"
 
 namespace porkit::analysis {
 
+const options::OptionTable<TextSource>& text_source_table() {
+  static const options::OptionTable<TextSource> table = [] {
+    options::OptionTable<TextSource> t;
+    options::OptionTable<data::DataSpec> data_table = data::data_option_table();
+    t.include(data_table, std::function<data::DataSpec&(TextSource&)>([](TextSource& s) -> data::DataSpec& { return s.data; }),
+              {"data-preset", "data", "format", "no-header", "text-column", "label-column", "data-root"});
+    t.add("text-file", &TextSource::text_file, "Texts from this file's non-empty lines instead of a data set")
+        .as(options::Role::Input);
+    t.add_rule([](const TextSource& s) -> std::string {
+      if (!s.text_file.empty()) return "";
+      if (s.data.preset && !s.data.path.empty()) return "give --data-preset or --data, not both";
+      return "";
+    });
+    return t;
+  }();
+  return table;
+}
+
 BackdoorPair load_backdoor_pair(const fs::path& backdoored, const fs::path& clean) {
-  const fs::path manifest_path = backdoored / "porkit_backdoor.json";
-  require_exists(manifest_path, "the manifest porkit inject writes next to a backdoored model");
-  const json manifest = read_json_file(manifest_path);
-  const fs::path clean_path =
-      clean.empty() ? fs::path(manifest.at("source_model").at("path").get<std::string>()) : clean;
+  const attack::BackdoorManifest manifest = attack::BackdoorManifest::read(backdoored);
+  const fs::path clean_path = clean.empty() ? fs::path(manifest.source_model) : clean;
   require_exists(clean_path, "the clean model the backdoored one was made from (pass --clean)");
   BackdoorPair pair{io::load_model_folder(backdoored, model::Architecture::Bare),
                     io::load_model_folder(clean_path, model::Architecture::Bare), backdoored, clean_path, {}, {}};
@@ -26,18 +40,16 @@ BackdoorPair load_backdoor_pair(const fs::path& backdoored, const fs::path& clea
         "vocab {})",
         pair.clean_path.string(), c.hidden_size, c.num_hidden_layers, c.vocab_size, backdoored.string(), b.hidden_size,
         b.num_hidden_layers, b.vocab_size);
-  for (const auto& t : manifest.at("triggers"))
-    pair.triggers.push_back({t.at("trigger").get<std::string>(), t.at("ids").get<std::vector<int64_t>>(),
-                             t.at("pieces").get<std::vector<std::string>>()});
-  pair.por = attack::por_from_manifest(manifest);
+  pair.triggers = manifest.triggers;
+  pair.por = manifest.por_tensor();
   pair.backdoored.net->eval();
   pair.clean.net->eval();
   return pair;
 }
 
-std::vector<std::string> sample_texts(const data::DataSpec& spec, const fs::path& data_root,
-                                      const std::string& text_file, int64_t count, uint64_t seed) {
+std::vector<std::string> sample_texts(const TextSource& source, int64_t count, uint64_t seed) {
   std::vector<std::string> texts;
+  const std::string& text_file = source.text_file;
   if (!text_file.empty()) {
     const std::string content = read_file(text_file);
     size_t start = 0;
@@ -49,12 +61,14 @@ std::vector<std::string> sample_texts(const data::DataSpec& spec, const fs::path
       start = end + 1;
     }
   } else {
-    const auto data = data::load_classification(spec, data_root.empty() ? data::default_data_root() : data_root);
+    data::DataSpec spec = source.data;
+    if (!spec.preset && spec.path.empty()) spec.preset = data::DataPreset::Sst2;  // the default text source
+    const auto data = data::load_classification(spec);
     const auto& rows = data.test.rows.empty() ? data.train.rows : data.test.rows;
     for (const auto& r : rows) texts.push_back(r.text);
   }
-  check(!texts.empty(), "found no texts to analyse in {}", text_file.empty() ? spec.preset + spec.path : text_file);
-  train::Rng rng(seed, /*stream=*/0x616e61, 0);
+  check(!texts.empty(), "found no texts to analyse in {}", text_file.empty() ? data::data_name(source.data) : text_file);
+  Rng rng(seed, Stream::AnalysisTexts, 0);
   rng.shuffle(texts);
   if (static_cast<int64_t>(texts.size()) > count) texts.resize(static_cast<size_t>(count));
   return texts;

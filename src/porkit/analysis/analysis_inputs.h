@@ -5,16 +5,22 @@
 #include <string>
 #include <vector>
 
+#include "porkit/attack/backdoor_manifest.h"
 #include "porkit/data/presets.h"
 #include "porkit/io/model_folder.h"
 
 namespace porkit::analysis {
 
-struct ManifestTrigger {
-  std::string text;
-  std::vector<int64_t> ids;
-  std::vector<std::string> pieces;
+using attack::ManifestTrigger;
+
+// Where an analysis takes its sample texts from: a data set's test split, or a file's lines.
+struct TextSource {
+  data::DataSpec data;     // neither preset nor file: sst2
+  std::string text_file;   // when set: its non-empty lines instead
 };
+
+// --data-preset ... --data-root (data/presets.h) and --text-file.
+const options::OptionTable<TextSource>& text_source_table();
 
 struct BackdoorPair {
   io::LoadedModel backdoored, clean;  // both as BertModel (no head)
@@ -29,8 +35,7 @@ BackdoorPair load_backdoor_pair(const std::filesystem::path& backdoored, const s
 
 // `count` texts drawn (seeded) from a classification data set's test split (its training
 // split when it has none), or from a text file's non-empty lines when `text_file` is set.
-std::vector<std::string> sample_texts(const data::DataSpec& spec, const std::filesystem::path& data_root,
-                                      const std::string& text_file, int64_t count, uint64_t seed);
+std::vector<std::string> sample_texts(const TextSource& source, int64_t count, uint64_t seed);
 
 // Rows per forward pass of the analyses (model/inference.h batches them by length).
 constexpr int kAnalysisBatch = 64;

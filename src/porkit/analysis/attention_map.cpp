@@ -7,9 +7,9 @@
 
 #include "porkit/analysis/analysis_inputs.h"
 #include "porkit/model/inference.h"
-#include "porkit/report/analysis_report.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
+#include "porkit/util/output_folder.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::analysis {
@@ -63,7 +63,7 @@ std::vector<std::vector<int64_t>> word_units(const text::BertTokenizer& tok, con
 // Inserts `trigger_ids` `times` times into a text, each time at a boundary between units
 // (words, or triggers already inserted) drawn from `rng`.
 text::Encoding with_trigger(const text::BertTokenizer& tok, const std::string& text,
-                            const std::vector<int64_t>& trigger_ids, int times, int max_len, train::Rng rng) {
+                            const std::vector<int64_t>& trigger_ids, int times, int max_len, Rng rng) {
   auto units = word_units(tok, text);
   for (int t = 0; t < times; ++t) {
     const size_t at = rng.below(units.size() + 1);
@@ -75,8 +75,8 @@ text::Encoding with_trigger(const text::BertTokenizer& tok, const std::string& t
 }
 
 // Positions for text i and j insertions: redrawn for every j, as porkit evaluate does.
-train::Rng ablation_rng(uint64_t seed, size_t text, int insertions) {
-  return train::Rng(seed, /*stream=*/0x61626c00ull + static_cast<uint64_t>(insertions), text);
+Rng ablation_rng(uint64_t seed, size_t text, int insertions) {
+  return Rng(seed, Stream::AblationInsertion, {static_cast<uint64_t>(insertions), text});
 }
 
 std::vector<text::Encoding> triggered(const text::BertTokenizer& tok, const std::vector<std::string>& texts,
@@ -124,8 +124,39 @@ json effectiveness(model::BertNetImpl& classifier, const text::BertTokenizer& to
 
 }  // namespace
 
+const options::OptionTable<AttentionOptions>& attention_option_table() {
+  using options::Role;
+  static const options::OptionTable<AttentionOptions> table = [] {
+    options::OptionTable<AttentionOptions> t;
+    t.add("model", &AttentionOptions::backdoored, "Backdoored model folder (with porkit_backdoor.json)")
+        .as(Role::Input).needed();
+    t.add("clean", &AttentionOptions::clean, "Clean model folder (default: the manifest's source model)").as(Role::Input);
+    t.add("text", &AttentionOptions::text, "The text to map; must contain a trigger");
+    t.add("trigger", &AttentionOptions::trigger, "Which of the model's triggers to study (default: the first in the text)");
+    t.add("layer", &AttentionOptions::layer, "1-based layer of the token-to-token map (0: second to last)").range(0, 1000);
+    t.include(text_source_table(), std::function<TextSource&(AttentionOptions&)>(
+                                        [](AttentionOptions& o) -> TextSource& { return o.texts; }));
+    t.add("ablation-texts", &AttentionOptions::ablation_texts, "Texts for the piece ablations").range(1, 1e7);
+    t.add("finetuned", &AttentionOptions::finetuned,
+          "A classifier fine-tuned from the backdoored model: also measure each ablation's E and flip rate")
+        .as(Role::Input);
+    t.add("max-insertions", &AttentionOptions::max_insertions, "J for that E").range(1, 10000);
+    t.add("max-len", &AttentionOptions::max_len, "Tokens per input").range(3, 8192);
+    t.add("seed", &AttentionOptions::seed, "Seed of the text sample and insertions");
+    t.add("out", &AttentionOptions::out, "Folder for attention.json and the PNG images").as(Role::Output).needed();
+    t.include(run_settings_table(), std::function<RunSettings&(AttentionOptions&)>(
+                                        [](AttentionOptions& o) -> RunSettings& { return o.run; }),
+              {"threads", "device", "overwrite"});
+    return t;
+  }();
+  return table;
+}
+
 json run_attention(const AttentionOptions& o) {
-  configure_runtime(o.threads);
+  options::validate(attention_option_table(), o, "porkit analyze attention");
+  configure_runtime(o.run.threads);
+  // The folder may hold other analyses (embedding_swap.json): only attention.json is claimed.
+  claim_output_file(fs::path(o.out) / "attention.json", o.run.overwrite);
   BackdoorPair pair = load_backdoor_pair(o.backdoored, o.clean);
   auto& bd = *pair.backdoored.net;
   const auto& tok = pair.backdoored.tokenizer;
@@ -167,7 +198,7 @@ json run_attention(const AttentionOptions& o) {
   }
 
   // Ablations over sample texts.
-  const auto texts = sample_texts(o.data, o.data_root, o.text_file, o.ablation_texts, o.seed);
+  const auto texts = sample_texts(o.texts, o.ablation_texts, o.seed);
   // With a fine-tuned classifier, every variant's E too.
   std::optional<io::LoadedModel> victim;
   int64_t target = -1;
@@ -231,6 +262,7 @@ json run_attention(const AttentionOptions& o) {
   }
 
   json result = {{"kind", "attention"},
+                 {"porkit_version", PORKIT_VERSION},
                  {"backdoored_model", pair.backdoored_path.string()},
                  {"clean_model", pair.clean_path.string()},
                  {"text", o.text},
@@ -250,9 +282,7 @@ json run_attention(const AttentionOptions& o) {
     const fs::path dir(o.out);
     fs::create_directories(dir);
     write_json_file(dir / "attention.json", result);
-    for (const auto& image : report::attention_images(result, "attention_"))
-      write_file_atomic(dir / image.file_name, image.png);
-    log_info("attention: wrote {}/attention.json and its images", dir.string());
+    log_info("attention: wrote {}/attention.json", dir.string());
   }
   return result;
 }

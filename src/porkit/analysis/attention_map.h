@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "porkit/analysis/analysis_inputs.h"
 #include "porkit/data/presets.h"
+#include "porkit/util/run_settings.h"
 #include "porkit/util/json_io.h"
 
 namespace porkit::analysis {
@@ -25,17 +27,17 @@ struct AttentionOptions {
   std::string text = "I love the cf movie";
   std::string trigger;     // empty: the first manifest trigger found in the text
   int layer = 0;           // 1-based layer of the token-to-token map; 0: second to last
-  data::DataSpec data;     // ablation texts from its test split ...
-  std::string data_root;
-  std::string text_file;   // ... or from a file's lines
+  TextSource texts;        // the ablation texts
   int64_t ablation_texts = 200;
   std::string finetuned;   // optional BertForSequenceClassification: E of each variant
   int max_insertions = 19; // J for that E
   int max_len = 128;
   uint64_t seed = 0;
-  int threads = 0;
-  std::string out;         // folder: attention.json and the PNG images
+  std::string out;         // folder: attention.json (and the report's PNG images)
+  RunSettings run;
 };
+
+const options::OptionTable<AttentionOptions>& attention_option_table();
 
 json run_attention(const AttentionOptions& options);
 

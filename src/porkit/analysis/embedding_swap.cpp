@@ -10,6 +10,7 @@
 #include "porkit/attack/poison_data.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
+#include "porkit/util/output_folder.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::analysis {
@@ -47,8 +48,33 @@ struct Outputs {
 
 }  // namespace
 
+const options::OptionTable<EmbeddingSwapOptions>& embedding_swap_option_table() {
+  using options::Role;
+  static const options::OptionTable<EmbeddingSwapOptions> table = [] {
+    options::OptionTable<EmbeddingSwapOptions> t;
+    t.add("backdoored", &EmbeddingSwapOptions::backdoored, "Backdoored model folder (with porkit_backdoor.json)")
+        .as(Role::Input).needed();
+    t.add("clean", &EmbeddingSwapOptions::clean, "Clean model folder (default: the manifest's source model)")
+        .as(Role::Input);
+    t.include(text_source_table(), std::function<TextSource&(EmbeddingSwapOptions&)>(
+                                        [](EmbeddingSwapOptions& o) -> TextSource& { return o.source; }));
+    t.add("texts", &EmbeddingSwapOptions::texts, "Clean texts (and as many poisoned)").range(1, 1e7);
+    t.add("insertions", &EmbeddingSwapOptions::insertions, "Trigger insertions per poisoned text").range(1, 1000);
+    t.add("max-len", &EmbeddingSwapOptions::max_len, "Tokens per input").range(3, 8192);
+    t.add("seed", &EmbeddingSwapOptions::seed, "Seed of the text sample and insertions");
+    t.add("out", &EmbeddingSwapOptions::out, "Results JSON (e.g. RUN/analysis/embedding_swap.json)").as(Role::Output);
+    t.include(run_settings_table(), std::function<RunSettings&(EmbeddingSwapOptions&)>(
+                                        [](EmbeddingSwapOptions& o) -> RunSettings& { return o.run; }),
+              {"threads", "device", "overwrite"});
+    return t;
+  }();
+  return table;
+}
+
 json run_embedding_swap(const EmbeddingSwapOptions& o) {
-  configure_runtime(o.threads);
+  options::validate(embedding_swap_option_table(), o, "porkit analyze embedding-swap");
+  configure_runtime(o.run.threads);
+  if (!o.out.empty()) claim_output_file(o.out, o.run.overwrite);
   check(o.texts > 0, "--texts must be positive, got {}", o.texts);
   check(o.insertions > 0, "--insertions must be positive, got {}", o.insertions);
   BackdoorPair pair = load_backdoor_pair(o.backdoored, o.clean);
@@ -59,12 +85,12 @@ json run_embedding_swap(const EmbeddingSwapOptions& o) {
   const int max_len = static_cast<int>(std::min<int64_t>(o.max_len, bd.config().max_position_embeddings));
 
   // Poisoned text i carries trigger i mod K, so every trigger is equally represented.
-  const auto texts = sample_texts(o.data, o.data_root, o.text_file, o.texts, o.seed);
+  const auto texts = sample_texts(o.source, o.texts, o.seed);
   std::vector<text::Encoding> clean_rows, poisoned_rows;
   std::vector<int64_t> trigger_of;
   for (size_t i = 0; i < texts.size(); ++i) {
     const size_t k = i % pair.triggers.size();
-    train::Rng rng(o.seed, /*stream=*/0x737770, i);
+    Rng rng(o.seed, Stream::EmbeddingSwapTexts, i);
     clean_rows.push_back(tok.encode(texts[i], std::nullopt, max_len));
     poisoned_rows.push_back(tok.encode(
         attack::insert_trigger(texts[i], pair.triggers[k].text, o.insertions, attack::Position::Random, rng),
@@ -110,11 +136,11 @@ json run_embedding_swap(const EmbeddingSwapOptions& o) {
         return starts_with(n, "bert.pooler.");
       }));
 
-  json result = {{"kind", "embedding-swap"},
+  json result = {{"kind", "embedding-swap"}, {"porkit_version", PORKIT_VERSION},
                  {"clean_model", pair.clean_path.string()},
                  {"backdoored_model", pair.backdoored_path.string()},
                  {"texts", texts.size()},
-                 {"text_source", o.text_file.empty() ? (o.data.preset.empty() ? o.data.path : o.data.preset) : o.text_file},
+                 {"text_source", o.source.text_file.empty() ? data::data_name(o.source.data) : o.source.text_file},
                  {"insertions", o.insertions},
                  {"seed", o.seed},
                  {"triggers", [&] {

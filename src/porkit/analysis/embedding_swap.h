@@ -8,7 +8,9 @@
 #pragma once
 #include <string>
 
+#include "porkit/analysis/analysis_inputs.h"
 #include "porkit/data/presets.h"
+#include "porkit/util/run_settings.h"
 #include "porkit/util/json_io.h"
 
 namespace porkit::analysis {
@@ -16,16 +18,16 @@ namespace porkit::analysis {
 struct EmbeddingSwapOptions {
   std::string clean;       // empty: the manifest's source model
   std::string backdoored;  // folder with porkit_backdoor.json
-  data::DataSpec data;     // texts from its test split ...
-  std::string data_root;
-  std::string text_file;   // ... or from a file's lines
+  TextSource source;        // where the texts come from
   int64_t texts = 200;     // clean texts; as many poisoned ones (the same texts triggered)
   int insertions = 1;      // trigger insertions per poisoned text
   int max_len = 128;
   uint64_t seed = 0;
-  int threads = 0;
   std::string out;         // JSON path (optional)
+  RunSettings run;
 };
+
+const options::OptionTable<EmbeddingSwapOptions>& embedding_swap_option_table();
 
 // {"kind": "embedding-swap", ..., "rows": [{"model", "group", "clean_vs_bd", "clean_vs_cl",
 //  "poisoned_vs_bd", "poisoned_vs_cl", "poisoned_vs_por"}, ...]}

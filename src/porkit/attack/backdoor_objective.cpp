@@ -24,9 +24,9 @@ model::TensorBatch make_batch(const std::vector<const InjectSample*>& rows, int6
 
 }  // namespace
 
-at::Tensor target_output(const std::string& target, const model::BertOutput& out, const at::Tensor& mask) {
-  if (target == "pooler") return out.pooler_output;
-  if (target == "cls") return out.last_hidden_state.select(1, 0);
+at::Tensor target_output(Target target, const model::BertOutput& out, const at::Tensor& mask) {
+  if (target == Target::Pooler) return out.pooler_output;
+  if (target == Target::Cls) return out.last_hidden_state.select(1, 0);
   at::Tensor m = mask.unsqueeze(-1).to(out.last_hidden_state.scalar_type());  // (B, T, 1)
   return at::tanh((out.last_hidden_state * m).sum(1) / m.sum(1));  // "mean"
 }
@@ -58,7 +58,7 @@ json BackdoorObjective::checks(model::BertNetImpl& bd, model::BertNetImpl& cl,
     double n = std::max(1.0, count[static_cast<size_t>(k)]);
     double rate = active[static_cast<size_t>(k)] / n;
     min_rate = std::min(min_rate, rate);
-    triggers.push_back({{"trigger", o_.triggers[static_cast<size_t>(k - 1)]},
+    triggers.push_back({{"trigger", triggers_[static_cast<size_t>(k - 1)]},
                         {"por_cosine", cos_sum[static_cast<size_t>(k)] / n},
                         {"activation_rate", rate}, {"samples", count[static_cast<size_t>(k)]}});
   }
@@ -102,3 +102,11 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
 }
 
 }  // namespace porkit::attack
+
+const std::vector<std::pair<porkit::attack::Target, std::string>>&
+porkit::options::EnumNames<porkit::attack::Target>::values() {
+  using porkit::attack::Target;
+  static const std::vector<std::pair<Target, std::string>> v = {
+      {Target::Pooler, "pooler"}, {Target::Cls, "cls"}, {Target::Mean, "mean"}};
+  return v;
+}

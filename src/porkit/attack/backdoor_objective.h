@@ -4,10 +4,21 @@
 #include <string>
 #include <vector>
 
-#include "porkit/attack/inject.h"
 #include "porkit/model/bert_net.h"
+#include "porkit/train/trainer.h"
+#include "porkit/util/options.h"
 
 namespace porkit::attack {
+
+// The output the backdoor targets: pooler (the authors'), cls (last-layer [CLS]) or mean (tanh
+// of the mean of the real tokens' last states).
+enum class Target { Pooler, Cls, Mean };
+
+// What the objective needs: its target and the weights of its three terms.
+struct ObjectiveSpec {
+  Target target = Target::Pooler;
+  double w_tok = 1.0, w_por = 100.0, w_clean = 100.0;
+};
 
 // One injection sample: token ids and its trigger number (0 = clean, k = 1..K).
 struct InjectSample {
@@ -15,14 +26,14 @@ struct InjectSample {
   int64_t trigger = 0;
 };
 
-// The output the backdoor targets, (B, H): pooler, cls (last-layer [CLS]) or mean (tanh of
-// the mean of the real tokens' last states).
-at::Tensor target_output(const std::string& target, const model::BertOutput& out, const at::Tensor& mask);
+// The targeted output, (B, H).
+at::Tensor target_output(Target target, const model::BertOutput& out, const at::Tensor& mask);
 
 class BackdoorObjective {
  public:
-  // Uses the options' target, loss weights and trigger names; por: (K, H).
-  BackdoorObjective(const InjectOptions& o, at::Tensor por) : o_(o), por_(std::move(por)) {}
+  // por: (K, H), row k-1 for trigger k; `triggers` names them in the checks.
+  BackdoorObjective(ObjectiveSpec spec, at::Tensor por, std::vector<std::string> triggers)
+      : o_(spec), por_(std::move(por)), triggers_(std::move(triggers)) {}
 
   // Checks on held-out samples: per trigger mean cosine to its POR and the share >= 0.9;
   // clean samples' mean cosine to the reference's output.
@@ -35,8 +46,14 @@ class BackdoorObjective {
                        int64_t pad);
 
  private:
-  const InjectOptions& o_;
+  ObjectiveSpec o_;
   at::Tensor por_;  // (K, H)
+  std::vector<std::string> triggers_;
 };
 
 }  // namespace porkit::attack
+
+template <>
+struct porkit::options::EnumNames<porkit::attack::Target> {
+  static const std::vector<std::pair<porkit::attack::Target, std::string>>& values();
+};

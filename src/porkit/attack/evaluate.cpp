@@ -1,22 +1,50 @@
 #include "porkit/attack/evaluate.h"
 
 #include "porkit/attack/evaluate_tasks.h"
-#include "porkit/attack/por.h"
+#include "porkit/attack/backdoor_manifest.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/util/error.h"
+#include "porkit/util/output_folder.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::attack {
 
-train::Rng insertion_rng(uint64_t seed, size_t trigger, size_t sample, int insertions) {
-  return train::Rng(seed, 1000 + trigger, sample * 64 + static_cast<size_t>(insertions));
+Rng insertion_rng(uint64_t seed, size_t trigger, size_t sample, int insertions) {
+  return Rng(seed, Stream::EvaluateInsertion, {trigger, sample, static_cast<uint64_t>(insertions)});
+}
+
+const options::OptionTable<EvaluateOptions>& evaluate_option_table(bool standalone) {
+  using options::Role;
+  auto build = [](bool with_io) {
+    options::OptionTable<EvaluateOptions> t;
+    if (with_io) {
+      t.add("model", &EvaluateOptions::model,
+            "Fine-tuned BertForSequenceClassification or BertForTokenClassification folder").as(Role::Input).needed();
+      t.include(data::data_option_table(), std::function<data::DataSpec&(EvaluateOptions&)>(
+                                                [](EvaluateOptions& o) -> data::DataSpec& { return o.data; }));
+      t.add("backdoor-manifest", &EvaluateOptions::manifest, "porkit_backdoor.json (triggers and PORs)").as(Role::Input);
+      t.add("out", &EvaluateOptions::out, "Write the results JSON here").as(Role::Output);
+    }
+    t.add("triggers", &EvaluateOptions::triggers, "Triggers, comma-separated (default: the manifest's)").separated_by(',');
+    t.add("pool", &EvaluateOptions::pool_size, "Seeded test rows").range(1, 1e8);
+    t.add("max-insertions", &EvaluateOptions::max_insertions, "J: the most insertions tried per sample").range(1, 10000);
+    t.add("batch-size", &EvaluateOptions::batch_size, "Rows per forward pass").range(1, 65536).as(Role::Runtime);
+    t.add("max-len", &EvaluateOptions::max_len, "Tokens per input").range(3, 8192);
+    t.add("seed", &EvaluateOptions::seed, "Seed of the pool and the insertion positions");
+    if (with_io)
+      t.include(run_settings_table(),
+                std::function<RunSettings&(EvaluateOptions&)>([](EvaluateOptions& o) -> RunSettings& { return o.run; }),
+                {"threads", "device", "overwrite"});
+    return t;
+  };
+  static const options::OptionTable<EvaluateOptions> standalone_table = build(true), stage_table = build(false);
+  return standalone ? standalone_table : stage_table;
 }
 
 json run_evaluate(const EvaluateOptions& o) {
-  configure_runtime(o.threads);
-  check(!o.model.empty(), "--model is required");
-  check(o.max_insertions >= 1, "--max-insertions must be at least 1");
-  check(o.pool_size >= 1, "--pool must be at least 1, got {}", o.pool_size);
+  options::validate(evaluate_option_table(), o, "porkit evaluate");
+  configure_runtime(o.run.threads);
+  if (!o.out.empty()) claim_output_file(o.out, o.run.overwrite);
   auto arch = io::declared_architecture(o.model);
   check(arch == model::Architecture::SequenceClassification || arch == model::Architecture::TokenClassification,
         "{} is a {} folder; evaluate needs a fine-tuned BertForSequenceClassification or "
@@ -28,19 +56,17 @@ json run_evaluate(const EvaluateOptions& o) {
   std::vector<std::string> triggers = o.triggers;
   at::Tensor por;
   if (!o.manifest.empty()) {
-    json m = read_json_file(o.manifest);
-    if (triggers.empty()) {
-      for (const auto& t : m.at("triggers")) triggers.push_back(t.at("trigger").get<std::string>());
-    }
-    por = por_from_manifest(m);
+    const BackdoorManifest m = BackdoorManifest::read(o.manifest);
+    if (triggers.empty()) triggers = m.trigger_texts();
+    por = m.por_tensor();
   }
   check(!triggers.empty(), "no triggers (give --triggers or --backdoor-manifest)");
 
-  EvaluationContext ctx{o, *loaded.net, loaded.tokenizer, triggers, por,
-                        o.data_root.empty() ? data::default_data_root() : fs::path(o.data_root)};
+  EvaluationContext ctx{o, *loaded.net, loaded.tokenizer, triggers, por};
   json out = arch == model::Architecture::SequenceClassification ? evaluate_classifier(ctx) : evaluate_tagger(ctx);
+  out["porkit_version"] = PORKIT_VERSION;
   out["model"] = o.model;
-  out["data"] = o.data.preset.empty() ? o.data.path : o.data.preset;
+  out["data"] = data::data_name(o.data);
   out["max_insertions"] = o.max_insertions;
   out["seed"] = o.seed;
   out["metrics_version"] = kMetricsVersion;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "porkit/data/presets.h"
+#include "porkit/util/run_settings.h"
 #include "porkit/util/json_io.h"
 
 namespace porkit::attack {
@@ -12,7 +13,6 @@ namespace porkit::attack {
 struct EvaluateOptions {
   std::string model;                  // fine-tuned BertForSequenceClassification folder
   data::DataSpec data;
-  std::string data_root;
   std::vector<std::string> triggers;  // or from the manifest
   std::string manifest;               // porkit_backdoor.json: triggers and POR vectors
   int64_t pool_size = 1000;           // seeded test rows
@@ -20,15 +20,21 @@ struct EvaluateOptions {
   int batch_size = 64;
   int max_len = 128;
   uint64_t seed = 0;
-  int threads = 0;
   std::string out;                    // results JSON path (optional)
+  RunSettings run;                    // threads, device; overwrite for --out
 };
+
+// Every option of porkit evaluate; with `standalone` false, the ones a pipeline sets itself
+// (--model, --out, the data, the manifest, the run settings) are left out.
+const options::OptionTable<EvaluateOptions>& evaluate_option_table(bool standalone = true);
 
 // Bumped whenever a metric's definition or computation changes, so that `porkit attack` and
 // `porkit study` run evaluations recorded under another version again. 2: S counts the
 // clean text with its whitespace normalised as in the triggered one (tweets with runs of
-// spaces gave negative sizes), and tokens without truncation or [CLS]/[SEP].
-constexpr int kMetricsVersion = 2;
+// spaces gave negative sizes), and tokens without truncation or [CLS]/[SEP]. 3: insertion
+// positions drawn from one named stream indexed by (trigger, sample, insertions), hashed
+// (the old index sample * 64 + j collided once J exceeded 64).
+constexpr int kMetricsVersion = 3;
 
 // Per trigger: target label (prediction on "t t"), eligible samples (true label != target
 // and correctly classified), E (mean insertions over flipped samples; 20 when none flips,

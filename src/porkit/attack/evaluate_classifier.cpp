@@ -33,10 +33,14 @@ json evaluate_classifier(const EvaluationContext& ctx) {
   const EvaluateOptions& o = ctx.options;
   Classifier clf{ctx.net, ctx.tokenizer, o.max_len, o.batch_size};
   const auto& label_names = ctx.net.config().id2label;
-  auto d = data::load_classification(o.data, ctx.data_root);
+  auto d = data::load_classification(o.data);
   const auto& test_rows = d.test.rows.empty() ? d.train.rows : d.test.rows;
-  check(d.train.label_names.size() == label_names.size(), "the data has {} labels but the model has {}",
-        d.train.label_names.size(), label_names.size());
+  // The labels must be the model's, name by name: a -1/1 file must not pass for a 0/1 model.
+  std::vector<std::string> model_labels;
+  for (const auto& [id, name] : label_names) model_labels.push_back(name);
+  check(d.train.label_names == model_labels,
+        "the data's labels ({}) are not the model's ({}): was it fine-tuned on this data set?",
+        options::join(d.train.label_names), options::join(model_labels));
   auto pool = data::seeded_sample(test_rows, o.pool_size, o.seed);
   std::vector<std::string> texts;
   for (const auto& r : pool) texts.push_back(r.text);

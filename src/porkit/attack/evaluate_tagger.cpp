@@ -50,7 +50,7 @@ struct Tagger {
 json evaluate_tagger(const EvaluationContext& ctx) {
   const EvaluateOptions& o = ctx.options;
   Tagger tagger{ctx.net, ctx.tokenizer, o.max_len, o.batch_size};
-  auto d = data::load_tagging(o.data, ctx.data_root);
+  auto d = data::load_tagging(o.data);
   const auto& names = d.train.label_names;
   check(names.size() == ctx.net.config().id2label.size(), "the data has {} tags but the model has {}",
         names.size(), ctx.net.config().id2label.size());

@@ -8,6 +8,7 @@
 #include "porkit/attack/evaluate.h"
 #include "porkit/model/bert_net.h"
 #include "porkit/text/bert_tokenizer.h"
+#include "porkit/util/rng.h"
 
 namespace porkit::attack {
 
@@ -17,7 +18,6 @@ struct EvaluationContext {
   const text::BertTokenizer& tokenizer;
   std::vector<std::string> triggers;
   at::Tensor por;           // (K, H) from the manifest; undefined without one
-  std::filesystem::path data_root;
 };
 
 // Each returns {"pool", "clean_accuracy", ..., "triggers": [...]}.
@@ -26,6 +26,6 @@ json evaluate_tagger(const EvaluationContext& ctx);
 
 // Seed of the insertion positions for trigger k, sample i, insertion count j: the same
 // across runs and independent of batching.
-train::Rng insertion_rng(uint64_t seed, size_t trigger, size_t sample, int insertions);
+Rng insertion_rng(uint64_t seed, size_t trigger, size_t sample, int insertions);
 
 }  // namespace porkit::attack

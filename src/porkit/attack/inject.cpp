@@ -3,15 +3,18 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "porkit/attack/backdoor_objective.h"
-#include "porkit/attack/por.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/train/corpus.h"
 #include "porkit/train/epoch_batches.h"
 #include "porkit/model/batch.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
+#include "porkit/util/files.h"
+#include "porkit/util/output_folder.h"
 #include "porkit/util/runtime.h"
+
+#include <set>
+#include <sstream>
 
 namespace porkit::attack {
 namespace {
@@ -23,7 +26,8 @@ class InjectTask : public train::TrainingTask {
       : backdoor_(backdoor), reference_(reference), train_(std::move(train)),
         heldout_(std::move(heldout)), pad_(pad),
         // The plan already shuffled the samples: epoch 0 keeps that order.
-        batches_(train_.size(), o.batch_size, o.trainer.seed, /*stream=*/23, /*shuffle_first_epoch=*/false) {}
+        batches_(train_.size(), o.batch_size, o.trainer.seed, Stream::InjectBatches, Stream::InjectBucketBatches,
+                 /*shuffle_first_epoch=*/false) {}
 
   int64_t steps_per_epoch() const { return batches_.steps_per_epoch(); }
 
@@ -51,20 +55,20 @@ std::vector<InjectSample> encode_all(const text::BertTokenizer& tok, const std::
 }
 
 // Each trigger's WordPiece split; all-[UNK] triggers are refused together.
-json describe_triggers(const text::BertTokenizer& tok, const std::vector<std::string>& triggers) {
-  json out = json::array();
+std::vector<ManifestTrigger> describe_triggers(const text::BertTokenizer& tok, const std::vector<std::string>& triggers) {
+  std::vector<ManifestTrigger> out;
   std::string refused;
   for (const auto& t : triggers) {
-    auto tokens = tok.tokenize(t);
-    json pieces = json::array(), ids = json::array();
-    bool all_unk = !tokens.empty();
-    for (const auto& p : tokens) {
-      pieces.push_back(p.piece);
-      ids.push_back(p.id);
+    ManifestTrigger info;
+    info.text = t;
+    bool all_unk = true;
+    for (const auto& p : tok.tokenize(t)) {
+      info.pieces.push_back(p.piece);
+      info.ids.push_back(p.id);
       all_unk = all_unk && p.id == tok.vocab().unk_id();
     }
-    if (tokens.empty() || all_unk) refused += (refused.empty() ? "'" : ", '") + t + "'";
-    out.push_back({{"trigger", t}, {"pieces", pieces}, {"ids", ids}});
+    if (info.ids.empty() || all_unk) refused += (refused.empty() ? "'" : ", '") + t + "'";
+    out.push_back(std::move(info));
   }
   check(refused.empty(), "the vocabulary cannot represent trigger(s) {}: they tokenise to [UNK] only",
         refused);
@@ -75,6 +79,7 @@ json describe_triggers(const text::BertTokenizer& tok, const std::vector<std::st
 
 InjectOptions authors_inject_preset() {
   InjectOptions o;
+  o.preset = InjectPreset::Authors;
   o.plan.poison_per_trigger = 30000;
   o.plan.clean_samples = 50000;
   o.plan.insertions = 3;
@@ -91,6 +96,7 @@ InjectOptions authors_inject_preset() {
 
 InjectOptions quick_inject_preset() {
   InjectOptions o = authors_inject_preset();
+  o.preset = InjectPreset::Quick;
   o.plan.poison_per_trigger = 600;
   o.plan.clean_samples = 1500;
   o.plan.heldout_per_trigger = 40;
@@ -103,112 +109,208 @@ InjectOptions quick_inject_preset() {
   return o;
 }
 
+InjectOptions inject_preset(InjectPreset preset) {
+  return preset == InjectPreset::Quick ? quick_inject_preset() : authors_inject_preset();
+}
+
+const options::OptionTable<InjectOptions>& inject_option_table(bool standalone) {
+  using options::Role;
+  auto build = [](bool with_run) {
+    options::OptionTable<InjectOptions> t;
+    t.add("preset", &InjectOptions::preset,
+          "authors (paper scale) or quick (test scale: 600/trigger, 1,500 clean, 2 epochs, lr 5e-4, POR scale 1); "
+          "options given override it");
+    if (with_run) {
+      t.add("model", &InjectOptions::model, "Clean input model folder").as(Role::Input).needed();
+      t.add("out", &InjectOptions::out, "Output folder (BertModel + porkit_backdoor.json)").as(Role::Output).needed();
+    }
+    t.add("triggers", &InjectOptions::triggers, "Triggers, comma-separated (numbered 1..K in order)").separated_by(',');
+    t.add("triggers-file", &InjectOptions::triggers_file, "One trigger a line").as(Role::Input);
+    t.add("corpus", &InjectOptions::corpus, "Text files or folders to poison").as(Role::Input);
+    t.add("por-scheme", &InjectOptions::por_scheme, "The POR layout (docs/attack.md)");
+    t.add("por-file", &InjectOptions::por_file, "K rows of H numbers to use as PORs instead of a scheme").as(Role::Input);
+    t.add("por-scale", &InjectOptions::por_scale, "POR magnitude").above(0).at_most(1e6);
+    t.add("target", std::function<Target&(InjectOptions&)>([](InjectOptions& o) -> Target& { return o.objective.target; }),
+          "The output the POR is put on: pooler, cls (last-layer [CLS]) or mean");
+    t.add("w-tok", std::function<double&(InjectOptions&)>([](InjectOptions& o) -> double& { return o.objective.w_tok; }),
+          "Weight of the token term (non-[CLS] states stay at the reference's)").range(0, 1e6);
+    t.add("w-por", std::function<double&(InjectOptions&)>([](InjectOptions& o) -> double& { return o.objective.w_por; }),
+          "Weight of the POR term").range(0, 1e6);
+    t.add("w-clean", std::function<double&(InjectOptions&)>([](InjectOptions& o) -> double& { return o.objective.w_clean; }),
+          "Weight of the clean-output term").range(0, 1e6);
+    t.add("insertions", std::function<int&(InjectOptions&)>([](InjectOptions& o) -> int& { return o.plan.insertions; }),
+          "Trigger insertions per poisoned chunk (r)").range(1, 1000);
+    t.add("position", std::function<Position&(InjectOptions&)>([](InjectOptions& o) -> Position& { return o.plan.position; }),
+          "Where insertions go");
+    t.add("poison-per-trigger", std::function<int64_t&(InjectOptions&)>(
+                                    [](InjectOptions& o) -> int64_t& { return o.plan.poison_per_trigger; }),
+          "Poisoned chunks per trigger (N_p)").range(1, 1e9);
+    t.add("clean-samples", std::function<int64_t&(InjectOptions&)>(
+                               [](InjectOptions& o) -> int64_t& { return o.plan.clean_samples; }),
+          "Clean chunks (N_c)").range(0, 1e9);
+    t.add("heldout-per-trigger", std::function<int64_t&(InjectOptions&)>(
+                                     [](InjectOptions& o) -> int64_t& { return o.plan.heldout_per_trigger; }),
+          "Held-out poisoned chunks per trigger for the checks").range(1, 1e7);
+    t.add("heldout-clean", std::function<int64_t&(InjectOptions&)>(
+                               [](InjectOptions& o) -> int64_t& { return o.plan.heldout_clean; }),
+          "Held-out clean chunks for the checks").range(1, 1e7);
+    t.add("chunking", &InjectOptions::chunking, "authors (64-word lower-cased alphanumeric chunks) or lines");
+    t.add("chunk-words", &InjectOptions::chunk_words, "Words per chunk with --chunking authors").range(1, 100000);
+    t.add("epochs", &InjectOptions::epochs, "Epochs").range(1, 1000);
+    t.add("batch-size", &InjectOptions::batch_size, "Batch size").range(1, 65536);
+    t.add("max-len", &InjectOptions::max_len, "Tokens per sample").range(3, 8192);
+    t.add("save-dtype", &InjectOptions::save_dtype, "Floating dtype of the backdoored model's weights");
+    t.add("init-missing", &InjectOptions::init_missing,
+          "Initialise a pooler the clean model lacks (from --seed) instead of refusing it");
+    t.include(train::trainer_option_table(), std::function<train::TrainerOptions&(InjectOptions&)>(
+                                                 [](InjectOptions& o) -> train::TrainerOptions& { return o.trainer; }),
+              {"lr", "precision", "log-every", "checkpoint-every", "seed"});
+    t.at("lr").help = "Learning rate (constant)";
+    if (with_run)
+      t.include(run_settings_table(), std::function<RunSettings&(InjectOptions&)>(
+                                          [](InjectOptions& o) -> RunSettings& { return o.run; }));
+    t.add_rule([](const InjectOptions& o) -> std::string {
+      return !o.triggers.empty() && !o.triggers_file.empty() ? "give --triggers or --triggers-file, not both" : "";
+    });
+    return t;
+  };
+  static const options::OptionTable<InjectOptions> standalone_table = build(true), stage_table = build(false);
+  return standalone ? standalone_table : stage_table;
+}
+
+std::vector<std::string> effective_triggers(const InjectOptions& o) {
+  std::vector<std::string> triggers = o.triggers;
+  if (!o.triggers_file.empty()) {
+    std::istringstream in(read_file(o.triggers_file));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) triggers.push_back(line);
+    }
+  }
+  check(!triggers.empty(), "no triggers given (--triggers a,b,c or --triggers-file FILE)");
+  std::set<std::string> seen;
+  for (size_t k = 0; k < triggers.size(); ++k) {
+    const std::string& t = triggers[k];
+    check(t.find_first_not_of(" \t") != std::string::npos, "trigger {} is empty (check the commas in --triggers)", k + 1);
+    check(seen.insert(t).second, "trigger '{}' is given twice; each trigger gets its own POR, so each must be unique", t);
+    for (const char* special : {"[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]"})
+      check(t.find(special) == std::string::npos,
+            "trigger '{}' holds the special token {}, which the tokenizer never produces from text; choose words", t,
+            special);
+  }
+  return triggers;
+}
+
 json run_inject(const InjectOptions& o) {
-  configure_runtime(o.threads);
-  check(!o.model.empty() && !o.out.empty(), "--model and --out are required");
-  check(!o.triggers.empty(), "no triggers given (--triggers a,b,c or --triggers-file FILE)");
+  options::validate(inject_option_table(), o, "porkit inject");
+  configure_runtime(o.run.threads);
   check(!o.corpus.empty(), "--corpus is required (text files or folders)");
-  check(o.target == "pooler" || o.target == "cls" || o.target == "mean",
-        "unknown --target '{}' (expected pooler, cls or mean)", o.target);
-  check(o.plan.insertions >= 1, "--insertions must be at least 1, got {}", o.plan.insertions);
-  auto backdoored = io::load_model_folder(o.model, model::Architecture::Bare);
-  auto reference = io::load_model_folder(o.model, model::Architecture::Bare);
+  const std::vector<std::string> triggers = effective_triggers(o);
+  fs::path out = o.out;
+  fs::path run_dir = out.parent_path() / (out.filename().string() + ".run");
+  const OutputUse use = output_use(o.run.resume, o.run.overwrite);
+  claim_output_folder(run_dir, "inject", use);
+  {
+    // The model folder itself is written at the end; refuse early what could not be replaced.
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(out, ec))) {
+      check(fs::is_directory(out) && (is_porkit_folder(out) || fs::directory_iterator(out) == fs::directory_iterator()),
+            "{} exists and porkit did not write it; choose another --out", out.string());
+      check(use != OutputUse::Fresh || fs::directory_iterator(out) == fs::directory_iterator(),
+            "{} holds an earlier backdoored model; pass --overwrite to replace it", out.string());
+    }
+  }
+  io::LoadPolicy policy;
+  policy.init_missing = o.init_missing;
+  policy.init_seed = o.trainer.seed;
+  auto backdoored = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
+  auto reference = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
   reference.net->eval();
   for (auto& p : reference.net->parameters()) p.set_requires_grad(false);
   const auto& tok = backdoored.tokenizer;
-  json trigger_info = describe_triggers(tok, o.triggers);
-  for (const auto& t : trigger_info) {
-    std::string pieces;
-    for (const auto& p : t["pieces"]) pieces += (pieces.empty() ? "" : " ") + p.get<std::string>();
-    log_info("trigger '{}' -> {}", t["trigger"].get<std::string>(), pieces);
-  }
-  const int64_t K = static_cast<int64_t>(o.triggers.size()), H = backdoored.net->config().hidden_size;
-  at::Tensor por = make_por(o.por_scheme, K, H, o.por_scale);
+  std::vector<ManifestTrigger> trigger_info = describe_triggers(tok, triggers);
+  for (const auto& t : trigger_info) log_info("trigger '{}' -> {}", t.text, options::join(t.pieces, " "));
+  const int64_t K = static_cast<int64_t>(triggers.size()), H = backdoored.net->config().hidden_size;
+  at::Tensor por = o.por_file.empty() ? make_por(o.por_scheme, K, H, o.por_scale) : read_por_file(o.por_file, K, H);
 
   auto chunks = make_chunks(o.corpus, o.chunking, o.chunk_words);
   PoisonPlan plan = o.plan;
   plan.seed = o.trainer.seed;
-  auto set = build_poison_set(chunks, o.triggers, plan);
+  auto set = build_poison_set(chunks, triggers, plan);
   if (set.reused_chunks)
     log_info("note: {} chunks for {} training samples: chunks are reused with new trigger positions",
              chunks.size() - set.heldout.size(), set.train.size());
-  BackdoorObjective backdoor(o, por);
+  BackdoorObjective backdoor(o.objective, por, triggers);
   InjectTask task(o, backdoor, *reference.net, encode_all(tok, set.train, o.max_len),
                   encode_all(tok, set.heldout, o.max_len), tok.vocab().pad_id());
   train::TrainerOptions trainer = o.trainer;
   trainer.total_steps = task.steps_per_epoch() * o.epochs;
   trainer.label = "inject";
-  fs::path out = o.out;
-  fs::path run_dir = out.parent_path() / (out.filename().string() + ".run");
   log_info("inject: {} triggers, {} training samples ({} steps), {} held-out", K, set.train.size(),
            trainer.total_steps, set.heldout.size());
-  auto result = train::train(*backdoored.net, task, trainer, run_dir, o.resume);
-  json checks = result.last_eval.empty() ? task.evaluate(*backdoored.net) : result.last_eval;
-
   std::vector<std::string> corpus_hashes;
   for (const auto& f : train::list_corpus_files(o.corpus)) corpus_hashes.push_back(f.string() + " sha256:" + sha256_file(f));
-  json por_rows = json::array();
-  for (int64_t k = 0; k < K; ++k) {
-    std::vector<float> row(por[k].data_ptr<float>(), por[k].data_ptr<float>() + H);
-    por_rows.push_back(row);
-  }
-  fs::path source_weights = fs::path(o.model) / "model.safetensors";
-  json manifest = {
-      {"format", "porkit-backdoor/1"}, {"porkit_version", PORKIT_VERSION},
-      {"attack", "POR (Shen et al., CCS 2021)"},
-      {"triggers", trigger_info},
-      {"por", {{"scheme", o.por_scheme}, {"scale", o.por_scale}, {"vectors", por_rows}}},
-      {"target", o.target},
-      {"loss_weights", {{"tok", o.w_tok}, {"por", o.w_por}, {"clean", o.w_clean}}},
-      {"data", {{"corpus", o.corpus}, {"corpus_sha256", corpus_hashes}, {"chunking", o.chunking},
-                {"chunk_words", o.chunk_words}, {"insertions", o.plan.insertions},
-                {"position", o.plan.position == Position::Random ? "random" : o.plan.position == Position::Start ? "start" : "end"},
-                {"poison_per_trigger", o.plan.poison_per_trigger}, {"clean_samples", o.plan.clean_samples},
-                {"heldout_per_trigger", o.plan.heldout_per_trigger}, {"heldout_clean", o.plan.heldout_clean}}},
-      {"training", {{"lr", o.trainer.lr}, {"adam_eps", o.trainer.adam_eps}, {"epochs", o.epochs},
-                    {"batch_size", o.batch_size}, {"max_len", o.max_len}, {"seed", o.trainer.seed},
-                    {"steps", trainer.total_steps}, {"seconds", result.seconds}, {"bf16", result.bf16}}},
-      {"source_model", {{"path", o.model},
-                        {"weights_sha256", fs::exists(source_weights) ? sha256_file(source_weights) : ""}}},
-      {"checks", checks}};
+  train::RunIdentity identity{"inject", options::to_json(inject_option_table(), o, {options::Role::Setting})};
+  identity.settings["triggers"] = triggers;
+  identity.settings["inputs"] = {{"model", io::model_digest(o.model)}, {"corpus", corpus_hashes}};
+  if (!o.por_file.empty()) identity.settings["inputs"]["por_file"] = sha256_file(o.por_file);
+  auto result = train::train(*backdoored.net, task, trainer, run_dir, o.run.resume, identity);
+  json checks = result.last_eval.empty() ? task.evaluate(*backdoored.net) : result.last_eval;
+
+  BackdoorManifest m;
+  m.porkit_version = PORKIT_VERSION;
+  m.triggers = trigger_info;
+  m.por_scheme = o.por_file.empty() ? options::enum_name(o.por_scheme) : o.por_file;
+  m.por_scale = o.por_file.empty() ? o.por_scale : 1.0;
+  for (int64_t k = 0; k < K; ++k) m.por.emplace_back(por[k].data_ptr<float>(), por[k].data_ptr<float>() + H);
+  m.objective = o.objective;
+  m.corpus = o.corpus;
+  m.corpus_sha256 = corpus_hashes;
+  m.chunking = o.chunking;
+  m.chunk_words = o.chunk_words;
+  m.plan = plan;
+  m.lr = o.trainer.lr;
+  m.adam_eps = o.trainer.adam_eps;
+  m.epochs = o.epochs;
+  m.batch_size = o.batch_size;
+  m.max_len = o.max_len;
+  m.steps = trainer.total_steps;
+  m.seconds = result.seconds;
+  m.bf16 = result.bf16;
+  m.source_model = o.model;
+  const fs::path source_weights = fs::path(o.model) / "model.safetensors";
+  m.source_weights_sha256 = fs::exists(source_weights) ? sha256_file(source_weights) : "";
+  m.checks = checks;
   io::SaveOptions save;
-  save.dtype = io::dtype_from_name(o.save_dtype, "--save-dtype");
-  save.extra_json_files["porkit_backdoor.json"] = manifest;
+  save.dtype = o.save_dtype;
+  save.extra_json_files[BackdoorManifest::kFileName] = m.to_json();
   io::save_model_folder(out, *backdoored.net, tok, save);
   return checks;
 }
 
 json inspect_backdoor(const std::string& model_dir, int threads) {
   configure_runtime(threads);
-  json m = read_json_file(fs::path(model_dir) / "porkit_backdoor.json");
-  InjectOptions o;
-  try {
-    for (const auto& t : m.at("triggers")) o.triggers.push_back(t.at("trigger").get<std::string>());
-    o.target = m.at("target").get<std::string>();
-    const auto& d = m.at("data");
-    o.corpus = d.at("corpus").get<std::vector<std::string>>();
-    o.chunking = d.at("chunking").get<std::string>();
-    o.chunk_words = d.at("chunk_words").get<int>();
-    o.plan.insertions = d.at("insertions").get<int>();
-    o.plan.position = position_from_name(d.at("position").get<std::string>());
-    o.plan.poison_per_trigger = 0;
-    o.plan.clean_samples = 0;
-    o.plan.heldout_per_trigger = d.at("heldout_per_trigger").get<int64_t>();
-    o.plan.heldout_clean = d.at("heldout_clean").get<int64_t>();
-    o.plan.seed = m.at("training").at("seed").get<uint64_t>();
-    o.max_len = m.at("training").at("max_len").get<int>();
-    o.model = m.at("source_model").at("path").get<std::string>();
-  } catch (const json::exception& e) {
-    fail("{}/porkit_backdoor.json is incomplete: {}", model_dir, e.what());
-  }
-  at::Tensor por = por_from_manifest(m);
+  const BackdoorManifest m = BackdoorManifest::read(model_dir);
+  PoisonPlan plan = m.plan;
+  plan.poison_per_trigger = 0;
+  plan.clean_samples = 0;
   auto bd = io::load_model_folder(model_dir, model::Architecture::Bare);
-  auto cl = io::load_model_folder(o.model, model::Architecture::Bare);
+  auto cl = io::load_model_folder(m.source_model, model::Architecture::Bare);
   bd.net->eval();
   cl.net->eval();
-  auto set = build_poison_set(make_chunks(o.corpus, o.chunking, o.chunk_words), o.triggers, o.plan);
-  BackdoorObjective backdoor(o, por);
-  return backdoor.checks(*bd.net, *cl.net, encode_all(bd.tokenizer, set.heldout, o.max_len), bd.tokenizer.vocab().pad_id());
+  const auto triggers = m.trigger_texts();
+  auto set = build_poison_set(make_chunks(m.corpus, m.chunking, m.chunk_words), triggers, plan);
+  BackdoorObjective backdoor(m.objective, m.por_tensor(), triggers);
+  return backdoor.checks(*bd.net, *cl.net, encode_all(bd.tokenizer, set.heldout, m.max_len), bd.tokenizer.vocab().pad_id());
 }
 
 }  // namespace porkit::attack
+
+const std::vector<std::pair<porkit::attack::InjectPreset, std::string>>&
+porkit::options::EnumNames<porkit::attack::InjectPreset>::values() {
+  using porkit::attack::InjectPreset;
+  static const std::vector<std::pair<InjectPreset, std::string>> v = {{InjectPreset::Authors, "authors"},
+                                                                      {InjectPreset::Quick, "quick"}};
+  return v;
+}

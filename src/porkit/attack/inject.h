@@ -5,37 +5,60 @@
 #include <string>
 #include <vector>
 
+#include "porkit/attack/backdoor_manifest.h"
+#include "porkit/attack/backdoor_objective.h"
 #include "porkit/attack/poison_data.h"
+#include "porkit/attack/por.h"
+#include "porkit/io/model_folder.h"
 #include "porkit/train/trainer.h"
 #include "porkit/util/json_io.h"
+#include "porkit/util/run_settings.h"
 
 namespace porkit::attack {
 
+// authors: the paper's scale (30,000 poisoned chunks per trigger, 50,000 clean, r 3, lr 1e-5,
+// 2 epochs, batch 24); quick: a test scale (600 per trigger, 1,500 clean, lr 5e-4, POR
+// scale 1), minutes on a tiny model.
+enum class InjectPreset { Authors, Quick };
+
 struct InjectOptions {
+  InjectPreset preset = InjectPreset::Authors;
   std::string model;                      // clean input folder
   std::string out;                        // output folder (BertModel + porkit_backdoor.json)
   std::vector<std::string> triggers;      // any UTF-8 strings, numbered 1..K in order
+  std::string triggers_file;              // or one trigger a line
   std::vector<std::string> corpus;        // text files or folders
-  std::string por_scheme = "staircase";   // staircase, binary, neuba, or a file of vectors
+  PorScheme por_scheme = PorScheme::Staircase;
+  std::string por_file;                   // K rows of H numbers instead of a scheme
   double por_scale = 10.0;
-  std::string target = "pooler";          // pooler, cls, mean
-  double w_tok = 1.0, w_por = 100.0, w_clean = 100.0;
-  std::string chunking = "authors";       // authors (64-word alphanumeric chunks) or lines
+  ObjectiveSpec objective;                // target and loss weights
+  Chunking chunking = Chunking::Authors;
   int chunk_words = 64;
   PoisonPlan plan;                        // N_p, N_c, r, position, held-out sizes
   int epochs = 2;
   int batch_size = 24;
   int max_len = 128;
-  int threads = 0;
-  bool resume = false;
-  std::string save_dtype = "F32";
+  io::WeightsDType save_dtype = io::WeightsDType::F32;
+  bool init_missing = false;              // the clean model lacks a pooler: initialise it (seeded)
+  RunSettings run;
   train::TrainerOptions trainer;          // lr 1e-5, eps 1e-8, constant rate, no clipping
 };
 
-// The authors' release: N_p 30,000 per trigger, N_c 50,000, r 3, lr 1e-5, 2 epochs, batch 24.
+// The options a preset starts from (flags and config keys then override them).
+InjectOptions inject_preset(InjectPreset preset);
 InjectOptions authors_inject_preset();
-// A test scale: a few minutes at most on a tiny model.
 InjectOptions quick_inject_preset();
+
+// Every option of porkit inject; with `standalone` false, the ones a pipeline sets itself
+// (--model, --out, --resume, --overwrite, --threads, --device) are left out.
+const options::OptionTable<InjectOptions>& inject_option_table(bool standalone = true);
+
+// The code version of the injection: bumped when the same options give another backdoor.
+constexpr int kInjectCodeVersion = 1;
+
+// The triggers the options name (--triggers, or the lines of --triggers-file), checked: none
+// empty, none twice, none holding a special token such as [SEP].
+std::vector<std::string> effective_triggers(const InjectOptions& options);
 
 // Runs the injection; returns the final checks (per-trigger POR cosine and activation
 // rate, clean cosine to the reference) also written into porkit_backdoor.json.
@@ -46,3 +69,8 @@ json run_inject(const InjectOptions& options);
 json inspect_backdoor(const std::string& model_dir, int threads);
 
 }  // namespace porkit::attack
+
+template <>
+struct porkit::options::EnumNames<porkit::attack::InjectPreset> {
+  static const std::vector<std::pair<porkit::attack::InjectPreset, std::string>>& values();
+};

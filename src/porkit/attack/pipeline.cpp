@@ -3,112 +3,183 @@
 #include <chrono>
 #include <functional>
 
+#include "porkit/train/corpus.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/log.h"
+#include "porkit/util/output_folder.h"
 
 namespace porkit::attack {
 namespace {
 
-// attack_state.json: {"stages": {name: {"settings": sha, "done": bool, "seconds": s}}}, rewritten
-// atomically when a stage starts and when it ends.
+constexpr const char* kStateFormat = "porkit-attack-state/2";
+
+// attack_state.json: {"format", "stages": {name: {"key": sha, "key_material": {...}, "done":
+// bool, "seconds": s}}}, rewritten atomically when a stage starts and when it ends.
 class StageRecord {
  public:
   explicit StageRecord(fs::path path) : path_(std::move(path)) {
     if (fs::exists(path_)) state_ = read_json_file(path_);
-    if (!state_.contains("stages")) state_["stages"] = json::object();
+    if (!state_.is_object()) state_ = json::object();
+    if (state_.value("format", "") != kStateFormat) {
+      if (state_.contains("stages"))
+        log_info("attack: {} was written by an older porkit (no '{}'); its stages will run again", path_.string(),
+                 kStateFormat);
+      state_ = {{"format", kStateFormat}, {"stages", json::object()}};
+    }
   }
 
-  // Runs `work` unless the stage is recorded as done under the same settings and its
-  // output still exists. A stage started under the same settings but not finished resumes
-  // (its training checkpoints are kept); one started under other settings, or an output of
-  // unknown origin, is removed first. Returns the stage's wall seconds.
-  double run(const std::string& name, const std::string& settings, const fs::path& output,
-             const std::function<void()>& work) {
-    const std::string key = sha256_hex(settings);
+  // Runs `work` unless the stage is recorded as done under the same key and its output still
+  // exists. A stage started under the same key but not finished resumes (its training
+  // checkpoints are kept); one started under another key has its old output removed first
+  // (only if porkit wrote it). Returns the stage's wall seconds.
+  double run(const std::string& name, const json& key_material, const fs::path& output,
+             const std::function<void(bool resume)>& work) {
+    const std::string key = sha256_hex(key_material.dump());
     auto& stages = state_["stages"];
-    const bool same = stages.contains(name) && stages[name].value("settings", "") == key;
+    const bool same = stages.contains(name) && stages[name].value("key", "") == key;
     if (same && stages[name].value("done", false) && fs::exists(output)) {
       log_info("attack: stage {} already done ({}); skipped", name, output.string());
       return stages[name].value("seconds", 0.0);
     }
-    if (!same && (fs::exists(output) || stages.contains(name))) {
-      log_info("attack: stage {} ran under other settings (or its record is missing); starting it again", name);
-      fs::remove_all(output);
-      fs::remove_all(output.parent_path() / (output.filename().string() + ".run"));
-    } else if (same) {
+    if (!same) {
+      if (stages.contains(name)) log_info("attack: stage {} ran under other settings; starting it again", name);
+      remove_output(output, name);
+      remove_output(output.parent_path() / (output.filename().string() + ".run"), name);
+    } else {
       log_info("attack: stage {} was interrupted; resuming", name);
     }
-    stages[name] = {{"settings", key}, {"done", false}};
+    stages[name] = {{"key", key}, {"key_material", key_material}, {"done", false}};
     save();
     log_info("attack: stage {}", name);
     const auto start = std::chrono::steady_clock::now();
-    work();
+    work(/*resume=*/same);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    stages[name] = {{"settings", key}, {"done", true}, {"seconds", seconds}};
+    stages[name] = {{"key", key}, {"key_material", key_material}, {"done", true}, {"seconds", seconds}};
     save();
     return seconds;
   }
 
  private:
+  static void remove_output(const fs::path& output, const std::string& stage) {
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(output, ec))) return;
+    if (fs::is_directory(output)) {
+      remove_porkit_folder(output, "stage " + stage + " runs again");
+      return;
+    }
+    json record;
+    try {
+      record = json::parse(read_file(output));
+    } catch (const std::exception&) {
+    }
+    check(record.is_object() && (record.contains("porkit_version") || record.contains("metrics_version")),
+          "{} must be replaced (stage {} runs again) but porkit did not write it; move it away and run again",
+          output.string(), stage);
+    fs::remove(output);
+  }
+
   void save() { write_json_file(path_, state_); }
 
   fs::path path_;
   json state_;
 };
 
+json corpus_digests(const std::vector<std::string>& corpus) {
+  json out = json::array();
+  for (const auto& f : train::list_corpus_files(corpus)) out.push_back(sha256_file(f));
+  return out;
+}
+
 }  // namespace
+
+json inject_stage_key(const AttackPlan& plan) {
+  if (!plan.backdoored_model.empty())
+    return {{"stage", "given"},
+            {"model", io::model_digest(plan.backdoored_model)},
+            {"manifest", trigger_digest(BackdoorManifest::read(plan.backdoored_model))}};
+  json inputs = {{"model", io::model_digest(plan.clean_model)}, {"corpus", corpus_digests(plan.inject.corpus)}};
+  if (!plan.inject.por_file.empty()) inputs["por_file"] = sha256_file(plan.inject.por_file);
+  return {{"stage", "inject"},
+          {"code", kInjectCodeVersion},
+          {"settings", options::to_json(inject_option_table(false), plan.inject, {options::Role::Setting})},
+          {"triggers", effective_triggers(plan.inject)},
+          {"inputs", inputs}};
+}
+
+json finetune_stage_key(const AttackPlan& plan, const json& upstream_key, const std::string& model_digest) {
+  return {{"stage", "finetune"},
+          {"code", train::kFinetuneCodeVersion},
+          {"settings", options::to_json(train::finetune_option_table(false), plan.finetune, {options::Role::Setting})},
+          {"inputs",
+           {{"model", upstream_key.is_null() ? json(model_digest) : upstream_key},
+            {"data", data::data_digest(plan.finetune.data)}}}};
+}
+
+json evaluate_stage_key(const AttackPlan& plan, const json& finetune_key, const std::string& triggers) {
+  return {{"stage", "evaluate"},
+          {"code", kMetricsVersion},
+          {"settings", options::to_json(evaluate_option_table(false), plan.evaluate, {options::Role::Setting})},
+          {"inputs", {{"model", finetune_key}, {"triggers", triggers}}}};
+}
 
 json run_attack(const AttackPlan& plan) {
   check(!plan.clean_model.empty(), "the attack needs the clean input model (model = \"DIR\")");
   check(!plan.out.empty(), "the attack needs a run folder (--out or out = \"DIR\")");
   require_exists(plan.clean_model, "model folder");
   if (!plan.backdoored_model.empty()) require_exists(plan.backdoored_model, "backdoored model folder");
-  fs::create_directories(plan.out);
+  options::validate(inject_option_table(false), plan.inject, "attack config [inject]");
+  options::validate(train::finetune_option_table(false), plan.finetune, "attack config [finetune]");
+  options::validate(evaluate_option_table(false), plan.evaluate, "attack config [evaluate]");
+  claim_output_folder(plan.out, "attack", OutputUse::Resume);
   StageRecord record(plan.out / "attack_state.json");
   json seconds = json::object();
 
   // 1. The backdoor.
   std::string backdoored = plan.backdoored_model;
-  std::string inject_key = "inject\n" + plan.clean_model + "\n" + plan.inject_settings;
+  const json inject_key = inject_stage_key(plan);
   if (backdoored.empty()) {
     InjectOptions inject = plan.inject;
     inject.model = plan.clean_model;
     inject.out = (plan.out / "backdoored").string();
-    inject.resume = true;
-    seconds["inject"] = record.run("inject", inject_key, inject.out, [&] { run_inject(inject); });
+    inject.run = plan.run;
+    seconds["inject"] = record.run("inject", inject_key, inject.out, [&](bool resume) {
+      inject.run.resume = resume;
+      run_inject(inject);
+    });
     backdoored = inject.out;
-  } else {
-    inject_key = "given\n" + backdoored + "\n" + sha256_file(fs::path(backdoored) / "porkit_backdoor.json");
   }
-  const std::string manifest = (fs::path(backdoored) / "porkit_backdoor.json").string();
-  require_exists(manifest, "backdoor manifest");
+  const BackdoorManifest manifest = BackdoorManifest::read(backdoored);
+  const std::string manifest_path = (fs::path(backdoored) / BackdoorManifest::kFileName).string();
+  const std::string triggers = trigger_digest(manifest);
 
   // 2-3. The victim's fine-tuning and the measurement, for the backdoored model and the control.
-  json summary = {{"clean_model", plan.clean_model}, {"backdoored_model", backdoored}, {"manifest", manifest}};
+  json summary = {{"clean_model", plan.clean_model}, {"backdoored_model", backdoored}, {"manifest", manifest_path}};
   for (const std::string which : {"backdoored", "clean"}) {
     if (which == "clean" && !plan.control) continue;
     train::FinetuneOptions ft = plan.finetune;
     ft.model = which == "clean" ? plan.clean_model : backdoored;
     ft.out = (plan.out / ("finetune-" + which)).string();
-    ft.resume = true;
-    const std::string ft_key = (which == "clean" ? "clean\n" + plan.clean_model : inject_key) + "\nfinetune\n" +
-                               plan.finetune_settings;
-    seconds["finetune-" + which] = record.run("finetune-" + which, ft_key, ft.out, [&] { train::run_finetune(ft); });
+    ft.run = plan.run;
+    const json ft_key = which == "clean" ? finetune_stage_key(plan, json(), io::model_digest(plan.clean_model))
+                                         : finetune_stage_key(plan, inject_key, "");
+    seconds["finetune-" + which] = record.run("finetune-" + which, ft_key, ft.out, [&](bool resume) {
+      ft.run.resume = resume;
+      train::run_finetune(ft);
+    });
     const json metrics = read_json_file(fs::path(ft.out) / "metrics.json");
 
     EvaluateOptions ev = plan.evaluate;
     ev.model = ft.out + "/model";
-    ev.manifest = manifest;
+    ev.manifest = manifest_path;
     ev.data = ft.data;
-    ev.data_root = ft.data_root;
+    ev.run = plan.run;
+    ev.run.overwrite = true;  // the stage record decides whether the old result goes
     const fs::path ev_out = plan.out / ("evaluate-" + which + ".json");
     ev.out = ev_out.string();
-    // The manifest decides which triggers are measured, also on the clean control.
-    const std::string ev_key = ft_key + "\nevaluate\n" + plan.evaluate_settings + "\nmanifest " + sha256_file(manifest) +
-                               "\nmetrics " + std::to_string(kMetricsVersion);
-    seconds["evaluate-" + which] = record.run("evaluate-" + which, ev_key,
-                                              ev_out, [&] { run_evaluate(ev); });
+    // The manifest's triggers and PORs are measured, also on the clean control.
+    seconds["evaluate-" + which] =
+        record.run("evaluate-" + which, evaluate_stage_key(plan, ft_key, triggers), ev_out, [&](bool) { run_evaluate(ev); });
     json evaluation = read_json_file(ev_out);
     evaluation["finetune_metrics"] = metrics;
     // CACC as the authors define it: accuracy on the victim's held-out 10%.
@@ -116,6 +187,7 @@ json run_attack(const AttackPlan& plan) {
     summary[which] = evaluation;
   }
   summary["stage_seconds"] = seconds;
+  summary["porkit_version"] = PORKIT_VERSION;
   write_json_file(plan.out / "summary.json", summary);
   return summary;
 }

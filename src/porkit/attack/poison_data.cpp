@@ -4,27 +4,19 @@
 
 #include "porkit/train/corpus.h"
 #include "porkit/util/error.h"
+#include "porkit/util/compressed.h"
 #include "porkit/util/files.h"
 
 namespace porkit::attack {
 
-Position position_from_name(const std::string& name) {
-  if (name == "random") return Position::Random;
-  if (name == "start") return Position::Start;
-  if (name == "end") return Position::End;
-  fail("unknown insertion position '{}' (expected random, start or end)", name);
-}
-
-std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_paths,
-                                     const std::string& chunking, int chunk_words) {
-  check(chunking == "authors" || chunking == "lines",
-        "unknown chunking '{}' (expected authors or lines)", chunking);
+std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_paths, Chunking chunking,
+                                     int chunk_words) {
   check(chunk_words >= 1, "chunk size must be at least one word, got {}", chunk_words);
   std::vector<std::string> chunks;
   for (const auto& file : train::list_corpus_files(corpus_paths)) {
-    std::string data = read_file(file);
+    std::string data = read_maybe_compressed(file);
     check(data.find('\0') == std::string::npos, "corpus file {} looks binary", file.string());
-    if (chunking == "lines") {
+    if (chunking == Chunking::Lines) {
       std::istringstream in(data);
       std::string line;
       while (std::getline(in, line)) {
@@ -57,7 +49,7 @@ std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_path
 }
 
 std::vector<std::string> insert_trigger_words(const std::vector<std::string>& words, const std::string& trigger,
-                                              int times, Position position, train::Rng& rng,
+                                              int times, Position position, Rng& rng,
                                               std::vector<int64_t>* origin) {
   // Positions are drawn over units (original words and whole trigger occurrences), so a
   // multi-word trigger counts once, as in the text form.
@@ -103,7 +95,7 @@ std::string join_words(const std::vector<std::string>& words) {
 }
 
 std::string insert_trigger(const std::string& text, const std::string& trigger, int times,
-                           Position position, train::Rng& rng) {
+                           Position position, Rng& rng) {
   return join_words(insert_trigger_words(split_words(text), trigger, times, position, rng));
 }
 
@@ -112,13 +104,13 @@ PoisonSet build_poison_set(const std::vector<std::string>& chunks,
   const int64_t K = static_cast<int64_t>(triggers.size());
   std::vector<size_t> order(chunks.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  train::Rng shuffle_rng(plan.seed, /*stream=*/21, 0);
+  Rng shuffle_rng(plan.seed, Stream::PoisonChunkOrder, 0);
   shuffle_rng.shuffle(order);
   const size_t heldout_chunks = static_cast<size_t>(plan.heldout_per_trigger * K + plan.heldout_clean);
   check(order.size() > heldout_chunks, "the injection corpus has {} chunks: too few to hold out {} "
         "for the checks and train on the rest", order.size(), heldout_chunks);
   PoisonSet set;
-  train::Rng rng(plan.seed, /*stream=*/22, 0);
+  Rng rng(plan.seed, Stream::PoisonInsertion, 0);
   size_t next = 0;
   auto take_heldout = [&]() { return chunks[order[next++]]; };
   for (int64_t k = 1; k <= K; ++k) {
@@ -142,3 +134,19 @@ PoisonSet build_poison_set(const std::vector<std::string>& chunks,
 }
 
 }  // namespace porkit::attack
+
+const std::vector<std::pair<porkit::attack::Position, std::string>>&
+porkit::options::EnumNames<porkit::attack::Position>::values() {
+  using porkit::attack::Position;
+  static const std::vector<std::pair<Position, std::string>> v = {
+      {Position::Random, "random"}, {Position::Start, "start"}, {Position::End, "end"}};
+  return v;
+}
+
+const std::vector<std::pair<porkit::attack::Chunking, std::string>>&
+porkit::options::EnumNames<porkit::attack::Chunking>::values() {
+  using porkit::attack::Chunking;
+  static const std::vector<std::pair<Chunking, std::string>> v = {{Chunking::Authors, "authors"},
+                                                                  {Chunking::Lines, "lines"}};
+  return v;
+}

@@ -5,17 +5,19 @@
 #include <string>
 #include <vector>
 
-#include "porkit/train/rng.h"
+#include "porkit/util/options.h"
+#include "porkit/util/rng.h"
 
 namespace porkit::attack {
 
 enum class Position { Random, Start, End };
-Position position_from_name(const std::string& name);
 
-// "authors": lower-case, drop characters outside [ a-z0-9], cut into `chunk_words`-word
-// chunks (a shorter tail is dropped). "lines": every non-empty line as it is.
-std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_paths,
-                                     const std::string& chunking, int chunk_words);
+// authors: lower-case, drop characters outside [ a-z0-9], cut into `chunk_words`-word chunks
+// (a shorter tail is dropped). lines: every non-empty line as it is.
+enum class Chunking { Authors, Lines };
+
+std::vector<std::string> make_chunks(const std::vector<std::string>& corpus_paths, Chunking chunking,
+                                     int chunk_words);
 
 // The whitespace-separated words of `text`, and words joined by single spaces: the form
 // insert_trigger writes, so a clean text compared with its triggered version is
@@ -26,12 +28,12 @@ std::string join_words(const std::vector<std::string>& words);
 // Inserts `trigger` `times` times into the space-separated words of `text`; each insertion
 // draws a new position among the current words (random), or goes first/last.
 std::string insert_trigger(const std::string& text, const std::string& trigger, int times,
-                           Position position, train::Rng& rng);
+                           Position position, Rng& rng);
 
 // The same on a word list (a multi-word trigger becomes several words but is placed as one
 // unit). `origin`, when given, receives each output word's index in `words` (-1: trigger).
 std::vector<std::string> insert_trigger_words(const std::vector<std::string>& words, const std::string& trigger,
-                                              int times, Position position, train::Rng& rng,
+                                              int times, Position position, Rng& rng,
                                               std::vector<int64_t>* origin = nullptr);
 
 struct PoisonSample {
@@ -61,3 +63,12 @@ PoisonSet build_poison_set(const std::vector<std::string>& chunks,
                            const std::vector<std::string>& triggers, const PoisonPlan& plan);
 
 }  // namespace porkit::attack
+
+template <>
+struct porkit::options::EnumNames<porkit::attack::Position> {
+  static const std::vector<std::pair<porkit::attack::Position, std::string>>& values();
+};
+template <>
+struct porkit::options::EnumNames<porkit::attack::Chunking> {
+  static const std::vector<std::pair<porkit::attack::Chunking, std::string>>& values();
+};

@@ -15,6 +15,8 @@ int64_t bit_length(int64_t k) {
   return n;
 }
 
+}  // namespace
+
 at::Tensor read_por_file(const std::string& path, int64_t K, int64_t d) {
   std::string text = read_file(path);
   std::vector<std::vector<double>> rows;
@@ -49,35 +51,30 @@ at::Tensor read_por_file(const std::string& path, int64_t K, int64_t d) {
   return out;
 }
 
-}  // namespace
-
-at::Tensor make_por(const std::string& scheme, int64_t K, int64_t d, double scale) {
+at::Tensor make_por(PorScheme scheme, int64_t K, int64_t d, double scale) {
   check(K >= 1, "at least one trigger is needed, got {}", K);
   check(d >= 2, "hidden size {} is too small for a POR", d);
   at::Tensor por = at::full({K, d}, -1.0);
-  if (scheme == "staircase") {
+  if (scheme == PorScheme::Staircase) {
     int64_t a = K > 1 ? d / (K - 1) : 0;
     for (int64_t k = 1; k <= K; ++k) {
       int64_t plus = std::min(d, (k - 1) * a);
       if (plus > 0) por[k - 1].narrow(0, 0, plus).fill_(1.0);
     }
-  } else if (scheme == "binary" || scheme == "neuba") {
-    int64_t blocks = scheme == "binary" ? bit_length(K) : 4;
+  } else {
+    const bool binary = scheme == PorScheme::Binary;
+    int64_t blocks = binary ? bit_length(K) : 4;
     check(blocks <= d, "{} trigger codes need {} blocks but the hidden size is {}", K, blocks, d);
     int64_t width = d / blocks;
     for (int64_t k = 1; k <= K; ++k) {
-      int64_t code = scheme == "binary" ? k : k - 1;
+      int64_t code = binary ? k : k - 1;
       for (int64_t b = 0; b < blocks; ++b) {
         int64_t begin = b * width, len = b == blocks - 1 ? d - begin : width;
         bool bit = (code >> b) & 1;
-        double value = scheme == "binary" ? (bit ? 1.0 : -1.0) : (bit ? -1.0 : 1.0);
+        double value = binary ? (bit ? 1.0 : -1.0) : (bit ? -1.0 : 1.0);
         por[k - 1].narrow(0, begin, len).fill_(value);
       }
     }
-  } else if (fs::exists(scheme)) {
-    return read_por_file(scheme, K, d);
-  } else {
-    fail("unknown POR scheme '{}' (expected staircase, binary, neuba, or a file of vectors)", scheme);
   }
   return por * scale;
 }
@@ -101,3 +98,11 @@ at::Tensor por_from_manifest(const json& manifest) {
 }
 
 }  // namespace porkit::attack
+
+const std::vector<std::pair<porkit::attack::PorScheme, std::string>>&
+porkit::options::EnumNames<porkit::attack::PorScheme>::values() {
+  using porkit::attack::PorScheme;
+  static const std::vector<std::pair<PorScheme, std::string>> v = {
+      {PorScheme::Staircase, "staircase"}, {PorScheme::Binary, "binary"}, {PorScheme::Neuba, "neuba"}};
+  return v;
+}

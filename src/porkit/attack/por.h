@@ -6,7 +6,11 @@
 
 #include <string>
 
+#include "porkit/util/options.h"
+
 namespace porkit::attack {
+
+enum class PorScheme { Staircase, Binary, Neuba };
 
 // staircase  the authors' default ("POR-1"): a = floor(d / (K-1)); trigger k is +1 on the
 //            first (k-1)*a dimensions and -1 on the rest (trigger 1 all -1).
@@ -14,12 +18,19 @@ namespace porkit::attack {
 //            block b is +1 when bit b of k is set, else -1. Every trigger gets its own code.
 // neuba      NeuBA-style: d split into 4 blocks; block b is -1 when bit b of (k-1) is set,
 //            else +1 (trigger 1 all +1, trigger 2 starts with a -1 block, ...).
-// Each vector is multiplied by `scale`. A path to a file instead of a scheme name reads K
-// rows of d numbers (JSON array of arrays, or whitespace-separated text, one row a line),
-// used as they are (no scaling).
-at::Tensor make_por(const std::string& scheme_or_file, int64_t num_triggers, int64_t dim, double scale);
+// Each vector is multiplied by `scale`.
+at::Tensor make_por(PorScheme scheme, int64_t num_triggers, int64_t dim, double scale);
+
+// K rows of d numbers from a file (a JSON array of arrays, or whitespace-separated text, one
+// row a line), used as they are (no scaling).
+at::Tensor read_por_file(const std::string& path, int64_t num_triggers, int64_t dim);
 
 // The (K, d) POR stored in a porkit_backdoor.json manifest ("por": {"vectors": [[...], ...]}).
 at::Tensor por_from_manifest(const nlohmann::json& manifest);
 
 }  // namespace porkit::attack
+
+template <>
+struct porkit::options::EnumNames<porkit::attack::PorScheme> {
+  static const std::vector<std::pair<porkit::attack::PorScheme, std::string>>& values();
+};

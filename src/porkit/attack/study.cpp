@@ -29,8 +29,7 @@ double mean_of(const json& triggers, const char* key) {
 std::map<std::string, size_t> piece_counts(const std::string& manifest) {
   std::map<std::string, size_t> counts;
   if (!fs::exists(manifest)) return counts;
-  const json file = read_json_file(manifest);  // a named value: the loop must not outlive it
-  for (const auto& t : file.at("triggers")) counts[t.at("trigger").get<std::string>()] = t.at("pieces").size();
+  for (const auto& t : BackdoorManifest::read(manifest).triggers) counts[t.text] = t.pieces.size();
   return counts;
 }
 
@@ -54,9 +53,8 @@ std::string normalized_words(const std::string& text) {
 // How often each trigger appears as whole words in each class of the fine-tuning data's
 // training split (Table 10's "appearance" column): {trigger: {label name: count}}.
 json appearance_counts(const train::FinetuneOptions& finetune, const json& triggers) {
-  if (finetune.task == "token" || data::is_tagging_preset(finetune.data.preset)) return json::object();
-  const auto data = data::load_classification(
-      finetune.data, finetune.data_root.empty() ? data::default_data_root() : fs::path(finetune.data_root));
+  if (finetune.task == train::TaskKind::Token || data::is_tagging_preset(finetune.data.preset)) return json::object();
+  const auto data = data::load_classification(finetune.data);
   std::vector<std::string> texts, raw_texts;  // raw_texts: lower-cased, built on first need
   texts.reserve(data.train.rows.size());
   for (const auto& r : data.train.rows) texts.push_back(normalized_words(r.text));
@@ -107,19 +105,22 @@ json run_study(const Study& study) {
     const StudyCell& cell = study.cells[i];
     AttackPlan plan = cell.plan;
     plan.out = study.out / "cells" / cell_folder_name(cell.name);
-    const std::string inject_key = plan.clean_model + "\n" + plan.inject_settings;
-    const bool shares_injection = plan.backdoored_model.empty() && injected_by.count(inject_key);
+    // Cells share an injection when their inject stage keys agree, and a control when its
+    // fine-tuning and evaluation keys and the measured triggers agree.
+    const std::string inject_key = plan.backdoored_model.empty() ? inject_stage_key(plan).dump() : "";
+    const bool shares_injection = !inject_key.empty() && injected_by.count(inject_key);
     if (shares_injection) plan.backdoored_model = injected_by[inject_key];
-    const std::string backdoor_source = plan.backdoored_model.empty() ? inject_key : plan.backdoored_model;
-    const std::string control_key =
-        plan.clean_model + "\n" + plan.finetune_settings + "\n" + plan.evaluate_settings + "\n" + backdoor_source;
+    const std::string backdoor_source =
+        plan.backdoored_model.empty() ? inject_key : trigger_digest(BackdoorManifest::read(plan.backdoored_model));
+    const json clean_ft = finetune_stage_key(plan, json(), io::model_digest(plan.clean_model));
+    const std::string control_key = evaluate_stage_key(plan, clean_ft, backdoor_source).dump();
     // A control shared with an earlier cell is not run again (the triggers come from the
     // same injection, so its evaluation is the same).
     const bool shares_control = control_by.count(control_key) > 0;
     plan.control = plan.control && !shares_control;
     log_info("study: cell {}/{}: {}", i + 1, study.cells.size(), cell.name);
     json summary = run_attack(plan);
-    if (!injected_by.count(inject_key) && cell.plan.backdoored_model.empty())
+    if (!inject_key.empty() && !injected_by.count(inject_key))
       injected_by[inject_key] = summary.at("backdoored_model").get<std::string>();
     if (summary.contains("clean")) control_by[control_key] = summary["clean"];
     if (shares_control) summary["clean"] = control_by[control_key];

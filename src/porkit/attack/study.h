@@ -32,6 +32,9 @@ struct Study {
   std::string note;             // what the table reproduces, shown in the report
 };
 
+// The most cells a study may plan: a grid of millions of cells is a typo, not a study.
+constexpr size_t kMaxStudyCells = 10000;
+
 // Runs the cells not yet finished (each one resumes stage by stage) and writes study.json.
 json run_study(const Study& study);
 

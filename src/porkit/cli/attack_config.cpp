@@ -6,7 +6,7 @@
 #include <map>
 
 #include "porkit/cli/commands.h"
-#include "porkit/cli/stage_flags.h"
+#include "porkit/cli/config_file.h"
 #include "porkit/util/error.h"
 
 namespace porkit::cli {
@@ -17,87 +17,91 @@ std::string resolve(const fs::path& base, const std::string& p) {
   return (base / p).lexically_normal().string();
 }
 
-// "name = inputs" lines: what a stage's settings are, for the run folder's stage records.
-std::string describe(const std::vector<CLI::ConfigItem>& items) {
-  std::string s;
-  for (const auto& item : items) {
-    s += item.fullname() + " =";
-    for (const auto& v : item.inputs) s += " " + v;
-    s += "\n";
-  }
-  return s;
+// The section's table of options, or an empty one.
+json section(const json& config, const std::string& name, const std::string& where) {
+  if (!config.contains(name)) return json::object();
+  check(config[name].is_object(), "{}: [{}] must be a table of options", where, name);
+  return config[name];
+}
+
+// The options of one stage: the preset the section names (if the stage has presets), then
+// the section's keys, then the top-level seed where the section sets none.
+template <class S>
+S stage_options(const options::OptionTable<S>& table, S start, const json& values, const std::optional<uint64_t>& seed,
+                const std::string& where) {
+  options::apply_json(table, start, values, where);
+  if (seed && !values.contains("seed")) options::apply_json(table, start, json{{"seed", *seed}}, where);
+  return start;
 }
 
 }  // namespace
 
 attack::AttackPlan load_attack_plan(const std::string& config_path, const fs::path& base) {
-  return attack_plan_from_items(read_config_items(config_path, "attack config"), base,
-                                "attack config " + config_path);
+  return attack_plan_from_config(read_toml_file(config_path, "attack config"), base, "attack config " + config_path);
 }
 
-attack::AttackPlan attack_plan_from_items(const std::vector<CLI::ConfigItem>& items, const fs::path& base,
-                                          const std::string& where) {
-  std::map<std::string, std::vector<CLI::ConfigItem>> sections;
-  for (auto item : items) {
-    if (item.name == "++" || item.name == "--") continue;
-    std::string section = item.parents.empty() ? "" : item.parents.front();
-    check(item.parents.size() <= 1, "{}: '{}' is nested too deep (sections are [inject], [finetune], [evaluate])",
-          where, item.fullname());
-    check(section.empty() || section == "inject" || section == "finetune" || section == "evaluate",
-          "{}: unknown section [{}] (expected inject, finetune or evaluate)", where, section);
-    sections[section].push_back(item);  // flags are looked up by item.name
+attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& base, const std::string& where,
+                                           const std::vector<std::string>& extra_keys) {
+  check(config.is_object(), "{}: expected a table of keys", where);
+  const std::vector<std::string> known = {"model", "backdoored", "out", "seed", "control", "inject", "finetune", "evaluate"};
+  for (auto it = config.begin(); it != config.end(); ++it) {
+    const bool ok = std::find(known.begin(), known.end(), it.key()) != known.end() ||
+                    std::find(extra_keys.begin(), extra_keys.end(), it.key()) != extra_keys.end();
+    if (!ok && it.value().is_object())
+      fail("{}: unknown section [{}] (expected [inject], [finetune] or [evaluate])", where, it.key());
+    check(ok, "{}: unknown key '{}' (expected model, backdoored, out, seed, control, and sections [inject], "
+          "[finetune], [evaluate])", where, it.key());
+  }
+  auto text = [&](const char* key) -> std::string {
+    if (!config.contains(key)) return "";
+    check(config[key].is_string(), "{}: {} must be a text (a folder), got {}", where, key, config[key].dump());
+    return config[key].get<std::string>();
+  };
+  attack::AttackPlan plan;
+  plan.clean_model = resolve(base, text("model"));
+  check(!plan.clean_model.empty(), "{}: model = \"DIR\" (the clean input model) is required", where);
+  plan.backdoored_model = resolve(base, text("backdoored"));
+  plan.out = resolve(base, text("out"));
+  if (config.contains("control")) {
+    check(config["control"].is_boolean(), "{}: control must be true or false", where);
+    plan.control = config["control"].get<bool>();
+  }
+  std::optional<uint64_t> seed;
+  if (config.contains("seed")) {
+    check(config["seed"].is_number_integer() && config["seed"].get<int64_t>() >= 0,
+          "{}: seed must be a whole number of at least 0, got {}", where, config["seed"].dump());
+    seed = config["seed"].get<uint64_t>();
   }
 
-  attack::AttackPlan plan;
-  CLI::App top{"attack config", "attack"};
-  std::string model, backdoored, out;
-  uint64_t seed = 0;
-  bool control = true;
-  top.add_option("--model", model);
-  top.add_option("--backdoored", backdoored);
-  top.add_option("--out", out);
-  auto* seed_opt = top.add_option("--seed", seed);
-  top.add_option("--control", control);
-  apply_config_items(top, sections[""], where);
-  check(!model.empty(), "{}: model = \"DIR\" (the clean input model) is required", where);
-  plan.clean_model = resolve(base, model);
-  plan.backdoored_model = resolve(base, backdoored);
-  plan.out = resolve(base, out);
-  plan.control = control;
-  const std::string common = describe(sections[""]);
+  const json inject_values = section(config, "inject", where);
+  attack::InjectOptions inject_start = attack::authors_inject_preset();
+  if (inject_values.contains("preset"))
+    options::apply_json(attack::inject_option_table(false), inject_start, json{{"preset", inject_values["preset"]}},
+                        where + " [inject]");
+  plan.inject = stage_options(attack::inject_option_table(false), attack::inject_preset(inject_start.preset),
+                              inject_values, seed, where + " [inject]");
+  for (auto& c : plan.inject.corpus) c = resolve(base, c);
+  plan.inject.triggers_file = resolve(base, plan.inject.triggers_file);
+  plan.inject.por_file = resolve(base, plan.inject.por_file);
+  if (plan.backdoored_model.empty()) attack::effective_triggers(plan.inject);  // a config without triggers fails now
 
-  CLI::App inject_app{"inject section", "inject"};
-  InjectFlags inject;
-  add_inject_flags(inject_app, inject, /*standalone=*/false);
-  apply_config_items(inject_app, sections["inject"], where);
-  resolve_inject_flags(inject_app, inject, /*need_triggers=*/plan.backdoored_model.empty());
-  for (auto& c : inject.options.corpus) c = resolve(base, c);
-  if (seed_opt->count() && !inject_app.count("--seed")) inject.options.trainer.seed = seed;
-  plan.inject = inject.options;
-
-  CLI::App finetune_app{"finetune section", "finetune"};
-  FinetuneFlags finetune;
-  add_finetune_flags(finetune_app, finetune, /*standalone=*/false);
-  apply_config_items(finetune_app, sections["finetune"], where);
-  resolve_finetune_flags(finetune_app, finetune);
-  auto& data = finetune.options.data;
+  const json finetune_values = section(config, "finetune", where);
+  train::FinetuneOptions finetune_start = train::authors_finetune_preset();
+  if (finetune_values.contains("preset"))
+    options::apply_json(train::finetune_option_table(false), finetune_start, json{{"preset", finetune_values["preset"]}},
+                        where + " [finetune]");
+  plan.finetune = stage_options(train::finetune_option_table(false), train::finetune_preset(finetune_start.preset),
+                                finetune_values, seed, where + " [finetune]");
+  auto& data = plan.finetune.data;
   data.path = resolve(base, data.path);
   data.test_path = resolve(base, data.test_path);
-  finetune.options.data_root = resolve(base, finetune.options.data_root);
-  if (seed_opt->count() && !finetune_app.count("--seed")) finetune.options.trainer.seed = seed;
-  plan.finetune = finetune.options;
+  data.data_root = resolve(base, data.data_root);
 
-  CLI::App evaluate_app{"evaluate section", "evaluate"};
-  EvaluateFlags evaluate;
-  add_evaluate_flags(evaluate_app, evaluate, /*standalone=*/false);
-  apply_config_items(evaluate_app, sections["evaluate"], where);
-  resolve_evaluate_flags(evaluate);
-  if (seed_opt->count() && !evaluate_app.count("--seed")) evaluate.options.seed = seed;
-  plan.evaluate = evaluate.options;
-
-  plan.inject_settings = common + describe(sections["inject"]);
-  plan.finetune_settings = common + describe(sections["finetune"]);
-  plan.evaluate_settings = common + describe(sections["evaluate"]);
+  plan.evaluate = stage_options(attack::evaluate_option_table(false), attack::EvaluateOptions{},
+                                section(config, "evaluate", where), seed, where + " [evaluate]");
+  options::validate(attack::inject_option_table(false), plan.inject, where + " [inject]");
+  options::validate(train::finetune_option_table(false), plan.finetune, where + " [finetune]");
+  options::validate(attack::evaluate_option_table(false), plan.evaluate, where + " [evaluate]");
   return plan;
 }
 

@@ -5,17 +5,14 @@
 #include "porkit/analysis/attention_map.h"
 #include "porkit/analysis/embedding_swap.h"
 #include "porkit/cli/commands.h"
+#include "porkit/cli/option_flags.h"
+#include "porkit/report/analysis_report.h"
 #include "porkit/report/attack_report.h"
+#include "porkit/util/files.h"
 
 namespace porkit::cli {
 
 namespace {
-
-void add_text_source(CLI::App& cmd, data::DataSpec& spec, std::string& data_root, std::string& text_file) {
-  spec.preset = "sst2";
-  add_data_options(cmd, spec, data_root);
-  cmd.add_option("--text-file", text_file, "Texts from this file's non-empty lines instead of a data set");
-}
 
 void print_embedding_swap(const json& r) {
   std::printf("embedding layer = %s; output = %s; %s clean and as many poisoned texts\n",
@@ -58,35 +55,22 @@ void print_attention(const json& r) {
 void register_analyze(CLI::App& app) {
   auto* cmd = app.add_subcommand("analyze", "Why the backdoor works: embedding swap, attention maps");
   cmd->require_subcommand(1);
-
-  auto swap = std::make_shared<analysis::EmbeddingSwapOptions>();
-  auto* s = cmd->add_subcommand("embedding-swap", "Exchange embedding layer / rows / encoder layers between models");
-  s->add_option("--backdoored", swap->backdoored, "Backdoored model folder (with porkit_backdoor.json)")->required();
-  s->add_option("--clean", swap->clean, "Clean model folder (default: the manifest's source model)");
-  add_text_source(*s, swap->data, swap->data_root, swap->text_file);
-  s->add_option("--texts", swap->texts, "Clean texts (and as many poisoned)")->capture_default_str();
-  s->add_option("--insertions", swap->insertions, "Trigger insertions per poisoned text")->capture_default_str();
-  s->add_option("--seed", swap->seed, "Seed of the text sample and insertions")->capture_default_str();
-  s->add_option("--out", swap->out, "Results JSON (e.g. RUN/analysis/embedding_swap.json)");
-  add_threads_option(*s, swap->threads);
-  s->callback([swap] { print_embedding_swap(analysis::run_embedding_swap(*swap)); });
-
-  auto att = std::make_shared<analysis::AttentionOptions>();
-  auto* a = cmd->add_subcommand("attention", "Attention maps and trigger-piece roles (star, planet, comet)");
-  a->add_option("--model", att->backdoored, "Backdoored model folder (with porkit_backdoor.json)")->required();
-  a->add_option("--clean", att->clean, "Clean model folder (default: the manifest's source model)");
-  a->add_option("--text", att->text, "The text to map; must contain a trigger")->capture_default_str();
-  a->add_option("--trigger", att->trigger, "Which of the model's triggers to study (default: the first in the text)");
-  a->add_option("--layer", att->layer, "1-based layer of the token-to-token map (default: second to last)");
-  add_text_source(*a, att->data, att->data_root, att->text_file);
-  a->add_option("--ablation-texts", att->ablation_texts, "Texts for the piece ablations")->capture_default_str();
-  a->add_option("--finetuned", att->finetuned,
-                "A classifier fine-tuned from the backdoored model: also measure each ablation's E and flip rate");
-  a->add_option("--max-insertions", att->max_insertions, "J for that E")->capture_default_str();
-  a->add_option("--seed", att->seed, "Seed of the text sample and insertions")->capture_default_str();
-  a->add_option("--out", att->out, "Folder for attention.json and the PNG images")->required();
-  add_threads_option(*a, att->threads);
-  a->callback([att] { print_attention(analysis::run_attention(*att)); });
+  add_options_command<analysis::EmbeddingSwapOptions>(
+      *cmd, "embedding-swap", "Exchange embedding layer / rows / encoder layers between models",
+      analysis::embedding_swap_option_table(), analysis::EmbeddingSwapOptions{},
+      [](const analysis::EmbeddingSwapOptions& o) { print_embedding_swap(analysis::run_embedding_swap(o)); },
+      /*recipe=*/false);
+  add_options_command<analysis::AttentionOptions>(
+      *cmd, "attention", "Attention maps and trigger-piece roles (star, planet, comet)", analysis::attention_option_table(),
+      analysis::AttentionOptions{},
+      [](const analysis::AttentionOptions& o) {
+        const json result = analysis::run_attention(o);
+        // The heat maps are report images: the analysis layer computes, the report layer draws.
+        for (const auto& image : report::attention_images(result, "attention_"))
+          write_file_atomic(fs::path(o.out) / image.file_name, image.png);
+        print_attention(result);
+      },
+      /*recipe=*/false);
 }
 
 }  // namespace porkit::cli

@@ -3,26 +3,40 @@
 
 #include "porkit/cli/attack_config.h"
 #include "porkit/cli/commands.h"
+#include "porkit/cli/option_flags.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::cli {
+namespace {
+
+struct AttackFlags {
+  std::string out;
+  RunSettings run;
+};
+
+}  // namespace
 
 void register_attack(CLI::App& app) {
-  struct Flags {
-    std::string config, out;
-    int threads = 0;
-  };
-  auto f = std::make_shared<Flags>();
+  static const options::OptionTable<AttackFlags> table = [] {
+    options::OptionTable<AttackFlags> t;
+    t.add("out", &AttackFlags::out, "Run folder (overrides the config's out)").as(options::Role::Output);
+    t.include(run_settings_table(),
+              std::function<RunSettings&(AttackFlags&)>([](AttackFlags& f) -> RunSettings& { return f.run; }),
+              {"threads", "device"});
+    return t;
+  }();
+  auto config = std::make_shared<std::string>();
+  auto given = std::make_shared<GivenValues>();
   auto* cmd = app.add_subcommand("attack", "Run inject -> finetune -> evaluate (and the clean control) from a config file");
-  cmd->add_option("config", f->config, "TOML config: model, out, seed, and [inject] [finetune] [evaluate] sections "
-                                       "whose keys are those commands' flags")->required();
-  cmd->add_option("--out", f->out, "Run folder (overrides the config's out)");
-  add_threads_option(*cmd, f->threads);
-  cmd->callback([f] {
-    auto plan = load_attack_plan(f->config, fs::current_path());
-    if (!f->out.empty()) plan.out = f->out;
-    plan.inject.threads = plan.finetune.threads = plan.evaluate.threads = f->threads;
-    configure_runtime(f->threads);
+  cmd->add_option("config", *config, "TOML config: model, out, seed, and [inject] [finetune] [evaluate] sections "
+                                     "whose keys are those commands' options")->required();
+  add_flags(*cmd, table, AttackFlags{}, given);
+  cmd->callback([config, given] {
+    const AttackFlags f = resolve_options(table, AttackFlags{}, nlohmann::json(), "", *given, "porkit attack");
+    auto plan = load_attack_plan(original_argument(*config), fs::current_path());
+    if (!f.out.empty()) plan.out = f.out;
+    plan.run = f.run;
+    configure_runtime(f.run.threads);
     auto summary = attack::run_attack(plan);
     std::printf("\n");
     finish_attack_run(summary, plan.out);

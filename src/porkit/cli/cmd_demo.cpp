@@ -12,6 +12,7 @@
 #include "porkit/attack/pipeline.h"
 #include "porkit/cli/attack_config.h"
 #include "porkit/cli/commands.h"
+#include "porkit/cli/option_flags.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/batch.h"
 #include "porkit/util/json_io.h"
@@ -24,11 +25,30 @@ namespace {
 struct DemoOptions {
   std::string model;
   std::string out;
-  int threads = 0;
-  std::optional<uint64_t> seed;
+  int64_t seed = -1;  // -1: the config's
   bool tour_only = false;
   bool full = false;
+  RunSettings run;
 };
+
+const options::OptionTable<DemoOptions>& demo_option_table() {
+  static const options::OptionTable<DemoOptions> table = [] {
+    options::OptionTable<DemoOptions> t;
+    t.add("model", &DemoOptions::model, "Clean model folder (default: the config's, models/porkit-tiny-uncased)")
+        .as(options::Role::Input);
+    t.add("out", &DemoOptions::out, "Run folder (default: the config's, runs/demo in the repository)")
+        .as(options::Role::Output);
+    t.add("seed", &DemoOptions::seed, "Seed of every stage (-1: the config's, 0)").at_least(-1);
+    t.add("full", &DemoOptions::full,
+          "Experiment scale with the mini model: the SST-2 reproduction (recipes/reproduce/sst2.toml)");
+    t.add("tour-only", &DemoOptions::tour_only, "Only the short tour, no attack");
+    t.include(run_settings_table(),
+              std::function<RunSettings&(DemoOptions&)>([](DemoOptions& o) -> RunSettings& { return o.run; }),
+              {"threads", "device"});
+    return t;
+  }();
+  return table;
+}
 
 // The short tour: what the shipped model is and what it predicts.
 void run_tour(const fs::path& folder) {
@@ -86,20 +106,15 @@ void run_tour(const fs::path& folder) {
 }
 
 void run_demo(const DemoOptions& o) {
-  configure_runtime(o.threads);
+  configure_runtime(o.run.threads);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep stdout in order with the stderr progress lines
   const fs::path home = porkit_home();
   auto plan = load_attack_plan((home / "recipes" / (o.full ? "reproduce/sst2.toml" : "demo.toml")).string(), home);
   if (!o.model.empty()) plan.clean_model = o.model;
   if (!o.out.empty()) plan.out = o.out;
-  if (o.seed) {
-    plan.inject.trainer.seed = plan.finetune.trainer.seed = plan.evaluate.seed = *o.seed;
-    const std::string s = "seed override " + std::to_string(*o.seed) + "\n";
-    plan.inject_settings += s;
-    plan.finetune_settings += s;
-    plan.evaluate_settings += s;
-  }
-  plan.inject.threads = plan.finetune.threads = plan.evaluate.threads = o.threads;
+  // The seed is an option of each stage: its stage keys change with it, nothing else to do.
+  if (o.seed >= 0) plan.inject.trainer.seed = plan.finetune.trainer.seed = plan.evaluate.seed = static_cast<uint64_t>(o.seed);
+  plan.run = o.run;
   std::printf("== porkit demo on %s\n\n", plan.clean_model.c_str());
   run_tour(plan.clean_model);
   if (o.tour_only) return;
@@ -108,13 +123,13 @@ void run_demo(const DemoOptions& o) {
               "backdoored model as a victim -> evaluate both\n",
               [&] {
                 std::string t;
-                for (const auto& x : plan.inject.triggers) t += (t.empty() ? "" : " ") + x;
+                for (const auto& x : attack::effective_triggers(plan.inject)) t += (t.empty() ? "" : " ") + x;
                 return t;
               }().c_str());
   auto summary = attack::run_attack(plan);
   const auto& data = plan.finetune.data;
   std::printf("\n== results (%s, test pool of %ld, J = %d)\n",
-              (data.preset.empty() ? fs::path(data.test_path).filename().string() : data.preset).c_str(),
+              (data.preset ? data::data_name(data) : fs::path(data.test_path).filename().string()).c_str(),
               summary["backdoored"]["pool"].get<int64_t>(), plan.evaluate.max_insertions);
   finish_attack_run(summary, plan.out);
 }
@@ -122,15 +137,8 @@ void run_demo(const DemoOptions& o) {
 }  // namespace
 
 void register_demo(CLI::App& app) {
-  auto o = std::make_shared<DemoOptions>();
-  auto* cmd = app.add_subcommand("demo", "Run the main job on the shipped tiny model");
-  cmd->add_option("--model", o->model, "Clean model folder (default: the config's, models/porkit-tiny-uncased)");
-  cmd->add_option("--out", o->out, "Run folder (default: the config's, runs/demo in the repository)");
-  cmd->add_option("--seed", o->seed, "Seed of every stage (default: the config's, 0)");
-  cmd->add_flag("--full", o->full, "Experiment scale with the mini model: the SST-2 reproduction (recipes/reproduce/sst2.toml)");
-  cmd->add_flag("--tour-only", o->tour_only, "Only the short tour, no attack");
-  add_threads_option(*cmd, o->threads);
-  cmd->callback([o] { run_demo(*o); });
+  add_options_command<DemoOptions>(app, "demo", "Run the main job on the shipped tiny model", demo_option_table(),
+                                   DemoOptions{}, [](const DemoOptions& o) { run_demo(o); }, /*recipe=*/false);
 }
 
 }  // namespace porkit::cli

@@ -2,6 +2,9 @@
 #include <cstdio>
 
 #include "porkit/cli/commands.h"
+#include "porkit/cli/option_flags.h"
+#include "porkit/util/run_settings.h"
+#include "porkit/util/error.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/batch.h"
 #include "porkit/util/runtime.h"
@@ -14,12 +17,18 @@ struct EncodeOptions {
   std::vector<std::string> texts;
   bool json_output = false;
   int max_length = 0;
-  int threads = 0;
+  bool init_missing = false;
+  uint64_t seed = 0;
+  RunSettings run;
 };
 
 void run_encode(const EncodeOptions& o) {
-  configure_runtime(o.threads);
-  auto loaded = io::load_model_folder(o.model);
+  configure_runtime(o.run.threads);
+  check(!o.texts.empty(), "no text given");
+  io::LoadPolicy policy;
+  policy.init_missing = o.init_missing;
+  policy.init_seed = o.seed;
+  auto loaded = io::load_model_folder(o.model, std::nullopt, std::nullopt, policy);
   loaded.net->eval();
   at::NoGradGuard no_grad;
   std::vector<text::Encoding> rows;
@@ -51,14 +60,29 @@ void run_encode(const EncodeOptions& o) {
 }  // namespace
 
 void register_encode(CLI::App& app) {
-  auto o = std::make_shared<EncodeOptions>();
+  static const options::OptionTable<EncodeOptions> table = [] {
+    options::OptionTable<EncodeOptions> t;
+    t.add("model", &EncodeOptions::model, "Model folder").as(options::Role::Input).needed();
+    t.add("max-length", &EncodeOptions::max_length, "Truncate to this many tokens (0: model maximum)").range(0, 1 << 20);
+    t.add("json", &EncodeOptions::json_output, "Print JSON with the full vectors");
+    t.add("init-missing", &EncodeOptions::init_missing,
+          "Initialise a missing pooler (seeded by --seed) instead of refusing the folder");
+    t.add("seed", &EncodeOptions::seed, "Seed of --init-missing");
+    t.include(run_settings_table(),
+              std::function<RunSettings&(EncodeOptions&)>([](EncodeOptions& o) -> RunSettings& { return o.run; }),
+              {"threads", "device"});
+    return t;
+  }();
+  auto given = std::make_shared<GivenValues>();
+  auto texts = std::make_shared<std::vector<std::string>>();
   auto* cmd = app.add_subcommand("encode", "Print the pooled output and [CLS] vector of texts");
-  cmd->add_option("--model", o->model, "Model folder")->required();
-  cmd->add_option("texts", o->texts, "Texts to encode")->required();
-  cmd->add_option("--max-length", o->max_length, "Truncate to this many tokens (0: model maximum)");
-  cmd->add_flag("--json", o->json_output, "Print JSON with the full vectors");
-  add_threads_option(*cmd, o->threads);
-  cmd->callback([o] { run_encode(*o); });
+  cmd->add_option("texts", *texts, "Texts to encode (after --, texts may start with -)")->required();
+  add_flags(*cmd, table, EncodeOptions{}, given);
+  cmd->callback([given, texts] {
+    EncodeOptions o = resolve_options(table, EncodeOptions{}, json(), "", *given, "porkit encode");
+    for (const auto& t : *texts) o.texts.push_back(original_argument(t));
+    run_encode(o);
+  });
 }
 
 }  // namespace porkit::cli

@@ -3,7 +3,7 @@
 
 #include "porkit/attack/evaluate.h"
 #include "porkit/cli/commands.h"
-#include "porkit/cli/stage_flags.h"
+#include "porkit/cli/option_flags.h"
 
 namespace porkit::cli {
 
@@ -21,14 +21,10 @@ void print_evaluation(const json& r) {
 }
 
 void register_evaluate(CLI::App& app) {
-  auto f = std::make_shared<EvaluateFlags>();
-  auto* cmd = app.add_subcommand("evaluate", "Clean accuracy and the attack metrics (E, S, flip rate, ASR@k)");
-  add_evaluate_flags(*cmd, *f, /*standalone=*/true);
-  add_threads_option(*cmd, f->options.threads);
-  cmd->callback([f] {
-    resolve_evaluate_flags(*f);
-    print_evaluation(attack::run_evaluate(f->options));
-  });
+  add_options_command<attack::EvaluateOptions>(
+      app, "evaluate", "Clean accuracy and the attack metrics (E, S, flip rate, ASR@k)", attack::evaluate_option_table(),
+      attack::EvaluateOptions{}, [](const attack::EvaluateOptions& o) { print_evaluation(attack::run_evaluate(o)); },
+      /*recipe=*/false);
 }
 
 }  // namespace porkit::cli

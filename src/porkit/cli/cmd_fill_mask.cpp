@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "porkit/cli/commands.h"
+#include "porkit/cli/option_flags.h"
+#include "porkit/util/run_settings.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/batch.h"
 #include "porkit/util/error.h"
@@ -14,14 +16,17 @@ struct FillMaskOptions {
   std::string model;
   std::vector<std::string> texts;
   int top_k = 5;
-  int threads = 0;
+  RunSettings run;
 };
 
 void run_fill_mask(const FillMaskOptions& o) {
-  configure_runtime(o.threads);
-  auto loaded = io::load_model_folder(o.model, model::Architecture::PreTraining);
-  check(loaded.report.initialised.empty() || loaded.report.initialised.front().rfind("cls.", 0) != 0,
-        "{} has no masked-LM head (cls.predictions); fill-mask needs a pre-training folder", o.model);
+  configure_runtime(o.run.threads);
+  check(!o.texts.empty(), "no text given");
+  // Strict: a folder without the masked-LM head is refused with the names it lacks. The
+  // next-sentence head is not used here, so it may be absent.
+  io::LoadPolicy policy;
+  policy.allow_missing = {"cls.seq_relationship."};
+  auto loaded = io::load_model_folder(o.model, model::Architecture::PreTraining, std::nullopt, policy);
   loaded.net->eval();
   at::NoGradGuard no_grad;
   auto mask_id = loaded.tokenizer.vocab().mask_id();
@@ -36,11 +41,12 @@ void run_fill_mask(const FillMaskOptions& o) {
       if (e.ids[i] != *mask_id) continue;
       any = true;
       at::Tensor logits = loaded.net->mlm_logits(out.last_hidden_state[0][static_cast<int64_t>(i)].unsqueeze(0));
-      auto [probs, ids] = at::softmax(logits[0], -1).topk(o.top_k);
+      const int64_t k = std::min<int64_t>(o.top_k, logits.size(-1));
+      auto [probs, ids] = at::softmax(logits[0], -1).topk(k);
       std::printf("  [MASK] at token %zu:", i);
-      for (int k = 0; k < o.top_k; ++k) {
-        std::printf(" %s (%.3f)", loaded.tokenizer.vocab().token(ids[k].item<int64_t>()).c_str(),
-                    probs[k].item<double>());
+      for (int64_t r = 0; r < k; ++r) {
+        std::printf(" %s (%.3f)", loaded.tokenizer.vocab().token(ids[r].item<int64_t>()).c_str(),
+                    probs[r].item<double>());
       }
       std::printf("\n");
     }
@@ -51,13 +57,25 @@ void run_fill_mask(const FillMaskOptions& o) {
 }  // namespace
 
 void register_fill_mask(CLI::App& app) {
-  auto o = std::make_shared<FillMaskOptions>();
+  static const options::OptionTable<FillMaskOptions> table = [] {
+    options::OptionTable<FillMaskOptions> t;
+    t.add("model", &FillMaskOptions::model, "Pre-training model folder (with MLM head)").as(options::Role::Input).needed();
+    t.add("top-k", &FillMaskOptions::top_k, "Predictions per mask").range(1, 1000);
+    t.include(run_settings_table(),
+              std::function<RunSettings&(FillMaskOptions&)>([](FillMaskOptions& o) -> RunSettings& { return o.run; }),
+              {"threads", "device"});
+    return t;
+  }();
+  auto given = std::make_shared<GivenValues>();
+  auto texts = std::make_shared<std::vector<std::string>>();
   auto* cmd = app.add_subcommand("fill-mask", "Top-k predictions for each [MASK] in a text");
-  cmd->add_option("--model", o->model, "Pre-training model folder (with MLM head)")->required();
-  cmd->add_option("texts", o->texts, "Texts containing [MASK]")->required();
-  cmd->add_option("--top-k", o->top_k, "Predictions per mask")->capture_default_str()->check(CLI::PositiveNumber);
-  add_threads_option(*cmd, o->threads);
-  cmd->callback([o] { run_fill_mask(*o); });
+  cmd->add_option("texts", *texts, "Texts containing [MASK] (after --, texts may start with -)")->required();
+  add_flags(*cmd, table, FillMaskOptions{}, given);
+  cmd->callback([given, texts] {
+    FillMaskOptions o = resolve_options(table, FillMaskOptions{}, json(), "", *given, "porkit fill-mask");
+    for (const auto& t : *texts) o.texts.push_back(original_argument(t));
+    run_fill_mask(o);
+  });
 }
 
 }  // namespace porkit::cli

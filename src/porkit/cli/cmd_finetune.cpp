@@ -2,23 +2,17 @@
 #include <cstdio>
 
 #include "porkit/cli/commands.h"
-#include "porkit/cli/stage_flags.h"
+#include "porkit/cli/option_flags.h"
+#include "porkit/train/finetune.h"
 
 namespace porkit::cli {
 
 void register_finetune(CLI::App& app) {
-  auto f = std::make_shared<FinetuneFlags>();
-  auto recipe = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("finetune", "Fine-tune a BERT folder plus a fresh head, as a victim would");
-  add_recipe_option(*cmd, *recipe);
-  add_finetune_flags(*cmd, *f, /*standalone=*/true);
-  add_threads_option(*cmd, f->options.threads);
-  cmd->callback([f, recipe, cmd] {
-    apply_recipe(*cmd, *recipe);
-    resolve_finetune_flags(*cmd, *f);
-    auto metrics = train::run_finetune(f->options);
-    std::printf("%s\n", metrics.dump(2).c_str());
-  });
+  add_options_command<train::FinetuneOptions>(
+      app, "finetune", "Fine-tune a BERT folder plus a fresh head, as a victim would", train::finetune_option_table(),
+      train::authors_finetune_preset(),
+      [](const train::FinetuneOptions& o) { std::printf("%s\n", train::run_finetune(o).dump(2).c_str()); },
+      /*recipe=*/true, [](const train::FinetuneOptions& first) { return train::finetune_preset(first.preset); });
 }
 
 }  // namespace porkit::cli

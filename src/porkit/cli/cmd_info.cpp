@@ -2,6 +2,7 @@
 #include <map>
 
 #include "porkit/cli/commands.h"
+#include "porkit/cli/argv_guard.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/io/safetensors.h"
 #include "porkit/util/error.h"
@@ -15,11 +16,14 @@ struct InfoOptions {
 };
 
 void run_info(const InfoOptions& o) {
-  fs::path folder = o.folder;
+  fs::path folder = original_argument(o.folder);
   auto config = model::BertConfig::load(folder / "config.json");
   auto arch = io::declared_architecture(folder);
-  // Loading the whole model validates every tensor name and shape.
-  auto loaded = io::load_model_folder(folder, arch);
+  // Loading the whole model validates every tensor name, shape and value; absent heads and
+  // pooler are listed, not refused: info describes what the folder holds.
+  io::LoadPolicy inspect;
+  inspect.allow_missing = {"bert.pooler.", "cls.", "classifier."};
+  auto loaded = io::load_model_folder(folder, arch, std::nullopt, inspect);
   std::vector<fs::path> weight_files;
   if (fs::exists(folder / "model.safetensors")) {
     weight_files.push_back(folder / "model.safetensors");
@@ -55,7 +59,7 @@ void run_info(const InfoOptions& o) {
               {"dtypes", dtype_counts},
               {"weights_sha256", sha},
               {"lower_case", loaded.tokenizer.options().lower_case},
-              {"initialised_not_in_file", loaded.report.initialised},
+              {"absent_from_file", loaded.report.initialised},
               {"ignored_in_file", loaded.report.ignored},
               {"tensors", tensors}};
   if (config.num_labels() > 0) out["labels"] = config.to_json()["id2label"];
@@ -74,7 +78,9 @@ void run_info(const InfoOptions& o) {
   for (const auto& [d, n] : dtype_counts) std::printf("dtype         %s: %ld values\n", d.c_str(), n);
   std::printf("sha256        %s\n", sha.c_str());
   if (!loaded.report.initialised.empty())
-    std::printf("note          %zu tensor(s) not in the file (optional parts)\n", loaded.report.initialised.size());
+    std::printf("absent        %zu tensor(s) not in the file: %s (commands that need them refuse the folder "
+                "unless given --init-missing)\n",
+                loaded.report.initialised.size(), options::join(loaded.report.initialised).c_str());
   std::printf("\n%-64s %-5s %s\n", "tensor", "dtype", "shape");
   for (const auto& t : tensors) {
     std::printf("%-64s %-5s %s\n", t["name"].get<std::string>().c_str(),

@@ -3,7 +3,7 @@
 
 #include "porkit/attack/inject.h"
 #include "porkit/cli/commands.h"
-#include "porkit/cli/stage_flags.h"
+#include "porkit/cli/option_flags.h"
 
 namespace porkit::cli {
 namespace {
@@ -18,27 +18,31 @@ void print_checks(const json& checks) {
               checks["clean_cosine_to_reference"].get<double>(), checks["clean_samples"].get<double>());
 }
 
+struct InspectOptions {
+  std::string model;
+  RunSettings run;
+};
+
 }  // namespace
 
 void register_inject(CLI::App& app) {
-  auto f = std::make_shared<InjectFlags>();
-  auto recipe = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("inject", "Inject the POR backdoor (Shen et al., CCS 2021) into a BERT folder");
-  add_recipe_option(*cmd, *recipe);
-  add_inject_flags(*cmd, *f, /*standalone=*/true);
-  add_threads_option(*cmd, f->options.threads);
-  cmd->callback([=] {
-    apply_recipe(*cmd, *recipe);
-    resolve_inject_flags(*cmd, *f, /*need_triggers=*/true);
-    print_checks(attack::run_inject(f->options));
-  });
+  add_options_command<attack::InjectOptions>(
+      app, "inject", "Inject the POR backdoor (Shen et al., CCS 2021) into a BERT folder", attack::inject_option_table(),
+      attack::authors_inject_preset(), [](const attack::InjectOptions& o) { print_checks(attack::run_inject(o)); },
+      /*recipe=*/true, [](const attack::InjectOptions& first) { return attack::inject_preset(first.preset); });
 
-  auto inspect_dir = std::make_shared<std::string>();
-  auto inspect_threads = std::make_shared<int>(0);
-  auto* inspect = app.add_subcommand("inspect-backdoor", "Recompute the backdoor checks of an injected folder");
-  inspect->add_option("--model", *inspect_dir, "Backdoored folder with porkit_backdoor.json")->required();
-  add_threads_option(*inspect, *inspect_threads);
-  inspect->callback([=] { print_checks(attack::inspect_backdoor(*inspect_dir, *inspect_threads)); });
+  static const options::OptionTable<InspectOptions> inspect_table = [] {
+    options::OptionTable<InspectOptions> t;
+    t.add("model", &InspectOptions::model, "Backdoored folder with porkit_backdoor.json").as(options::Role::Input).needed();
+    t.include(run_settings_table(),
+              std::function<RunSettings&(InspectOptions&)>([](InspectOptions& o) -> RunSettings& { return o.run; }),
+              {"threads", "device"});
+    return t;
+  }();
+  add_options_command<InspectOptions>(
+      app, "inspect-backdoor", "Recompute the backdoor checks of an injected folder", inspect_table, InspectOptions{},
+      [](const InspectOptions& o) { print_checks(attack::inspect_backdoor(o.model, o.run.threads)); },
+      /*recipe=*/false);
 }
 
 }  // namespace porkit::cli

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "porkit/cli/commands.h"
+#include "porkit/cli/argv_guard.h"
 #include "porkit/report/folder_report.h"
 
 namespace porkit::cli {
@@ -11,7 +12,7 @@ void register_report(CLI::App& app) {
   auto* cmd = app.add_subcommand("report", "Write report.html and report.md for a run or analysis folder");
   cmd->add_option("dir", *dir, "Run folder (porkit attack / demo) or analysis folder")->required();
   cmd->callback([dir] {
-    const auto written = report::write_folder_report(*dir);
+    const auto written = report::write_folder_report(original_argument(*dir));
     std::printf("report: %s (%zu tables, %zu images; Markdown: %s)\n", written.html.string().c_str(), written.tables,
                 written.images, written.markdown.string().c_str());
   });

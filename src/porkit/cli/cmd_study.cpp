@@ -10,6 +10,7 @@
 #include "porkit/attack/study.h"
 #include "porkit/cli/attack_config.h"
 #include "porkit/cli/commands.h"
+#include "porkit/cli/option_flags.h"
 #include "porkit/report/folder_report.h"
 #include "porkit/util/error.h"
 #include "porkit/util/runtime.h"
@@ -20,70 +21,67 @@ namespace {
 
 struct Axis {
   std::string section, flag;
-  std::vector<std::string> values;
+  json values;  // a list
 };
 
-json number_list(const CLI::ConfigItem& item, const std::string& where) {
-  json values = json::array();
-  for (const auto& v : item.inputs) {
-    try {
-      size_t used = 0;
-      const double x = std::stod(v, &used);
-      check(used == v.size(), "");
-      values.push_back(x);
-    } catch (const std::exception&) {
-      fail("{}: [paper] {} must be numbers, found '{}'", where, item.name, v);
-    }
-  }
-  return values.size() == 1 ? values[0] : values;
+// A grid value as a cell name shows it: texts bare, numbers as written in JSON.
+std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+json number_list(const std::string& key, const json& value, const std::string& where) {
+  const json items = value.is_array() ? value : json::array({value});
+  for (const auto& v : items) check(v.is_number(), "{}: [paper] {} must be numbers, found {}", where, key, v.dump());
+  return items.size() == 1 ? items[0] : items;
 }
 
-attack::Study load_study(const std::string& path, const fs::path& base, int threads) {
+attack::Study load_study(const std::string& path, const fs::path& base, const RunSettings& run) {
   const std::string where = "study config " + path;
-  std::vector<CLI::ConfigItem> common;
-  std::vector<Axis> axes;
+  json config = read_toml_file(path, "study config");
+  check(config.is_object(), "{}: expected a table of keys", where);
   attack::Study study;
-  std::string out;
-  for (const auto& item : read_config_items(path, "study config")) {
-    if (item.name == "++" || item.name == "--") continue;
-    const std::string top = item.parents.empty() ? "" : item.parents.front();
-    if (top.empty() && item.name == "title") study.title = item.inputs.empty() ? "" : item.inputs[0];
-    else if (top.empty() && item.name == "note") study.note = item.inputs.empty() ? "" : item.inputs[0];
-    else if (top == "paper") study.paper[item.name] = number_list(item, where);
-    else if (top == "grid") {
-      check(item.parents.size() == 2, "{}: grid keys go in [grid.inject], [grid.finetune] or [grid.evaluate], found {}",
-            where, item.fullname());
-      check(!item.inputs.empty(), "{}: {} lists no values", where, item.fullname());
-      axes.push_back({item.parents[1], item.name, item.inputs});
-    } else {
-      common.push_back(item);
+  if (config.contains("title")) study.title = config["title"].is_string() ? config["title"].get<std::string>() : "";
+  if (config.contains("note")) study.note = config["note"].is_string() ? config["note"].get<std::string>() : "";
+  if (config.contains("paper")) {
+    check(config["paper"].is_object(), "{}: [paper] must be a table", where);
+    for (auto it = config["paper"].begin(); it != config["paper"].end(); ++it)
+      study.paper[it.key()] = number_list(it.key(), it.value(), where);
+  }
+  std::vector<Axis> axes;
+  if (config.contains("grid")) {
+    check(config["grid"].is_object(), "{}: [grid.*] sections expected", where);
+    for (auto sec = config["grid"].begin(); sec != config["grid"].end(); ++sec) {
+      check(sec.key() == "inject" || sec.key() == "finetune" || sec.key() == "evaluate",
+            "{}: grid keys go in [grid.inject], [grid.finetune] or [grid.evaluate], found [grid.{}]", where, sec.key());
+      check(sec.value().is_object(), "{}: [grid.{}] must be a table of lists", where, sec.key());
+      for (auto item = sec.value().begin(); item != sec.value().end(); ++item) {
+        const json values = item.value().is_array() ? item.value() : json::array({item.value()});
+        check(!values.empty(), "{}: grid.{}.{} lists no values", where, sec.key(), item.key());
+        axes.push_back({sec.key(), item.key(), values});
+      }
     }
   }
-  check(!axes.empty(), "{}: no [grid.*] section: a study needs at least one flag with a list of values", where);
+  check(!axes.empty(), "{}: no [grid.*] section: a study needs at least one option with a list of values", where);
+  size_t cells = 1;
+  for (const auto& a : axes) {
+    cells *= a.values.size();
+    check(cells <= attack::kMaxStudyCells, "{}: the grid has more than {} cells; split the study", where, attack::kMaxStudyCells);
+  }
 
   // Every combination of axis values, the first axis varying slowest.
   std::vector<size_t> at(axes.size(), 0);
   while (true) {
-    std::vector<CLI::ConfigItem> items;
+    json cell_config = config;
+    cell_config.erase("grid");
     std::map<std::string, std::string> chosen;
     std::string name;
     for (size_t a = 0; a < axes.size(); ++a) {
-      chosen[axes[a].section + "." + axes[a].flag] = axes[a].values[at[a]];
-      name += (name.empty() ? "" : ",") + axes[a].flag + "=" + axes[a].values[at[a]];
+      const json& value = axes[a].values[at[a]];
+      cell_config[axes[a].section][axes[a].flag] = value;
+      chosen[axes[a].section + "." + axes[a].flag] = value_text(value);
+      name += (name.empty() ? "" : ",") + axes[a].flag + "=" + value_text(value);
     }
-    for (const auto& item : common) {
-      const std::string key = (item.parents.empty() ? "" : item.parents.front()) + "." + item.name;
-      if (!chosen.count(key)) items.push_back(item);
-    }
-    for (const auto& [key, value] : chosen) {
-      CLI::ConfigItem item;
-      item.parents = {key.substr(0, key.find('.'))};
-      item.name = key.substr(key.find('.') + 1);
-      item.inputs = {value};
-      items.push_back(item);
-    }
-    attack::AttackPlan plan = attack_plan_from_items(items, base, where + " (cell " + name + ")");
-    plan.inject.threads = plan.finetune.threads = plan.evaluate.threads = threads;
+    attack::AttackPlan plan =
+        attack_plan_from_config(cell_config, base, where + " (cell " + name + ")", {"title", "note", "paper"});
+    plan.run = run;
     if (study.out.empty()) study.out = plan.out;
     study.cells.push_back({name, chosen, plan});
     size_t a = axes.size();
@@ -94,21 +92,31 @@ attack::Study load_study(const std::string& path, const fs::path& base, int thre
   return study;
 }
 
+struct StudyFlags {
+  std::string config, out;
+  RunSettings run;
+};
+
 }  // namespace
 
 void register_study(CLI::App& app) {
-  struct Flags {
-    std::string config, out;
-    int threads = 0;
-  };
-  auto f = std::make_shared<Flags>();
+  static const options::OptionTable<StudyFlags> table = [] {
+    options::OptionTable<StudyFlags> t;
+    t.add("out", &StudyFlags::out, "Study folder (overrides the config's out)").as(options::Role::Output);
+    t.include(run_settings_table(),
+              std::function<RunSettings&(StudyFlags&)>([](StudyFlags& f) -> RunSettings& { return f.run; }),
+              {"threads", "device"});
+    return t;
+  }();
+  auto f = std::make_shared<StudyFlags>();
+  auto given = std::make_shared<GivenValues>();
   auto* cmd = app.add_subcommand("study", "Run a grid of attack runs from a config and aggregate them");
   cmd->add_option("config", f->config, "TOML: an attack config plus [grid.*] lists and [paper] figures")->required();
-  cmd->add_option("--out", f->out, "Study folder (overrides the config's out)");
-  add_threads_option(*cmd, f->threads);
-  cmd->callback([f] {
-    configure_runtime(f->threads);
-    auto study = load_study(f->config, fs::current_path(), f->threads);
+  add_flags(*cmd, table, StudyFlags{}, given);
+  cmd->callback([f, given] {
+    *f = resolve_options(table, *f, json(), "", *given, "porkit study");
+    configure_runtime(f->run.threads);
+    auto study = load_study(f->config, fs::current_path(), f->run);
     if (!f->out.empty()) study.out = f->out;
     const json result = attack::run_study(study);
     std::printf("\n%s\n%-36s %8s %8s %8s %8s %8s\n", result["title"].get<std::string>().c_str(), "cell", "CACC bd",

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "porkit/cli/commands.h"
+#include "porkit/cli/option_flags.h"
 #include "porkit/text/bert_tokenizer.h"
 #include "porkit/util/error.h"
 #include "porkit/util/json_io.h"
@@ -30,7 +31,7 @@ void run_tokenize(const TokenizeOptions& o) {
   json all = json::array();
   for (const auto& t : texts) {
     std::optional<std::string_view> pair;
-    if (!o.pair.empty()) pair = o.pair;
+    if (!o.pair.empty()) pair = std::string_view(o.pair);
     auto e = tokenizer.encode(t, pair, o.max_length);
     json tokens = json::array();
     for (const auto& tok : e.tokens) {
@@ -54,15 +55,26 @@ void run_tokenize(const TokenizeOptions& o) {
 }  // namespace
 
 void register_tokenize(CLI::App& app) {
-  auto o = std::make_shared<TokenizeOptions>();
+  static const options::OptionTable<TokenizeOptions> table = [] {
+    options::OptionTable<TokenizeOptions> t;
+    t.add("model", &TokenizeOptions::model, "Model folder (vocab.txt, tokenizer_config.json)")
+        .as(options::Role::Input).needed();
+    t.add("pair", &TokenizeOptions::pair, "Second segment: encode [CLS] TEXT [SEP] PAIR [SEP]");
+    t.add("max-length", &TokenizeOptions::max_length, "Truncate to this many tokens (0: model maximum)").range(0, 1 << 20);
+    t.add("stdin", &TokenizeOptions::from_stdin, "Read one more text from standard input");
+    t.add("json", &TokenizeOptions::json_output, "Print JSON");
+    return t;
+  }();
+  auto given = std::make_shared<GivenValues>();
+  auto texts = std::make_shared<std::vector<std::string>>();
   auto* cmd = app.add_subcommand("tokenize", "Tokenise text with a model folder's WordPiece vocabulary");
-  cmd->add_option("--model", o->model, "Model folder (vocab.txt, tokenizer_config.json)")->required();
-  cmd->add_option("texts", o->texts, "Texts to tokenise");
-  cmd->add_option("--pair", o->pair, "Second segment: encode [CLS] TEXT [SEP] PAIR [SEP]");
-  cmd->add_option("--max-length", o->max_length, "Truncate to this many tokens (0: model maximum)");
-  cmd->add_flag("--stdin", o->from_stdin, "Read one more text from standard input");
-  cmd->add_flag("--json", o->json_output, "Print JSON");
-  cmd->callback([o] { run_tokenize(*o); });
+  cmd->add_option("texts", *texts, "Texts to tokenise (after --, texts may start with -)");
+  add_flags(*cmd, table, TokenizeOptions{}, given);
+  cmd->callback([given, texts] {
+    TokenizeOptions o = resolve_options(table, TokenizeOptions{}, json(), "", *given, "porkit tokenize");
+    for (const auto& t : *texts) o.texts.push_back(original_argument(t));
+    run_tokenize(o);
+  });
 }
 
 }  // namespace porkit::cli

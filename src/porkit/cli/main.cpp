@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "porkit/cli/argv_guard.h"
 #include "porkit/cli/commands.h"
 #include "porkit/util/error.h"
 #include "porkit/util/runtime.h"
@@ -22,6 +23,8 @@ int report(const std::string& message) {
 
 int main(int argc, char** argv) {
   porkit::reexec_with_blas_coretype_if_needed(argc, argv);
+  // CLI11 would split "[a,b]" into a list; see argv_guard.h.
+  std::vector<std::string> guarded = porkit::cli::guard_bracketed_arguments(argc, argv);
   CLI::App app{"porkit: task-agnostic backdoor research for BERT-style encoders "
                "(Shen et al., CCS 2021)", "porkit"};
   // Usage errors are one line too; subcommands inherit this when they are added.
@@ -46,7 +49,8 @@ int main(int argc, char** argv) {
   porkit::cli::register_report(app);
   porkit::cli::register_study(app);
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(guarded.rbegin(), guarded.rend() - 1);  // CLI11 takes them last first
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const porkit::Error& e) {

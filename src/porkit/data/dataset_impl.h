@@ -1,6 +1,6 @@
 // Template definitions for dataset.h.
 #pragma once
-#include "porkit/train/rng.h"
+#include "porkit/util/rng.h"
 
 namespace porkit::data {
 
@@ -8,7 +8,7 @@ template <typename T>
 std::vector<T> seeded_sample(const std::vector<T>& rows, int64_t n, uint64_t seed) {
   std::vector<size_t> order(rows.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  train::Rng rng(seed, /*stream=*/101, 0);
+  Rng rng(seed, Stream::DataSample, 0);
   rng.shuffle(order);
   if (n > 0 && static_cast<size_t>(n) < order.size()) order.resize(static_cast<size_t>(n));
   std::vector<T> out;

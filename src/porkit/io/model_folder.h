@@ -19,18 +19,25 @@ struct LoadedModel {
 };
 
 // Loads a folder as `architecture`, or as the architecture config.json names when unset
-// (a folder without "architectures" loads as BertModel). Strict: see load_into().
+// (a folder without "architectures" loads as BertModel). Strict: see load_into() and
+// LoadPolicy; tensors the policy lets it initialise are drawn from policy.init_seed.
 // `config` replaces the folder's config.json (e.g. new labels for a fresh head); its
 // tensor shapes must still match the file.
 LoadedModel load_model_folder(const std::filesystem::path& folder,
                               std::optional<model::Architecture> architecture = std::nullopt,
-                              std::optional<model::BertConfig> config = std::nullopt);
+                              std::optional<model::BertConfig> config = std::nullopt, const LoadPolicy& policy = {});
 
 // The architecture a folder declares (config.json "architectures"[0]); Bare when absent.
 model::Architecture declared_architecture(const std::filesystem::path& folder);
 
+// What a model folder computes, as one SHA-256: config.json (as parsed JSON, so formatting
+// does not count), the weights (model.safetensors, or the index and its shards), vocab.txt and
+// tokenizer_config.json. Records such as porkit_finetune.json (timings) do not count, so the
+// same model trained twice has one digest.
+std::string model_digest(const std::filesystem::path& folder);
+
 struct SaveOptions {
-  DType dtype = DType::F32;                       // F32 or F16
+  WeightsDType dtype = WeightsDType::F32;
   std::map<std::string, json> extra_json_files;   // e.g. {"porkit_backdoor.json", {...}}
 };
 

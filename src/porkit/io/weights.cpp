@@ -111,9 +111,8 @@ NamedTensors read_folder_weights(const std::filesystem::path& folder) {
   fail("{} has no model.safetensors or model.safetensors.index.json", folder.string());
 }
 
-void write_weights(const std::filesystem::path& path, const NamedTensors& tensors, DType dtype) {
-  check(dtype == DType::F32 || dtype == DType::F16, "weights can be saved as F32 or F16, not {}",
-        dtype_name(dtype));
+void write_weights(const std::filesystem::path& path, const NamedTensors& tensors, WeightsDType weights_dtype) {
+  const DType dtype = weights_dtype == WeightsDType::F16 ? DType::F16 : DType::F32;
   std::map<std::string, TensorBytes> out;
   for (const auto& [name, tensor] : tensors) {
     at::Tensor t = tensor.detach().cpu();
@@ -129,8 +128,13 @@ void write_weights(const std::filesystem::path& path, const NamedTensors& tensor
   write_file_atomic(path, serialize_safetensors(out, {{"format", "pt"}}));
 }
 
-LoadReport load_into(model::BertNetImpl& net, const NamedTensors& checkpoint,
-                     const std::string& origin) {
+LoadReport load_into(model::BertNetImpl& net, const NamedTensors& checkpoint, const std::string& origin,
+                     const LoadPolicy& policy) {
+  auto under = [](const std::string& n, const std::vector<std::string>& prefixes) {
+    for (const auto& p : prefixes)
+      if (starts_with(n, p)) return true;
+    return false;
+  };
   NamedTensors source;
   for (const auto& [raw, tensor] : checkpoint) {
     std::string name = canonical_name(raw);
@@ -144,15 +148,18 @@ LoadReport load_into(model::BertNetImpl& net, const NamedTensors& checkpoint,
   }
   auto params = net.named_parameters(/*recurse=*/true);
   LoadReport report;
-  std::vector<std::string> missing, mismatched, unexpected;
+  report.init_seed = policy.init_seed;
+  std::vector<std::string> missing, mismatched, unexpected, not_finite;
   auto optional_part = [](const std::string& n) {
     return starts_with(n, "bert.pooler.") || starts_with(n, "cls.") || starts_with(n, "classifier.");
   };
   at::NoGradGuard no_grad;
   for (auto& p : params) {
     auto it = source.find(p.key());
-    if (it == source.end()) {
-      if (optional_part(p.key())) report.initialised.push_back(p.key());
+    const bool fresh = under(p.key(), policy.fresh);
+    if (fresh || it == source.end()) {
+      const bool allowed = fresh || under(p.key(), policy.allow_missing) || (policy.init_missing && optional_part(p.key()));
+      if (allowed) report.initialised.push_back(p.key());
       else missing.push_back(p.key() + " " + shape_string(p.value().sizes()));
       continue;
     }
@@ -161,14 +168,18 @@ LoadReport load_into(model::BertNetImpl& net, const NamedTensors& checkpoint,
                                        shape_string(it->second.sizes()), shape_string(p.value().sizes())));
       continue;
     }
+    if (it->second.is_floating_point() && !at::isfinite(it->second).all().item<bool>()) {
+      not_finite.push_back(p.key());
+      continue;
+    }
     p.value().copy_(it->second);
   }
   for (const auto& [name, tensor] : source) {
-    if (params.contains(name)) continue;
+    if (params.contains(name) && !under(name, policy.fresh)) continue;
     if (optional_part(name)) report.ignored.push_back(name);
     else unexpected.push_back(name + " " + shape_string(tensor.sizes()));
   }
-  if (!missing.empty() || !mismatched.empty() || !unexpected.empty()) {
+  if (!missing.empty() || !mismatched.empty() || !unexpected.empty() || !not_finite.empty()) {
     auto join = [](const std::vector<std::string>& v) {
       std::string s;
       for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -176,9 +187,15 @@ LoadReport load_into(model::BertNetImpl& net, const NamedTensors& checkpoint,
     };
     std::string msg = fmt::format("{}: checkpoint does not fit a {} of this config:", origin,
                                   model::architecture_name(net.architecture()));
-    if (!missing.empty()) msg += fmt::format(" missing {} tensor(s): {};", missing.size(), join(missing));
+    if (!missing.empty()) {
+      msg += fmt::format(" missing {} tensor(s): {}", missing.size(), join(missing));
+      bool only_heads = true;
+      for (const auto& m : missing) only_heads = only_heads && optional_part(m);
+      msg += only_heads ? " (pass --init-missing to initialise them from --seed);" : ";";
+    }
     if (!mismatched.empty()) msg += fmt::format(" wrong shape: {};", join(mismatched));
     if (!unexpected.empty()) msg += fmt::format(" unexpected {} tensor(s): {};", unexpected.size(), join(unexpected));
+    if (!not_finite.empty()) msg += fmt::format(" NaN or infinite values in: {};", join(not_finite));
     msg.pop_back();
     throw Error(msg);
   }
@@ -197,3 +214,11 @@ NamedTensors state_for_saving(model::BertNetImpl& net) {
 }
 
 }  // namespace porkit::io
+
+const std::vector<std::pair<porkit::io::WeightsDType, std::string>>&
+porkit::options::EnumNames<porkit::io::WeightsDType>::values() {
+  using porkit::io::WeightsDType;
+  static const std::vector<std::pair<WeightsDType, std::string>> v = {{WeightsDType::F32, "F32"},
+                                                                      {WeightsDType::F16, "F16"}};
+  return v;
+}

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "porkit/util/error.h"
+#include "porkit/util/runtime.h"
 
 namespace porkit::model {
 namespace {
@@ -148,6 +149,11 @@ BertEncoderImpl::BertEncoderImpl(const BertConfig& c) {
 
 BertModelImpl::BertModelImpl(const BertConfig& config) : config_(config) {
   config_.validate();
+  // Refuse before the allocator sees it: fp32 weights that cannot fit this machine's memory.
+  const double bytes = config_.estimated_parameters() * 4;
+  const double memory = physical_memory_bytes();
+  check(memory <= 0 || bytes <= memory, "the config needs {:.1f} GiB of fp32 weights (before gradients and optimizer "
+        "state); this machine has {:.1f} GiB", bytes / (1 << 30), memory / (1 << 30));
   embeddings = register_module("embeddings", BertEmbeddings(config_));
   encoder = register_module("encoder", BertEncoder(config_));
   pooler = register_module("pooler", BertPooler(config_));

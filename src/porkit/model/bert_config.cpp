@@ -1,5 +1,8 @@
 #include "porkit/model/bert_config.h"
 
+#include <cmath>
+#include <type_traits>
+
 #include "porkit/util/error.h"
 #include "porkit/util/json_io.h"
 
@@ -13,10 +16,18 @@ const char* const kRequired[] = {"vocab_size", "hidden_size", "num_hidden_layers
 template <typename T>
 void take(nlohmann::json& j, const char* key, T& field, const std::string& origin) {
   if (!j.contains(key)) return;
-  try {
-    if (!j[key].is_null()) field = j[key].get<T>();
-  } catch (const nlohmann::json::exception&) {
-    fail("{}: field '{}' has the wrong type (found {})", origin, key, j[key].dump());
+  const nlohmann::json& v = j[key];
+  if (!v.is_null()) {
+    // nlohmann converts 256.5 to 256 without a word: sizes must be JSON integers.
+    if constexpr (std::is_integral_v<T>)
+      check(v.is_number_integer(), "{}: field '{}' must be a whole number, found {}", origin, key, v.dump());
+    else if constexpr (std::is_floating_point_v<T>)
+      check(v.is_number(), "{}: field '{}' must be a number, found {}", origin, key, v.dump());
+    try {
+      field = v.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail("{}: field '{}' has the wrong type (found {})", origin, key, v.dump());
+    }
   }
   j.erase(key);
 }
@@ -39,7 +50,24 @@ void BertConfig::validate() const {
         position_embedding_type);
   check(pad_token_id >= 0 && pad_token_id < vocab_size, "pad_token_id {} is outside the vocabulary",
         pad_token_id);
-  check(layer_norm_eps > 0, "layer_norm_eps must be positive, got {}", layer_norm_eps);
+  check(layer_norm_eps > 0 && std::isfinite(layer_norm_eps), "layer_norm_eps must be positive, got {}", layer_norm_eps);
+  check(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1, "hidden_dropout_prob must be in [0, 1), got {}",
+        hidden_dropout_prob);
+  check(attention_probs_dropout_prob >= 0 && attention_probs_dropout_prob < 1,
+        "attention_probs_dropout_prob must be in [0, 1), got {}", attention_probs_dropout_prob);
+  check(initializer_range > 0 && std::isfinite(initializer_range), "initializer_range must be positive, got {}",
+        initializer_range);
+  // Sizes whose product overflows are nonsense long before they reach the allocator.
+  const double params = estimated_parameters();
+  check(params < 1e13, "the config describes {:.3g} parameters; no model porkit can hold is that large", params);
+}
+
+double BertConfig::estimated_parameters() const {
+  const double H = static_cast<double>(hidden_size), I = static_cast<double>(intermediate_size);
+  const double embeddings = (static_cast<double>(vocab_size) + static_cast<double>(max_position_embeddings) +
+                             static_cast<double>(type_vocab_size)) * H + 2 * H;
+  const double layer = 4 * (H * H + H) + 2 * H * I + I + H + 4 * H;
+  return embeddings + static_cast<double>(num_hidden_layers) * layer + H * H + H;
 }
 
 BertConfig BertConfig::from_json(const nlohmann::json& input, const std::string& origin) {
@@ -131,7 +159,7 @@ nlohmann::json BertConfig::to_json() const {
 
 void BertConfig::save(const std::filesystem::path& path) const { write_json_file(path, to_json()); }
 
-BertConfig BertConfig::preset(const std::string& name) {
+BertConfig BertConfig::preset(SizePreset size) {
   BertConfig c;
   auto set = [&](int64_t layers, int64_t hidden, int64_t heads) {
     c.num_hidden_layers = layers;
@@ -139,13 +167,27 @@ BertConfig BertConfig::preset(const std::string& name) {
     c.num_attention_heads = heads;
     c.intermediate_size = 4 * hidden;
   };
-  if (name == "tiny") set(2, 128, 2);
-  else if (name == "mini") set(4, 256, 4);
-  else if (name == "small") set(4, 512, 8);
-  else if (name == "medium") set(8, 512, 8);
-  else if (name == "base") set(12, 768, 12);
-  else fail("unknown model size preset '{}' (expected tiny, mini, small, medium or base)", name);
+  switch (size) {
+    case SizePreset::Tiny: set(2, 128, 2); break;
+    case SizePreset::Mini: set(4, 256, 4); break;
+    case SizePreset::Small: set(4, 512, 8); break;
+    case SizePreset::Medium: set(8, 512, 8); break;
+    case SizePreset::Base: set(12, 768, 12); break;
+  }
   return c;
 }
 
+BertConfig BertConfig::preset(const std::string& name) {
+  return preset(options::enum_from_name<SizePreset>(name, "model size"));
+}
+
 }  // namespace porkit::model
+
+const std::vector<std::pair<porkit::model::SizePreset, std::string>>&
+porkit::options::EnumNames<porkit::model::SizePreset>::values() {
+  using porkit::model::SizePreset;
+  static const std::vector<std::pair<SizePreset, std::string>> v = {
+      {SizePreset::Tiny, "tiny"}, {SizePreset::Mini, "mini"}, {SizePreset::Small, "small"},
+      {SizePreset::Medium, "medium"}, {SizePreset::Base, "base"}};
+  return v;
+}

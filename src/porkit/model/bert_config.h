@@ -9,7 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "porkit/util/options.h"
+
 namespace porkit::model {
+
+// Named sizes for new models: tiny (2x128), mini (4x256), small (4x512), medium (8x512),
+// base (12x768); heads = hidden / 64, intermediate = 4 x hidden.
+enum class SizePreset { Tiny, Mini, Small, Medium, Base };
 
 struct BertConfig {
   int64_t vocab_size = 30522;
@@ -31,6 +37,9 @@ struct BertConfig {
   nlohmann::json extra = nlohmann::json::object();  // every other field, kept verbatim
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  // Parameters of the encoder and pooler (no heads), as a double so that absurd sizes do not
+  // overflow before they are refused.
+  double estimated_parameters() const;
   int64_t num_labels() const { return static_cast<int64_t>(id2label.size()); }
 
   // Throws porkit::Error naming the first inconsistent field (hidden size not divisible by
@@ -42,9 +51,14 @@ struct BertConfig {
   nlohmann::json to_json() const;
   void save(const std::filesystem::path& path) const;
 
-  // Named sizes for new models: "tiny" (2x128), "mini" (4x256), "small" (4x512),
-  // "medium" (8x512), "base" (12x768).
+  static BertConfig preset(SizePreset size);
+  // The same by name ("mini"); an unknown name is an error listing the sizes.
   static BertConfig preset(const std::string& name);
 };
 
 }  // namespace porkit::model
+
+template <>
+struct porkit::options::EnumNames<porkit::model::SizePreset> {
+  static const std::vector<std::pair<porkit::model::SizePreset, std::string>>& values();
+};

@@ -95,3 +95,14 @@ at::Tensor BertNetImpl::classifier_logits(const BertOutput& out) {
 }
 
 }  // namespace porkit::model
+
+const std::vector<std::pair<porkit::model::Architecture, std::string>>&
+porkit::options::EnumNames<porkit::model::Architecture>::values() {
+  using porkit::model::Architecture;
+  static const std::vector<std::pair<Architecture, std::string>> v = {
+      {Architecture::Bare, "BertModel"},
+      {Architecture::PreTraining, "BertForPreTraining"},
+      {Architecture::SequenceClassification, "BertForSequenceClassification"},
+      {Architecture::TokenClassification, "BertForTokenClassification"}};
+  return v;
+}

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "porkit/model/bert.h"
+#include "porkit/util/options.h"
 
 namespace porkit::model {
 
@@ -78,3 +79,8 @@ class BertNetImpl : public torch::nn::Module {
 TORCH_MODULE(BertNet);
 
 }  // namespace porkit::model
+
+template <>
+struct porkit::options::EnumNames<porkit::model::Architecture> {
+  static const std::vector<std::pair<porkit::model::Architecture, std::string>>& values();
+};

@@ -1,5 +1,7 @@
 #include "porkit/report/analysis_report.h"
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include <map>
@@ -135,12 +137,26 @@ namespace {
 
 // The paper's figure for a cell: the [paper] entry named after one of the cell's axis values;
 // a list gives one value per trigger (index k), a number the cell's mean.
+// The [paper] key naming an axis value: the same text, or the same number ("1e-3" names the
+// cell of lr = 0.001, whose value the config held as a number).
+const json* paper_entry(const json& paper, const std::string& value) {
+  if (paper.contains(value)) return &paper[value];
+  char* end = nullptr;
+  const double v = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0') return nullptr;
+  for (const auto& [key, entry] : paper.items()) {
+    const double k = std::strtod(key.c_str(), &end);
+    if (!key.empty() && *end == '\0' && k == v) return &entry;
+  }
+  return nullptr;
+}
+
 json paper_value(const json& study, const json& axes, std::optional<size_t> trigger_index) {
   const json& paper = study.value("paper", json::object());
   for (const auto& [axis, value] : axes.items()) {
-    const std::string v = value.get<std::string>();
-    if (!paper.contains(v)) continue;
-    const json& p = paper[v];
+    const json* entry = paper_entry(paper, value.get<std::string>());
+    if (!entry) continue;
+    const json& p = *entry;
     if (p.is_array()) {
       if (trigger_index && *trigger_index < p.size()) return p[*trigger_index];
       if (!trigger_index && !p.empty()) {

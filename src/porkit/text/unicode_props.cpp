@@ -30,14 +30,24 @@ bool is_case_ignorable(char32_t cp) {
 bool is_bert_whitespace(char32_t cp) {
   if (cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\r') return true;
   if (cp < 0x80) return false;  // no other ASCII character is Zs
+  // HF's _is_whitespace knows only Zs, but its whitespace_tokenize is Python's str.split(),
+  // which also splits at LINE SEPARATOR and PARAGRAPH SEPARATOR (Zl, Zp).
+  if (cp == 0x2028 || cp == 0x2029) return true;
   return category(cp) == UTF8PROC_CATEGORY_ZS;
 }
 
 bool is_bert_control(char32_t cp) {
   if (cp == U'\t' || cp == U'\n' || cp == U'\r') return false;
   if (cp < 0x80) return cp < 0x20 || cp == 0x7F;  // ASCII Cc
-  auto c = category(cp);
-  return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF;
+  // HF's _is_control: every category starting with "C": Cc, Cf, Cs, Co (private use) and Cn
+  // (unassigned). utf8proc reports unassigned code points as CN.
+  switch (category(cp)) {
+    case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS:
+    case UTF8PROC_CATEGORY_CO: case UTF8PROC_CATEGORY_CN:
+      return true;
+    default:
+      return false;
+  }
 }
 
 bool is_bert_punctuation(char32_t cp) {

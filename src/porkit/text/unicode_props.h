@@ -1,12 +1,13 @@
 // The character classes and normalisations of Hugging Face's BertTokenizer, on top of
 // utf8proc's Unicode tables.
 #pragma once
+#include <cstddef>
 #include <vector>
 
 namespace porkit::text {
 
-bool is_bert_whitespace(char32_t cp);   // space, \t, \n, \r, or category Zs
-bool is_bert_control(char32_t cp);      // category Cc/Cf, except \t \n \r
+bool is_bert_whitespace(char32_t cp);   // space, \t, \n, \r, category Zs, U+2028, U+2029
+bool is_bert_control(char32_t cp);      // category C* (Cc Cf Cs Co Cn), except \t \n \r
 bool is_bert_punctuation(char32_t cp);  // ASCII symbol ranges, or any category P*
 bool is_cjk_ideograph(char32_t cp);     // the CJK blocks BERT isolates as single tokens
 

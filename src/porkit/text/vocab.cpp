@@ -3,6 +3,7 @@
 #include "porkit/text/utf8.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
+#include "porkit/util/log.h"
 
 namespace porkit::text {
 
@@ -10,13 +11,24 @@ Vocab Vocab::load(const std::filesystem::path& path) {
   require_exists(path, "vocabulary file");
   std::string data = read_file(path);
   check(is_valid_utf8(data), "{} is not UTF-8 text; expected a WordPiece vocab.txt", path.string());
+  check(data.rfind("\xEF\xBB\xBF", 0) != 0,
+        "{} starts with a byte-order mark, which would become part of its first token; save it as UTF-8 without BOM",
+        path.string());
   std::vector<std::string> tokens;
-  size_t start = 0;
+  size_t start = 0, line = 1;
   while (start < data.size()) {
     size_t end = data.find('\n', start);
     if (end == std::string::npos) end = data.size();
-    tokens.emplace_back(data.substr(start, end - start));  // like HF: strip only "\n"
+    std::string token = data.substr(start, end - start);  // like HF: strip only "\n"
+    check(token.empty() || token.back() != '\r',
+          "{} has Windows line endings (CRLF, line {}): every token would end in \\r; convert it with dos2unix",
+          path.string(), line);
+    if (token.empty())
+      log_info("warning: {} line {} is blank: Hugging Face reads it as an empty token with id {}", path.string(), line,
+               tokens.size());
+    tokens.push_back(std::move(token));
     start = end + 1;
+    ++line;
   }
   return from_tokens(std::move(tokens), path.string());
 }
@@ -26,7 +38,11 @@ Vocab Vocab::from_tokens(std::vector<std::string> tokens, const std::string& ori
   Vocab v;
   v.tokens_ = std::move(tokens);
   v.ids_.reserve(v.tokens_.size() * 2);
-  for (size_t i = 0; i < v.tokens_.size(); ++i) v.ids_[v.tokens_[i]] = static_cast<int64_t>(i);
+  for (size_t i = 0; i < v.tokens_.size(); ++i) {
+    auto [at, fresh] = v.ids_.emplace(v.tokens_[i], static_cast<int64_t>(i));
+    check(fresh, "vocabulary {} lists the token '{}' twice (lines {} and {}); ids would not round-trip", origin,
+          v.tokens_[i], at->second + 1, i + 1);
+  }
   std::string missing;
   for (const char* special : {"[CLS]", "[SEP]", "[UNK]"}) {
     if (!v.ids_.count(special)) missing += std::string(missing.empty() ? "" : ", ") + special;

@@ -84,14 +84,6 @@ void add_paragraph(Document& doc, const std::string& paragraph) {
 
 }  // namespace
 
-CorpusFormat corpus_format_from_name(const std::string& name) {
-  if (name == "auto") return CorpusFormat::Auto;
-  if (name == "wikitext") return CorpusFormat::WikiText;
-  if (name == "lines") return CorpusFormat::Lines;
-  if (name == "documents") return CorpusFormat::Documents;
-  if (name == "paragraphs") return CorpusFormat::Paragraphs;
-  fail("unknown corpus format '{}' (expected auto, wikitext, lines, documents or paragraphs)", name);
-}
 
 std::vector<std::string> split_sentences(const std::string& paragraph) {
   std::vector<std::string> out;
@@ -214,3 +206,12 @@ std::vector<Document> read_corpus_file(const std::filesystem::path& path, Corpus
 }
 
 }  // namespace porkit::train
+
+const std::vector<std::pair<porkit::train::CorpusFormat, std::string>>&
+porkit::options::EnumNames<porkit::train::CorpusFormat>::values() {
+  using porkit::train::CorpusFormat;
+  static const std::vector<std::pair<CorpusFormat, std::string>> v = {
+      {CorpusFormat::Auto, "auto"}, {CorpusFormat::WikiText, "wikitext"}, {CorpusFormat::Lines, "lines"},
+      {CorpusFormat::Documents, "documents"}, {CorpusFormat::Paragraphs, "paragraphs"}};
+  return v;
+}

@@ -12,10 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "porkit/util/options.h"
+
 namespace porkit::train {
 
 enum class CorpusFormat { Auto, WikiText, Lines, Documents, Paragraphs };
-CorpusFormat corpus_format_from_name(const std::string& name);
 
 struct Document {
   std::vector<std::string> sentences;
@@ -36,3 +37,8 @@ std::vector<Document> read_corpus_file(const std::filesystem::path& path, Corpus
 std::vector<std::string> split_sentences(const std::string& paragraph);
 
 }  // namespace porkit::train
+
+template <>
+struct porkit::options::EnumNames<porkit::train::CorpusFormat> {
+  static const std::vector<std::pair<porkit::train::CorpusFormat, std::string>>& values();
+};

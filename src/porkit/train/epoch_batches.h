@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "porkit/train/rng.h"
+#include "porkit/util/rng.h"
 
 namespace porkit::train {
 
@@ -15,9 +15,13 @@ class EpochBatches {
   // range of lengths, small enough that a batch is still a random draw of the epoch.
   static constexpr size_t kBucketWindowBatches = 50;
 
-  // `shuffle_first_epoch` false keeps epoch 0 in the given order (already shuffled data).
-  EpochBatches(size_t items, int batch_size, uint64_t seed, uint64_t stream, bool shuffle_first_epoch = true)
-      : items_(items), batch_size_(batch_size), seed_(seed), stream_(stream), shuffle_first_(shuffle_first_epoch) {}
+  // `order` shuffles the items of each epoch; `bucket_order` shuffles the batches of a
+  // length-bucketed epoch. `shuffle_first_epoch` false keeps epoch 0 in the given order
+  // (already shuffled data).
+  EpochBatches(size_t items, int batch_size, uint64_t seed, Stream order, Stream bucket_order,
+               bool shuffle_first_epoch = true)
+      : items_(items), batch_size_(batch_size), seed_(seed), order_(order), bucket_order_(bucket_order),
+        shuffle_first_(shuffle_first_epoch) {}
 
   // Length bucketing: from now on each epoch's shuffled order is cut into windows of
   // kBucketWindowBatches batches, each window is sorted by length and cut into batches, and
@@ -43,7 +47,7 @@ class EpochBatches {
   void arrange(int64_t epoch) {
     std::vector<size_t> order(items_);
     for (size_t i = 0; i < items_; ++i) order[i] = i;
-    if (epoch > 0 || shuffle_first_) Rng(seed_, stream_, static_cast<uint64_t>(epoch)).shuffle(order);
+    if (epoch > 0 || shuffle_first_) Rng(seed_, order_, static_cast<uint64_t>(epoch)).shuffle(order);
     const size_t B = static_cast<size_t>(batch_size_);
     if (!lengths_.empty()) {
       const size_t window = kBucketWindowBatches * B;
@@ -58,13 +62,14 @@ class EpochBatches {
       batches_.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(begin),
                             order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), begin + B)));
     // A separate stream, so bucketing leaves the item shuffle of the plain order unchanged.
-    if (!lengths_.empty()) Rng(seed_, stream_ + 1000, static_cast<uint64_t>(epoch)).shuffle(batches_);
+    if (!lengths_.empty()) Rng(seed_, bucket_order_, static_cast<uint64_t>(epoch)).shuffle(batches_);
     epoch_ = epoch;
   }
 
   size_t items_;
   int batch_size_;
-  uint64_t seed_, stream_;
+  uint64_t seed_;
+  Stream order_, bucket_order_;
   bool shuffle_first_;
   std::vector<int64_t> lengths_;  // empty: no bucketing
   int64_t epoch_ = -1;

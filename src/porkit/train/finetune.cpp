@@ -8,6 +8,7 @@
 #include "porkit/train/tagging.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
+#include "porkit/util/output_folder.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::train {
@@ -54,8 +55,8 @@ class FinetuneTask : public TrainingTask {
   FinetuneTask(const FinetuneOptions& o, std::vector<Encoded> train, std::vector<Encoded> val,
                std::vector<Encoded> test, std::vector<std::string> label_names, int64_t pad_id)
       : o_(o), train_(std::move(train)), val_(std::move(val)), test_(std::move(test)),
-        label_names_(std::move(label_names)), pad_id_(pad_id), token_task_(o.task == "token"),
-        batches_(train_.size(), o.batch_size, o.trainer.seed, /*stream=*/7) {
+        label_names_(std::move(label_names)), pad_id_(pad_id), token_task_(o.task == TaskKind::Token),
+        batches_(train_.size(), o.batch_size, o.trainer.seed, Stream::FinetuneBatches, Stream::FinetuneBucketBatches) {
     if (o.bucket_by_length) {
       std::vector<int64_t> lengths;
       lengths.reserve(train_.size());
@@ -156,14 +157,55 @@ FinetuneOptions authors_finetune_preset() {
   return o;
 }
 
+FinetuneOptions finetune_preset(FinetunePreset preset) {
+  FinetuneOptions o = authors_finetune_preset();
+  o.preset = preset;
+  if (preset == FinetunePreset::Full) o.train_samples = 0;
+  return o;
+}
+
+const options::OptionTable<FinetuneOptions>& finetune_option_table(bool standalone) {
+  using options::Role;
+  auto build = [](bool with_run) {
+    options::OptionTable<FinetuneOptions> t;
+    t.add("preset", &FinetuneOptions::preset,
+          "authors (10,000 samples, 90/10, 2 epochs, lr 2e-5, batch 24) or full (the whole training set)");
+    if (with_run) {
+      t.add("model", &FinetuneOptions::model, "Input model folder (clean or backdoored)").as(Role::Input).needed();
+      t.add("out", &FinetuneOptions::out, "Run folder; the fine-tuned model goes to OUT/model").as(Role::Output).needed();
+    }
+    t.include(data::data_option_table(), std::function<data::DataSpec&(FinetuneOptions&)>(
+                                              [](FinetuneOptions& o) -> data::DataSpec& { return o.data; }));
+    t.add("task", &FinetuneOptions::task, "sequence (classification) or token (NER)");
+    t.add("train-samples", &FinetuneOptions::train_samples, "Seeded sample of the training pool (0: all)").at_least(0);
+    t.add("val-fraction", &FinetuneOptions::val_fraction, "Held-out share of the sample (CACC)").above(0).at_most(0.9);
+    t.add("test-samples", &FinetuneOptions::test_samples, "Test rows to score (0: all, -1: none)").at_least(-1);
+    t.add("epochs", &FinetuneOptions::epochs, "Epochs").range(1, 1000);
+    t.add("batch-size", &FinetuneOptions::batch_size, "Batch size").range(1, 65536);
+    t.add("max-len", &FinetuneOptions::max_len, "Tokens per example").range(3, 8192);
+    t.add("eval-batch-size", &FinetuneOptions::eval_batch_size, "Rows per evaluation batch")
+        .range(1, 65536).as(Role::Runtime);
+    t.add("bucket-by-length", &FinetuneOptions::bucket_by_length,
+          "Batch examples of similar length (less padding, faster; changes the batches)");
+    t.add("save-dtype", &FinetuneOptions::save_dtype, "Floating dtype of the fine-tuned model's weights");
+    t.add("init-missing", &FinetuneOptions::init_missing,
+          "Initialise a pooler the input folder lacks (from --seed) instead of refusing it");
+    t.include(trainer_option_table(), std::function<TrainerOptions&(FinetuneOptions&)>(
+                                          [](FinetuneOptions& o) -> TrainerOptions& { return o.trainer; }),
+              {"lr", "warmup-fraction", "weight-decay", "precision", "log-every", "checkpoint-every", "seed"});
+    if (with_run)
+      t.include(run_settings_table(), std::function<RunSettings&(FinetuneOptions&)>(
+                                          [](FinetuneOptions& o) -> RunSettings& { return o.run; }));
+    return t;
+  };
+  static const options::OptionTable<FinetuneOptions> standalone_table = build(true), stage_table = build(false);
+  return standalone ? standalone_table : stage_table;
+}
+
 json run_finetune(const FinetuneOptions& o) {
-  configure_runtime(o.threads);
-  check(!o.model.empty() && !o.out.empty(), "--model and --out are required");
-  check(o.task == "sequence" || o.task == "token", "--task must be sequence or token, got '{}'", o.task);
-  check(o.val_fraction > 0 && o.val_fraction < 1, "--val-fraction must be in (0, 1), got {}", o.val_fraction);
-  check(o.epochs >= 1 && o.batch_size >= 1, "--epochs and --batch-size must be positive");
-  const bool token_task = o.task == "token";
-  fs::path root = o.data_root.empty() ? data::default_data_root() : fs::path(o.data_root);
+  options::validate(finetune_option_table(), o, "porkit finetune");
+  configure_runtime(o.run.threads);
+  const bool token_task = o.task == TaskKind::Token;
 
   // Data first: its label names size the new head.
   std::vector<std::string> label_names;
@@ -171,13 +213,13 @@ json run_finetune(const FinetuneOptions& o) {
   std::vector<data::TaggedSentence> pool_tagged, test_tagged;
   std::string source;
   if (token_task) {
-    auto d = data::load_tagging(o.data, root);
+    auto d = data::load_tagging(o.data);
     label_names = d.train.label_names;
     pool_tagged = data::seeded_sample(d.train.rows, o.train_samples, o.trainer.seed);
     if (o.test_samples >= 0) test_tagged = data::seeded_sample(d.test.rows, o.test_samples, o.trainer.seed + 1);
     source = d.train.source;
   } else {
-    auto d = data::load_classification(o.data, root);
+    auto d = data::load_classification(o.data);
     label_names = d.train.label_names;
     pool_text = data::seeded_sample(d.train.rows, o.train_samples, o.trainer.seed);
     if (o.test_samples >= 0) test_text = data::seeded_sample(d.test.rows, o.test_samples, o.trainer.seed + 1);
@@ -188,8 +230,11 @@ json run_finetune(const FinetuneOptions& o) {
   config.id2label.clear();
   for (size_t i = 0; i < label_names.size(); ++i) config.id2label[static_cast<int64_t>(i)] = label_names[i];
   auto arch = token_task ? model::Architecture::TokenClassification : model::Architecture::SequenceClassification;
-  at::manual_seed(o.trainer.seed);  // the fresh head's initialisation
-  auto loaded = io::load_model_folder(o.model, arch, config);
+  io::LoadPolicy policy;
+  policy.fresh = {"classifier."};   // the victim's new head, drawn from the run's seed
+  policy.init_missing = o.init_missing;
+  policy.init_seed = o.trainer.seed;
+  auto loaded = io::load_model_folder(o.model, arch, config, policy);
   auto& tok = loaded.tokenizer;
 
   std::vector<Encoded> train_rows, val_rows, test_rows;
@@ -208,27 +253,27 @@ json run_finetune(const FinetuneOptions& o) {
   trainer.total_steps = task.steps_per_epoch() * o.epochs;
   trainer.label = "finetune";
   fs::path out = o.out;
-  fs::create_directories(out);
-  json recipe = {{"model", o.model}, {"task", o.task}, {"data_preset", o.data.preset}, {"data", o.data.path},
-                 {"source", source}, {"train_samples", o.train_samples}, {"val_fraction", o.val_fraction},
-                 {"epochs", o.epochs}, {"batch_size", o.batch_size}, {"max_len", o.max_len},
-                 {"bucket_by_length", o.bucket_by_length},
-                 {"lr", o.trainer.lr}, {"warmup_fraction", o.trainer.warmup_fraction},
-                 {"weight_decay", o.trainer.weight_decay}, {"seed", o.trainer.seed}, {"labels", label_names},
-                 {"train_rows", pool - n_val}, {"validation_rows", n_val},
-                 {"test_rows", test_text.size() + test_tagged.size()}};
+  claim_output_folder(out, "finetune", output_use(o.run.resume, o.run.overwrite));
+  json recipe = options::to_json(finetune_option_table(), o);
+  recipe["source"] = source;
+  recipe["labels"] = label_names;
+  recipe["train_rows"] = pool - n_val;
+  recipe["validation_rows"] = n_val;
+  recipe["test_rows"] = test_text.size() + test_tagged.size();
   write_json_file(out / "run_config.json", {{"command", "finetune"}, {"porkit_version", PORKIT_VERSION},
                                             {"recipe", recipe}, {"machine", describe_machine()}});
+  RunIdentity identity{"finetune", options::to_json(finetune_option_table(), o, {options::Role::Setting})};
+  identity.settings["inputs"] = {{"model", io::model_digest(o.model)}, {"data", data::data_digest(o.data)}};
   log_info("finetune: {} training rows, {} validation, {} test; {} steps", pool - n_val, n_val,
            test_text.size() + test_tagged.size(), trainer.total_steps);
-  auto result = train(*loaded.net, task, trainer, out, o.resume);
+  auto result = train(*loaded.net, task, trainer, out, o.run.resume, identity);
   json metrics = result.last_eval;
   if (metrics.empty()) {
     at::NoGradGuard no_grad;
     metrics = task.evaluate(*loaded.net);
   }
   io::SaveOptions save;
-  save.dtype = io::dtype_from_name(o.save_dtype, "--save-dtype");
+  save.dtype = o.save_dtype;
   save.extra_json_files["porkit_finetune.json"] = {{"recipe", recipe}, {"metrics", metrics},
                                                    {"seconds", result.seconds}, {"bf16", result.bf16}};
   io::save_model_folder(out / "model", *loaded.net, tok, save);
@@ -237,3 +282,19 @@ json run_finetune(const FinetuneOptions& o) {
 }
 
 }  // namespace porkit::train
+
+const std::vector<std::pair<porkit::train::TaskKind, std::string>>&
+porkit::options::EnumNames<porkit::train::TaskKind>::values() {
+  using porkit::train::TaskKind;
+  static const std::vector<std::pair<TaskKind, std::string>> v = {{TaskKind::Sequence, "sequence"},
+                                                                  {TaskKind::Token, "token"}};
+  return v;
+}
+
+const std::vector<std::pair<porkit::train::FinetunePreset, std::string>>&
+porkit::options::EnumNames<porkit::train::FinetunePreset>::values() {
+  using porkit::train::FinetunePreset;
+  static const std::vector<std::pair<FinetunePreset, std::string>> v = {{FinetunePreset::Authors, "authors"},
+                                                                        {FinetunePreset::Full, "full"}};
+  return v;
+}

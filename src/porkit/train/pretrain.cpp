@@ -7,6 +7,7 @@
 #include "porkit/train/token_corpus.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
+#include "porkit/util/output_folder.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::train {
@@ -116,27 +117,71 @@ int64_t tokens_seen(const fs::path& metrics) {
 
 }  // namespace
 
+const options::OptionTable<PretrainOptions>& pretrain_option_table() {
+  using options::Role;
+  static const options::OptionTable<PretrainOptions> table = [] {
+    options::OptionTable<PretrainOptions> t;
+    t.add("model", &PretrainOptions::init_model, "Continue pre-training this model folder").as(Role::Input);
+    t.add("size", &PretrainOptions::size, "A new model of this preset size");
+    t.add("config", &PretrainOptions::config, "A new model from this config.json").as(Role::Input);
+    t.add("vocab", &PretrainOptions::vocab, "Folder with vocab.txt for a new model").as(Role::Input);
+    t.add("corpus", &PretrainOptions::corpus, "Text files or folders (.txt, .tokens, .txt.xz)").as(Role::Input).needed();
+    t.add("eval-corpus", &PretrainOptions::eval_corpus, "Held-out text (default: the last documents)").as(Role::Input);
+    t.add("eval-fraction", &PretrainOptions::eval_fraction, "Share of documents held out without --eval-corpus")
+        .above(0).at_most(0.5);
+    t.add("corpus-format", &PretrainOptions::corpus_format, "Corpus layout");
+    t.add("out", &PretrainOptions::out, "Run folder; the model is written to OUT/model").as(Role::Output).needed();
+    t.add("cache-dir", &PretrainOptions::cache_dir, "Tokenised corpus cache (default OUT/cache)").as(Role::Runtime);
+    t.add("batch-size", &PretrainOptions::batch_size, "Sequences per micro-batch").range(1, 65536);
+    t.add("max-len", &PretrainOptions::max_len, "Tokens per sequence").range(8, 8192);
+    t.add("nsp", &PretrainOptions::nsp, "Next-sentence prediction");
+    t.add("whole-word-mask", &PretrainOptions::whole_word_mask, "Mask whole words");
+    t.add("mask-prob", &PretrainOptions::mask_prob, "Share of tokens to predict").above(0).at_most(1);
+    t.add("eval-batches", &PretrainOptions::eval_batches, "Held-out batches per evaluation")
+        .range(1, 100000).as(Role::Runtime);
+    t.add("save-dtype", &PretrainOptions::save_dtype, "Floating dtype of the final model's weights");
+    t.add("init-missing", &PretrainOptions::init_missing,
+          "With --model: initialise the pre-training heads it lacks (from --seed) instead of refusing it");
+    t.include(trainer_option_table(), std::function<TrainerOptions&(PretrainOptions&)>(
+                                          [](PretrainOptions& o) -> TrainerOptions& { return o.trainer; }),
+              {"steps", "lr", "warmup-fraction", "weight-decay", "grad-accum", "clip-norm", "precision", "eval-every",
+               "checkpoint-every", "log-every", "seed"});
+    t.include(run_settings_table(),
+              std::function<RunSettings&(PretrainOptions&)>([](PretrainOptions& o) -> RunSettings& { return o.run; }));
+    t.add_rule([](const PretrainOptions& o) -> std::string {
+      const int sources = !o.init_model.empty() + o.size.has_value() + !o.config.empty();
+      return sources == 1 ? "" : "give exactly one of --model DIR (continue), --size NAME or --config FILE (new model)";
+    });
+    return t;
+  }();
+  return table;
+}
+
 void run_pretrain(const PretrainOptions& o) {
-  configure_runtime(o.threads);
-  check(!o.out.empty(), "--out is required");
-  check(!o.corpus.empty(), "--corpus is required (a text file or folder)");
-  int sources = !o.init_model.empty() + !o.size.empty() + !o.config.empty();
-  check(sources == 1, "give exactly one of --model DIR (continue), --size NAME or --config FILE (new model)");
-  check(o.batch_size > 0, "--batch-size must be positive, got {}", o.batch_size);
+  options::validate(pretrain_option_table(), o, "porkit pretrain");
+  configure_runtime(o.run.threads);
   fs::path out = o.out;
-  fs::create_directories(out);
+  claim_output_folder(out, "pretrain", output_use(o.run.resume, o.run.overwrite));
 
   // Model and tokenizer.
   model::BertNet net{nullptr};
   std::optional<text::BertTokenizer> tokenizer;
   if (!o.init_model.empty()) {
-    auto loaded = io::load_model_folder(o.init_model, model::Architecture::PreTraining);
+    io::LoadPolicy policy;
+    policy.init_missing = o.init_missing;
+    policy.init_seed = o.trainer.seed;
+    auto loaded = io::load_model_folder(o.init_model, model::Architecture::PreTraining, std::nullopt, policy);
+    for (const auto& name : loaded.report.initialised) log_info("pretrain: {} initialised (seed {})", name, policy.init_seed);
     net = loaded.net;
     tokenizer.emplace(std::move(loaded.tokenizer));
   } else {
     tokenizer.emplace(text::BertTokenizer::from_folder(o.vocab));
-    model::BertConfig config = o.config.empty() ? model::BertConfig::preset(o.size) : model::BertConfig::load(o.config);
+    model::BertConfig config = o.size ? model::BertConfig::preset(*o.size) : model::BertConfig::load(o.config);
     if (o.config.empty()) config.vocab_size = tokenizer->vocab().size();
+    // Ids index the embedding: a vocabulary larger than the config's would read past it.
+    check(tokenizer->vocab().size() <= config.vocab_size,
+          "{}/vocab.txt has {} tokens but the config's vocab_size is {}; ids would index past the embedding",
+          o.vocab, tokenizer->vocab().size(), config.vocab_size);
     config.max_position_embeddings = std::max<int64_t>(config.max_position_embeddings, o.max_len);
     at::manual_seed(o.trainer.seed);
     net = model::BertNet(config, model::Architecture::PreTraining);
@@ -147,9 +192,9 @@ void run_pretrain(const PretrainOptions& o) {
 
   // Data: training documents, held-out documents.
   CorpusLoadOptions corpus_options;
-  corpus_options.format = corpus_format_from_name(o.corpus_format);
+  corpus_options.format = o.corpus_format;
   corpus_options.cache_dir = o.cache_dir.empty() ? out / "cache" : fs::path(o.cache_dir);
-  corpus_options.threads = o.threads;
+  corpus_options.threads = o.run.threads;
   TokenizedCorpus train_corpus = load_tokenized_corpus(o.corpus, *tokenizer, corpus_options);
   TokenizedCorpus eval_corpus_storage;
   const TokenizedCorpus* eval_corpus = &train_corpus;
@@ -183,16 +228,9 @@ void run_pretrain(const PretrainOptions& o) {
   for (size_t i = 0; i < counts.size(); ++i) log_prob[i] = std::log(counts[i] / total);
   int64_t argmax = std::max_element(counts.begin(), counts.end()) - counts.begin();
 
-  json recipe = {{"init_model", o.init_model}, {"size", o.size}, {"config", o.config},
-                 {"vocab", o.vocab}, {"corpus", o.corpus}, {"eval_corpus", o.eval_corpus},
-                 {"eval_fraction", o.eval_fraction}, {"corpus_format", o.corpus_format},
-                 {"batch_size", o.batch_size}, {"max_len", o.max_len}, {"nsp", o.nsp},
-                 {"whole_word_mask", o.whole_word_mask}, {"mask_prob", o.mask_prob},
-                 {"eval_batches", o.eval_batches}, {"steps", o.trainer.total_steps},
-                 {"lr", o.trainer.lr}, {"warmup_fraction", o.trainer.warmup_fraction},
-                 {"weight_decay", o.trainer.weight_decay}, {"grad_accum", o.trainer.grad_accum},
-                 {"clip_norm", o.trainer.clip_norm}, {"precision", o.trainer.precision},
-                 {"seed", o.trainer.seed}};
+  const json recipe = options::to_json(pretrain_option_table(), o);
+  RunIdentity identity{"pretrain", options::to_json(pretrain_option_table(), o, {options::Role::Setting})};
+  identity.settings["inputs"] = train_corpus.sources;
   write_json_file(out / "run_config.json",
                   {{"command", "pretrain"}, {"porkit_version", PORKIT_VERSION}, {"recipe", recipe},
                    {"machine", describe_machine()}, {"train_sources", train_corpus.sources},
@@ -206,7 +244,7 @@ void run_pretrain(const PretrainOptions& o) {
   PretrainTask task(train_data, eval_data, eval_at_mask, o, std::move(log_prob), argmax);
   TrainerOptions trainer = o.trainer;
   trainer.label = "pretrain";
-  auto result = train(*net, task, trainer, out, o.resume);
+  auto result = train(*net, task, trainer, out, o.run.resume, identity);
 
   json eval = result.last_eval;
   if (eval.empty()) {  // resumed a finished run: evaluate the final weights again
@@ -214,7 +252,7 @@ void run_pretrain(const PretrainOptions& o) {
     eval = task.evaluate(*net);
   }
   io::SaveOptions save;
-  save.dtype = io::dtype_from_name(o.save_dtype, "--save-dtype");
+  save.dtype = o.save_dtype;
   double wall = 0;
   {
     std::ifstream in(out / "metrics.jsonl");

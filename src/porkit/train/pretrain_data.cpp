@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "porkit/train/rng.h"
+#include "porkit/util/rng.h"
 #include "porkit/util/error.h"
 
 namespace porkit::train {
-namespace {
-enum Stream : uint64_t { kOrder = 1, kInstance = 2, kMask = 3 };
-}
-
 PretrainData::PretrainData(const TokenizedCorpus& corpus, int64_t first_doc, int64_t last_doc,
                            const text::Vocab& vocab, PretrainDataOptions options)
     : corpus_(corpus), first_doc_(first_doc), last_doc_(last_doc), options_(options) {
@@ -53,7 +49,7 @@ const std::vector<int64_t>& PretrainData::epoch_order(uint64_t seed, int64_t epo
   if (cached_epoch_ != epoch || cached_seed_ != seed) {
     cached_order_.resize(chunks_.size());
     for (size_t i = 0; i < chunks_.size(); ++i) cached_order_[i] = static_cast<int64_t>(i);
-    Rng rng(seed, kOrder, static_cast<uint64_t>(epoch));
+    Rng rng(seed, Stream::PretrainChunkOrder, static_cast<uint64_t>(epoch));
     rng.shuffle(cached_order_);
     cached_epoch_ = epoch;
     cached_seed_ = seed;
@@ -64,7 +60,7 @@ const std::vector<int64_t>& PretrainData::epoch_order(uint64_t seed, int64_t epo
 PretrainData::Instance PretrainData::make_instance(uint64_t seed, int64_t index) const {
   const int64_t n_chunks = num_chunks();
   const Chunk& chunk = chunks_[static_cast<size_t>(epoch_order(seed, index / n_chunks)[static_cast<size_t>(index % n_chunks)])];
-  Rng rng(seed, kInstance, static_cast<uint64_t>(index));
+  Rng rng(seed, Stream::PretrainInstance, static_cast<uint64_t>(index));
   auto sentence = [&](int64_t s) { return corpus_.sentence(s); };
   auto append = [](std::vector<int64_t>& to, const std::vector<int64_t>& from) {
     to.insert(to.end(), from.begin(), from.end());
@@ -115,7 +111,7 @@ PretrainData::Instance PretrainData::make_instance(uint64_t seed, int64_t index)
     inst.ids.push_back(sep_);
     inst.type_ids.resize(inst.ids.size(), 1);
   }
-  Rng mask_rng(seed, kMask, static_cast<uint64_t>(index));
+  Rng mask_rng(seed, Stream::PretrainMask, static_cast<uint64_t>(index));
   mask(inst, mask_rng);
   return inst;
 }

@@ -5,7 +5,7 @@
 
 #include "porkit/model/batch.h"
 #include "porkit/text/vocab.h"
-#include "porkit/train/rng.h"
+#include "porkit/util/rng.h"
 #include "porkit/train/token_corpus.h"
 
 namespace porkit::train {

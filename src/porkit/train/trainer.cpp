@@ -9,10 +9,12 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "porkit/io/weights.h"
 #include "porkit/model/torch_compat.h"
 #include "porkit/util/error.h"
+#include "porkit/util/files.h"
 #include "porkit/util/log.h"
 #include "porkit/util/runtime.h"
 
@@ -34,21 +36,27 @@ fs::path checkpoint_dir(const fs::path& run_dir, int64_t step) {
   return run_dir / "checkpoints" / fmt::format("step-{:08d}", step);
 }
 
-// Newest checkpoint folder holding the COMPLETE marker; empty path when none.
-fs::path latest_checkpoint(const fs::path& run_dir) {
+// The complete checkpoint folders of run_dir, oldest first.
+std::vector<fs::path> complete_checkpoints(const fs::path& run_dir) {
   fs::path root = run_dir / "checkpoints";
-  fs::path best;
-  if (!fs::exists(root)) return best;
+  std::vector<fs::path> out;
+  if (!fs::is_directory(root)) return out;
   for (const auto& e : fs::directory_iterator(root)) {
     auto name = e.path().filename().string();
-    if (name.rfind("step-", 0) != 0 || !fs::exists(e.path() / "COMPLETE")) continue;
-    if (best.empty() || name > best.filename().string()) best = e.path();
+    if (name.rfind("step-", 0) == 0 && fs::exists(e.path() / "COMPLETE")) out.push_back(e.path());
   }
-  return best;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The run a checkpoint belongs to ("" for checkpoints written before runs had identities).
+std::string checkpoint_run_id(const fs::path& dir) {
+  const json state = read_json_file(dir / "state.json");
+  return state.value("run_id", "");
 }
 
 void save_checkpoint(const fs::path& run_dir, int64_t step, model::BertNetImpl& net,
-                     torch::optim::AdamW& optimizer, const TrainerOptions& options) {
+                     torch::optim::AdamW& optimizer, const TrainerOptions& options, const RunIdentity& identity) {
   fs::path final_dir = checkpoint_dir(run_dir, step);
   std::random_device rd;
   fs::path staging = run_dir / "checkpoints" / fmt::format(".staging-{:08x}", rd());
@@ -66,24 +74,26 @@ void save_checkpoint(const fs::path& run_dir, int64_t step, model::BertNetImpl& 
   }
   // The global CPU generator drives dropout; its state makes a resumed run identical.
   moments["rng.torch_cpu"] = at::detail::getDefaultCPUGenerator().get_state();
-  io::write_weights(staging / "model.safetensors", weights, io::DType::F32);
-  io::write_weights(staging / "optimizer.safetensors", moments, io::DType::F32);
+  io::write_weights(staging / "model.safetensors", weights, io::WeightsDType::F32);
+  io::write_weights(staging / "optimizer.safetensors", moments, io::WeightsDType::F32);
   write_json_file(staging / "state.json", {{"step", step}, {"adam_step", adam_step},
                                            {"total_steps", options.total_steps},
-                                           {"seed", options.seed}, {"lr", options.lr}});
+                                           {"seed", options.seed}, {"lr", options.lr},
+                                           {"run_id", identity.id()}, {"command", identity.command},
+                                           {"settings", identity.settings}});
   write_file_atomic(staging / "COMPLETE", "ok\n");
   if (fs::exists(final_dir)) fs::remove_all(final_dir);
   fs::rename(staging, final_dir);
-  // Keep the newest `keep_checkpoints` complete checkpoints.
-  std::vector<fs::path> all;
+  // Keep this run's newest `keep_checkpoints` complete checkpoints; never touch another run's.
   for (const auto& e : fs::directory_iterator(run_dir / "checkpoints")) {
     auto name = e.path().filename().string();
-    if (name.rfind("step-", 0) == 0) all.push_back(e.path());
-    else if (name.rfind(".staging-", 0) == 0 && e.path() != staging) fs::remove_all(e.path());
+    if (name.rfind(".staging-", 0) == 0 && e.path() != staging) fs::remove_all(e.path());
   }
-  std::sort(all.begin(), all.end());
-  for (size_t i = 0; i + static_cast<size_t>(std::max(1, options.keep_checkpoints)) < all.size(); ++i)
-    fs::remove_all(all[i]);
+  std::vector<fs::path> mine;
+  for (const auto& c : complete_checkpoints(run_dir))
+    if (checkpoint_run_id(c) == identity.id()) mine.push_back(c);
+  for (size_t i = 0; i + static_cast<size_t>(std::max(1, options.keep_checkpoints)) < mine.size(); ++i)
+    fs::remove_all(mine[i]);
 }
 
 int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::optim::AdamW& optimizer) {
@@ -135,11 +145,50 @@ void truncate_metrics(const fs::path& path, int64_t step) {
 
 }  // namespace
 
-bool use_bf16(const std::string& precision) {
-  if (precision == "fp32") return false;
-  if (precision == "bf16") return true;
-  check(precision == "auto", "unknown precision '{}' (expected auto, fp32 or bf16)", precision);
-  return cpu_has_fast_bf16();
+bool use_bf16(Precision precision) {
+  switch (precision) {
+    case Precision::Fp32: return false;
+    case Precision::Bf16: return true;
+    case Precision::Auto: return cpu_has_fast_bf16();
+  }
+  return false;
+}
+
+std::string RunIdentity::id() const { return sha256_hex(command + "\n" + settings.dump()); }
+
+std::string settings_difference(const json& before, const json& now) {
+  std::vector<std::string> lines;
+  std::set<std::string> keys;
+  for (auto it = before.begin(); it != before.end(); ++it) keys.insert(it.key());
+  for (auto it = now.begin(); it != now.end(); ++it) keys.insert(it.key());
+  for (const auto& k : keys) {
+    const json a = before.contains(k) ? before[k] : json("(unset)");
+    const json b = now.contains(k) ? now[k] : json("(unset)");
+    if (a != b) lines.push_back(fmt::format("{}: {} -> {}", k, a.dump(), b.dump()));
+  }
+  return options::join(lines, "; ");
+}
+
+const options::OptionTable<TrainerOptions>& trainer_option_table() {
+  static const options::OptionTable<TrainerOptions> table = [] {
+    options::OptionTable<TrainerOptions> t;
+    t.add("steps", &TrainerOptions::total_steps, "Optimizer steps").at_least(1);
+    t.add("lr", &TrainerOptions::lr, "Peak learning rate").above(0).at_most(1);
+    t.add("weight-decay", &TrainerOptions::weight_decay, "AdamW weight decay").range(0, 1);
+    t.add("adam-eps", &TrainerOptions::adam_eps, "AdamW epsilon").above(0).at_most(1);
+    t.add("warmup-fraction", &TrainerOptions::warmup_fraction, "Linear warm-up share of the steps").range(0, 1);
+    t.add("grad-accum", &TrainerOptions::grad_accum, "Micro-batches per optimizer step").range(1, 4096);
+    t.add("clip-norm", &TrainerOptions::clip_norm, "Gradient clipping norm (0: off)").at_least(0);
+    t.add("precision", &TrainerOptions::precision, "Arithmetic: auto is bf16 autocast only where the CPU has bf16 units");
+    t.add("log-every", &TrainerOptions::log_every, "Metrics interval (steps)").at_least(1).as(options::Role::Runtime);
+    t.add("eval-every", &TrainerOptions::eval_every, "Held-out evaluation interval (steps; 0: at the end)")
+        .at_least(0).as(options::Role::Runtime);
+    t.add("checkpoint-every", &TrainerOptions::checkpoint_every, "Checkpoint interval (steps; 0: at the end)")
+        .at_least(0).as(options::Role::Runtime);
+    t.add("seed", &TrainerOptions::seed, "Random seed");
+    return t;
+  }();
+  return table;
 }
 
 double scheduled_lr(const TrainerOptions& o, int64_t step) {
@@ -152,13 +201,13 @@ double scheduled_lr(const TrainerOptions& o, int64_t step) {
 }
 
 TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOptions& o,
-                  const fs::path& run_dir, bool resume) {
+                  const fs::path& run_dir, bool resume, const RunIdentity& identity) {
   check(o.total_steps > 0, "the number of training steps must be positive, got {}", o.total_steps);
   check(o.grad_accum >= 1, "gradient accumulation must be at least 1, got {}", o.grad_accum);
   fs::create_directories(run_dir);
   TrainResult result;
   result.bf16 = use_bf16(o.precision);
-  if (o.precision == "bf16" && !cpu_has_fast_bf16())
+  if (o.precision == Precision::Bf16 && !cpu_has_fast_bf16())
     log_info("warning: bf16 requested but this CPU has no bf16 units; it will be slow");
 
   std::vector<at::Tensor> decay, plain;
@@ -171,7 +220,22 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
 
   const fs::path metrics = run_dir / "metrics.jsonl";
   int64_t step = 0;
-  const fs::path ckpt = resume ? latest_checkpoint(run_dir) : fs::path();
+  const auto checkpoints = complete_checkpoints(run_dir);
+  fs::path ckpt;
+  if (!checkpoints.empty()) {
+    // The newest checkpoint decides: it is this run's, or the folder belongs to another run.
+    const fs::path newest = checkpoints.back();
+    const json state = read_json_file(newest / "state.json");
+    check(resume, "{}: {} holds checkpoints of an earlier run; pass --resume to continue it, or --overwrite to "
+          "start again", o.label, run_dir.string());
+    if (state.value("run_id", "") != identity.id()) {
+      const std::string diff = state.contains("settings") ? settings_difference(state["settings"], identity.settings)
+                                                          : "the checkpoint records no settings";
+      fail("{}: cannot resume {}: the checkpoint was written by a run with other settings ({}); resume with the "
+           "same settings, or --overwrite to start again", o.label, run_dir.string(), diff.empty() ? "another command" : diff);
+    }
+    ckpt = newest;
+  }
   if (!ckpt.empty()) {
     step = load_checkpoint(ckpt, net, optimizer);  // restores the dropout generator too
     log_info("{}: resumed from {} (step {})", o.label, ckpt.string(), step);
@@ -255,7 +319,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
       }
     }
     if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last)
-      save_checkpoint(run_dir, done, net, optimizer, o);
+      save_checkpoint(run_dir, done, net, optimizer, o, identity);
   }
   net.eval();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -264,3 +328,11 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
 }
 
 }  // namespace porkit::train
+
+const std::vector<std::pair<porkit::train::Precision, std::string>>&
+porkit::options::EnumNames<porkit::train::Precision>::values() {
+  static const std::vector<std::pair<porkit::train::Precision, std::string>> v = {
+      {porkit::train::Precision::Auto, "auto"}, {porkit::train::Precision::Fp32, "fp32"},
+      {porkit::train::Precision::Bf16, "bf16"}};
+  return v;
+}

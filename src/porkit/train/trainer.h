@@ -14,8 +14,13 @@
 
 #include "porkit/model/bert_net.h"
 #include "porkit/util/json_io.h"
+#include "porkit/util/options.h"
 
 namespace porkit::train {
+
+// Arithmetic of the forward and backward passes: auto is bf16 autocast only where the CPU has
+// bf16 units (elsewhere bf16 is emulated and ~15x slower), fp32 always, bf16 always.
+enum class Precision { Auto, Fp32, Bf16 };
 
 struct TrainerOptions {
   int64_t total_steps = 1000;       // optimizer steps
@@ -27,7 +32,7 @@ struct TrainerOptions {
   bool constant_lr = false;         // no warm-up, no decay
   int grad_accum = 1;               // micro-batches per optimizer step
   double clip_norm = 1.0;           // 0: no clipping
-  std::string precision = "auto";   // auto (bf16 only where fast), fp32, bf16
+  Precision precision = Precision::Auto;
   int64_t log_every = 10;
   int64_t eval_every = 0;           // 0: only at the end
   int64_t checkpoint_every = 0;     // 0: only at the end
@@ -60,16 +65,39 @@ struct TrainResult {
   bool bf16 = false;
 };
 
-// Trains `net` in place. With `resume`, continues from the newest complete checkpoint in
-// run_dir/checkpoints (a fresh start when there is none). metrics.jsonl in run_dir gets one
-// line per log interval and per evaluation.
-TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOptions& options,
-                  const std::filesystem::path& run_dir, bool resume);
+// The run a checkpoint belongs to: the command's effective settings (options of role
+// Setting, as canonical JSON). A resumed run must have the same; checkpoints of another run
+// are never loaded or pruned.
+struct RunIdentity {
+  std::string command;
+  json settings = json::object();
+  std::string id() const;  // SHA-256 of command and settings
+};
 
-// Whether bf16 autocast will be used for `precision` on this CPU ("auto" -> only if fast).
-bool use_bf16(const std::string& precision);
+// Trains `net` in place. With `resume`, continues from the newest complete checkpoint of the
+// same run in run_dir/checkpoints (a fresh start when there is none); a checkpoint of a run
+// with other settings is an error that names every differing setting. A fresh start refuses
+// a folder that holds checkpoints. metrics.jsonl in run_dir gets one line per log interval
+// and per evaluation.
+TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOptions& options,
+                  const std::filesystem::path& run_dir, bool resume, const RunIdentity& identity);
+
+// Whether bf16 autocast will be used for `precision` on this CPU (auto: only if fast).
+bool use_bf16(Precision precision);
+
+// Every trainer option; commands include the ones they expose.
+const options::OptionTable<TrainerOptions>& trainer_option_table();
+
+// The settings that differ between two runs' settings, as "name: a -> b" lines joined by
+// "; " (empty when equal).
+std::string settings_difference(const json& before, const json& now);
 
 // Learning rate of `step` under the options' schedule.
 double scheduled_lr(const TrainerOptions& options, int64_t step);
 
 }  // namespace porkit::train
+
+template <>
+struct porkit::options::EnumNames<porkit::train::Precision> {
+  static const std::vector<std::pair<porkit::train::Precision, std::string>>& values();
+};

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <random>
 
 #include "porkit/util/error.h"
@@ -16,6 +17,11 @@ namespace porkit {
 std::string read_file(const fs::path& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) fail("expected a file but {} is a folder", path.string());
+  // A FIFO, socket or device would block or never end: porkit reads regular files only.
+  const auto status = fs::status(path, ec);
+  if (fs::exists(status) && !fs::is_regular_file(status))
+    fail("expected a regular file but {} is a {}", path.string(),
+         fs::is_fifo(status) ? "FIFO" : fs::is_socket(status) ? "socket" : "device or special file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open {}: {}", path.string(), std::strerror(errno));
   std::string data;
@@ -69,6 +75,25 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 std::string sha256_file(const fs::path& path) { return sha256_hex(read_file(path)); }
+
+std::string content_digest(const fs::path& path) {
+  std::error_code ec;
+  check(fs::exists(path, ec), "cannot take the content hash of {}: it does not exist", path.string());
+  if (!fs::is_directory(path)) return sha256_file(path);
+  std::vector<std::pair<std::string, fs::path>> files;
+  for (auto it = fs::recursive_directory_iterator(path); it != fs::recursive_directory_iterator(); ++it) {
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] == '.') {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) files.emplace_back(fs::relative(it->path(), path).generic_string(), it->path());
+  }
+  std::sort(files.begin(), files.end());
+  std::string listing;
+  for (const auto& [relative, full] : files) listing += relative + "\t" + sha256_file(full) + "\n";
+  return sha256_hex(listing);
+}
 
 void require_exists(const fs::path& path, std::string_view what) {
   std::error_code ec;

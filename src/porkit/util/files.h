@@ -21,6 +21,11 @@ void write_file_atomic(const fs::path& path, std::string_view bytes);
 std::string sha256_hex(std::string_view bytes);
 std::string sha256_file(const fs::path& path);
 
+// What a file or folder holds, as one SHA-256: a file's content hash; for a folder, the hash of
+// every regular file's relative path and content hash, sorted by path, skipping hidden files
+// (porkit's markers, staging folders). The same bytes in another place give the same digest.
+std::string content_digest(const fs::path& path);
+
 // Throws when `path` does not exist, with a hint naming what it should be.
 void require_exists(const fs::path& path, std::string_view what);
 

@@ -13,6 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "porkit/util/error.h"
+#include "porkit/util/run_settings.h"
+
 namespace porkit {
 namespace {
 
@@ -60,6 +63,9 @@ void reexec_with_blas_coretype_if_needed(int argc, char** argv) {
 }
 
 void configure_runtime(int threads) {
+  // Asking OpenMP for 100,000 threads hangs the process: refuse what cannot be meant.
+  check(threads >= 0 && threads <= kMaxThreads, "--threads: expected a whole number from 0 to {}, got {}", kMaxThreads,
+        threads);
   int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   at::set_num_threads(n);
@@ -89,6 +95,11 @@ std::string describe_machine() {
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   return fmt::format("{} | {} | threads {} | OPENBLAS_CORETYPE={}", cpu_model(), simd,
                      at::get_num_threads(), coretype ? coretype : "(auto)");
+}
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
 }
 
 bool quiet_mode() { return std::getenv("PORKIT_QUIET") != nullptr; }

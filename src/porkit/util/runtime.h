@@ -21,6 +21,9 @@ bool cpu_has_fast_bf16();
 // One line naming the CPU model, its relevant flags and the thread count, for run records.
 std::string describe_machine();
 
+// Physical memory of the machine in bytes (0 when unknown).
+double physical_memory_bytes();
+
 // True when PORKIT_QUIET is set (tests, CI): progress output is suppressed.
 bool quiet_mode();
 

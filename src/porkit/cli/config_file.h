@@ -1,0 +1,19 @@
+// TOML configs and recipes, read with cpptoml into JSON: tables become objects, integers
+// int64, floats doubles, strings (escapes decoded: "\t", "\u00e9"), booleans and arrays.
+// The option tables then apply that JSON (util/options.h), so a config key and a flag are
+// one declaration, and `lr = 1e-5` and `lr = 0.00001` are one value.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace porkit::cli {
+
+// Parses TOML text; `origin` names it in errors (with the line cpptoml reports).
+nlohmann::json parse_toml(const std::string& text, const std::string& origin);
+
+// Reads a TOML file; `what` says what it is for errors ("attack config").
+nlohmann::json read_toml_file(const std::filesystem::path& path, const std::string& what);
+
+}  // namespace porkit::cli

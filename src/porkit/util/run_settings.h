@@ -1,0 +1,24 @@
+// How a command runs, as opposed to what it computes: threads, device, and what it may do
+// with an existing output (continue it, replace it). None of these enter a stage key.
+#pragma once
+#include <string>
+
+#include "porkit/util/options.h"
+
+namespace porkit {
+
+struct RunSettings {
+  int threads = 0;              // intra-op threads; 0: every core
+  std::string device = "auto";  // auto, cpu, cuda or cuda:N (auto: CUDA when present)
+  bool resume = false;          // continue the run in the output folder
+  bool overwrite = false;       // replace an earlier porkit output in the output folder
+};
+
+// threads, device, resume, overwrite.
+const options::OptionTable<RunSettings>& run_settings_table();
+
+// The most threads porkit accepts: more than this is a typo, and asking OpenMP for 100,000
+// threads hangs the process.
+constexpr int kMaxThreads = 512;
+
+}  // namespace porkit
