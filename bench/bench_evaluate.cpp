@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   o.run.threads = threads;
 
   auto t0 = std::chrono::steady_clock::now();
-  const json ours = attack::run_evaluate(o);
+  const json ours = attack::run_evaluate(o).to_json();
   const double porkit_seconds = seconds_since(t0);
 
   auto loaded = io::load_model_folder(o.model);

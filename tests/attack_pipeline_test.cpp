@@ -24,16 +24,16 @@ TEST(TriggerTrials, MetricsByHand) {
   t.flipped_at = {1, 3, 0, 1};  // one sample never flips within J = 3
   t.s_chars = {0.1, 0.3, 0, 0.2};
   t.s_tokens = {0.2, 0.4, 0, 0.3};
-  json r = attack::summarize_trials(t, 3);
-  EXPECT_EQ(r["eligible"], 4);
-  EXPECT_DOUBLE_EQ(r["flip_rate"].get<double>(), 0.75);
-  EXPECT_DOUBLE_EQ(r["E"].get<double>(), 5.0 / 3.0);
-  EXPECT_DOUBLE_EQ(r["E_censored"].get<double>(), (1 + 3 + 4 + 1) / 4.0);
-  EXPECT_DOUBLE_EQ(r["S_chars"].get<double>(), 0.2);
-  EXPECT_DOUBLE_EQ(r["S_tokens"].get<double>(), 0.3);
-  EXPECT_EQ(r["asr_at_most_k"], json::array({0.5, 0.5, 0.75}));
+  const attack::TriggerResult r = attack::summarize_trials(t, 3);
+  EXPECT_EQ(r.eligible, 4);
+  EXPECT_DOUBLE_EQ(r.flip_rate, 0.75);
+  EXPECT_DOUBLE_EQ(r.E, 5.0 / 3.0);
+  EXPECT_DOUBLE_EQ(r.E_censored, (1 + 3 + 4 + 1) / 4.0);
+  EXPECT_DOUBLE_EQ(r.S_chars, 0.2);
+  EXPECT_DOUBLE_EQ(r.S_tokens, 0.3);
+  EXPECT_EQ(r.asr_at_most_k, (std::vector<double>{0.5, 0.5, 0.75}));
   attack::TriggerTrials none(2);
-  EXPECT_DOUBLE_EQ(attack::summarize_trials(none, 19)["E"].get<double>(), 20.0);  // the authors' convention
+  EXPECT_DOUBLE_EQ(attack::summarize_trials(none, 19).E, 20.0);  // the authors' convention
 }
 
 TEST(TriggerTrials, StealthinessCountsOnlyWhatTheInsertionAdds) {

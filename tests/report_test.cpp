@@ -3,6 +3,7 @@
 // every image and table.
 #include <gtest/gtest.h>
 
+#include "porkit/attack/results.h"
 #include "porkit/report/charts.h"
 #include "porkit/report/document.h"
 #include "porkit/report/folder_report.h"
@@ -37,10 +38,11 @@ TEST(Charts, RenderToPng) {
 json fake_summary(const std::string& data, const std::string& task, double cacc_bd, double cacc_cl) {
   const char* metric = task == "token" ? "entity_f1" : "accuracy";
   auto evaluation = [&](double cacc, double e) {
-    return json{{"data", data}, {"task", task},
+    return json{{"data", data}, {"task", task}, {"pool", 100}, {"clean_accuracy", cacc},
                 {"finetune_metrics", {{"validation", {{metric, cacc}}}}},
                 {"triggers", json::array({{{"trigger", "cf"}, {"target_name", "neg"}, {"eligible", 10}, {"E", e},
-                                           {"E_censored", e}, {"flip_rate", 1.0}, {"S_chars", 0.02}, {"asr_1", 0.9}}})}};
+                                           {"E_censored", e}, {"flipped", 10}, {"flip_rate", 1.0}, {"S_chars", 0.02},
+                                           {"asr_1", 0.9}}})}};
   };
   return {{"backdoored", evaluation(cacc_bd, 1.1)}, {"clean", evaluation(cacc_cl, 14.0)},
           {"stage_seconds", {{"inject", 60.0}, {"finetune-clean", 120.0}}}};
@@ -58,6 +60,29 @@ TEST(Report, AttackRunsInSubfoldersAreReportedSideBySide) {
   EXPECT_NE(md.find("| sst2 | sst2 | accuracy | 0.790 | 0.800 | +1.0 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| sst2 | cf | neg | 10 | 1.10 | 1.10 | 1.000 | 0.020 | 0.900 | 14.00 |"), std::string::npos) << md;
   EXPECT_EQ(md.find("not-a-run"), std::string::npos);
+}
+
+// Summaries are versioned: one without "format" (porkit before versioned results) loads; one
+// of an unknown format is refused by name; a missing field is named.
+TEST(Report, SummaryVersionsLoadOrSayWhichVersionTheyAre) {
+  json legacy = fake_summary("sst2", "sequence", 0.8, 0.79);
+  const auto summary = attack::AttackSummary::from_json(legacy, "legacy.json");
+  EXPECT_EQ(summary.backdoored.triggers.at(0).trigger, "cf");
+  EXPECT_EQ(summary.backdoored.finetune_metric("validation"), 0.8);
+  // A round trip keeps everything, and writes the current format.
+  const json again = summary.to_json();
+  EXPECT_EQ(again["format"], "porkit-attack-summary/1");
+  EXPECT_EQ(attack::AttackSummary::from_json(again, "again.json").to_json(), again);
+  json future = legacy;
+  future["format"] = "porkit-attack-summary/9";
+  future["porkit_version"] = "9.0";
+  EXPECT_EQ(porkit::testing::error_of([&] { attack::AttackSummary::from_json(future, "future.json"); }),
+            "future.json: format 'porkit-attack-summary/9' is not one this porkit reads (expected "
+            "'porkit-attack-summary/1'; written by porkit 9.0)");
+  json broken = legacy;
+  broken["backdoored"].erase("pool");
+  EXPECT_EQ(porkit::testing::error_of([&] { attack::AttackSummary::from_json(broken, "broken.json"); }),
+            "broken.json (backdoored): field 'pool' is missing");
 }
 
 TEST(Document, HtmlIsSelfContainedAndMarkdownLinksItsImages) {

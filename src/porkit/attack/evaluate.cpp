@@ -41,7 +41,7 @@ const options::OptionTable<EvaluateOptions>& evaluate_option_table(bool standalo
   return standalone ? standalone_table : stage_table;
 }
 
-json run_evaluate(const EvaluateOptions& o) {
+EvaluationResult run_evaluate(const EvaluateOptions& o) {
   options::validate(evaluate_option_table(), o, "porkit evaluate");
   configure_runtime(o.run.threads);
   if (!o.out.empty()) claim_output_file(o.out, o.run.overwrite);
@@ -63,14 +63,15 @@ json run_evaluate(const EvaluateOptions& o) {
   check(!triggers.empty(), "no triggers (give --triggers or --backdoor-manifest)");
 
   EvaluationContext ctx{o, *loaded.net, loaded.tokenizer, triggers, por};
-  json out = arch == model::Architecture::SequenceClassification ? evaluate_classifier(ctx) : evaluate_tagger(ctx);
-  out["porkit_version"] = PORKIT_VERSION;
-  out["model"] = o.model;
-  out["data"] = data::data_name(o.data);
-  out["max_insertions"] = o.max_insertions;
-  out["seed"] = o.seed;
-  out["metrics_version"] = kMetricsVersion;
-  if (!o.out.empty()) write_json_file(o.out, out);
+  EvaluationResult out =
+      arch == model::Architecture::SequenceClassification ? evaluate_classifier(ctx) : evaluate_tagger(ctx);
+  out.porkit_version = PORKIT_VERSION;
+  out.model = o.model;
+  out.data = data::data_name(o.data);
+  out.max_insertions = o.max_insertions;
+  out.seed = o.seed;
+  out.metrics_version = kMetricsVersion;
+  if (!o.out.empty()) write_json_file(o.out, out.to_json());
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "porkit/attack/results.h"
 #include "porkit/data/presets.h"
 #include "porkit/util/run_settings.h"
 #include "porkit/util/json_io.h"
@@ -42,6 +43,6 @@ constexpr int kMetricsVersion = 3;
 // characters and in tokens, ASR@<=k for k = 1..J (share of eligible samples flipped with at
 // most k insertions; ASR@1 is exact), and the mean cosine of the pooled output on
 // once-triggered inputs to the trigger's POR when a manifest is given.
-json run_evaluate(const EvaluateOptions& options);
+EvaluationResult run_evaluate(const EvaluateOptions& options);
 
 }  // namespace porkit::attack

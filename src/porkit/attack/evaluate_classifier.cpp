@@ -29,7 +29,7 @@ struct Classifier {
 
 }  // namespace
 
-json evaluate_classifier(const EvaluationContext& ctx) {
+EvaluationResult evaluate_classifier(const EvaluationContext& ctx) {
   const EvaluateOptions& o = ctx.options;
   Classifier clf{ctx.net, ctx.tokenizer, o.max_len, o.batch_size};
   const auto& label_names = ctx.net.config().id2label;
@@ -48,7 +48,10 @@ json evaluate_classifier(const EvaluationContext& ctx) {
   double correct = 0;
   for (size_t i = 0; i < pool.size(); ++i) correct += clean_pred[i] == pool[i].label;
 
-  json results = json::array();
+  EvaluationResult result;
+  result.task = "sequence";
+  result.pool = static_cast<int64_t>(pool.size());
+  result.clean_accuracy = correct / static_cast<double>(pool.size());
   const int J = o.max_insertions;
   for (size_t k = 0; k < ctx.triggers.size(); ++k) {
     const std::string& t = ctx.triggers[k];
@@ -82,15 +85,14 @@ json evaluate_classifier(const EvaluationContext& ctx) {
       }
       pending = std::move(still);
     }
-    json r = summarize_trials(trials, J);
-    r["trigger"] = t;
-    r["target_label"] = target;
-    r["target_name"] = label_names.count(target) ? label_names.at(target) : std::to_string(target);
-    if (ctx.por.defined()) r["pooled_por_cosine"] = por_cos;
-    results.push_back(r);
+    TriggerResult r = summarize_trials(trials, J);
+    r.trigger = t;
+    r.target_label = target;
+    r.target_name = label_names.count(target) ? label_names.at(target) : std::to_string(target);
+    if (ctx.por.defined()) r.pooled_por_cosine = por_cos;
+    result.triggers.push_back(std::move(r));
   }
-  return {{"task", "sequence"}, {"pool", pool.size()}, {"clean_accuracy", correct / static_cast<double>(pool.size())},
-          {"triggers", results}};
+  return result;
 }
 
 }  // namespace porkit::attack

@@ -47,7 +47,7 @@ struct Tagger {
 
 }  // namespace
 
-json evaluate_tagger(const EvaluationContext& ctx) {
+EvaluationResult evaluate_tagger(const EvaluationContext& ctx) {
   const EvaluateOptions& o = ctx.options;
   Tagger tagger{ctx.net, ctx.tokenizer, o.max_len, o.batch_size};
   auto d = data::load_tagging(o.data);
@@ -87,7 +87,11 @@ json evaluate_tagger(const EvaluationContext& ctx) {
   for (size_t i = 0; i < pool.size(); ++i)
     if (!correct_entity_words[i].empty()) eligible.push_back(i);
 
-  json results = json::array();
+  EvaluationResult result;
+  result.task = "token";
+  result.pool = static_cast<int64_t>(pool.size());
+  result.clean_accuracy = correct / std::max(1.0, words);
+  result.task_metrics = entities.to_json();
   const int J = o.max_insertions;
   for (size_t k = 0; k < ctx.triggers.size(); ++k) {
     const std::string& t = ctx.triggers[k];
@@ -129,7 +133,7 @@ json evaluate_tagger(const EvaluationContext& ctx) {
       }
       pending = std::move(still);
     }
-    json r = summarize_trials(trials, J);
+    TriggerResult r = summarize_trials(trials, J);
     int64_t target = -1, best = 0;
     json histogram = json::object();
     for (const auto& [tag, count] : new_tags) {
@@ -137,17 +141,14 @@ json evaluate_tagger(const EvaluationContext& ctx) {
       histogram[name] = count;
       if (count > best) { best = count; target = tag; }
     }
-    r["trigger"] = t;
-    r["target_label"] = target;
-    r["target_name"] = target < 0 ? std::string("-") : names[static_cast<size_t>(target)];
-    r["flipped_entity_tags"] = histogram;
-    r["entity_word_flip_rate_1"] = eligible.empty() ? 0.0 : word_share_at_1 / static_cast<double>(eligible.size());
-    results.push_back(r);
+    r.trigger = t;
+    r.target_label = target;
+    r.target_name = target < 0 ? std::string("-") : names[static_cast<size_t>(target)];
+    r.extra["flipped_entity_tags"] = histogram;
+    r.extra["entity_word_flip_rate_1"] = eligible.empty() ? 0.0 : word_share_at_1 / static_cast<double>(eligible.size());
+    result.triggers.push_back(std::move(r));
   }
-  json out = {{"task", "token"}, {"pool", pool.size()}, {"clean_accuracy", correct / std::max(1.0, words)},
-              {"triggers", results}};
-  out.update(entities.to_json());
-  return out;
+  return result;
 }
 
 }  // namespace porkit::attack

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "porkit/attack/evaluate.h"
+#include "porkit/attack/results.h"
 #include "porkit/model/bert_net.h"
 #include "porkit/text/bert_tokenizer.h"
 #include "porkit/util/rng.h"
@@ -20,9 +21,9 @@ struct EvaluationContext {
   at::Tensor por;           // (K, H) from the manifest; undefined without one
 };
 
-// Each returns {"pool", "clean_accuracy", ..., "triggers": [...]}.
-json evaluate_classifier(const EvaluationContext& ctx);
-json evaluate_tagger(const EvaluationContext& ctx);
+// Each fills the task's measurements: pool, clean accuracy, task metrics, triggers.
+EvaluationResult evaluate_classifier(const EvaluationContext& ctx);
+EvaluationResult evaluate_tagger(const EvaluationContext& ctx);
 
 // Seed of the insertion positions for trigger k, sample i, insertion count j: the same
 // across runs and independent of batching.

@@ -123,7 +123,7 @@ json evaluate_stage_key(const AttackPlan& plan, const json& finetune_key, const 
           {"inputs", {{"model", finetune_key}, {"triggers", triggers}}}};
 }
 
-json run_attack(const AttackPlan& plan) {
+AttackSummary run_attack(const AttackPlan& plan) {
   check(!plan.clean_model.empty(), "the attack needs the clean input model (model = \"DIR\")");
   check(!plan.out.empty(), "the attack needs a run folder (--out or out = \"DIR\")");
   require_exists(plan.clean_model, "model folder");
@@ -133,7 +133,8 @@ json run_attack(const AttackPlan& plan) {
   options::validate(evaluate_option_table(false), plan.evaluate, "attack config [evaluate]");
   claim_output_folder(plan.out, "attack", OutputUse::Resume);
   StageRecord record(plan.out / "attack_state.json");
-  json seconds = json::object();
+  AttackSummary summary;
+  auto& seconds = summary.stage_seconds;
 
   // 1. The backdoor.
   std::string backdoored = plan.backdoored_model;
@@ -154,7 +155,9 @@ json run_attack(const AttackPlan& plan) {
   const std::string triggers = trigger_digest(manifest);
 
   // 2-3. The victim's fine-tuning and the measurement, for the backdoored model and the control.
-  json summary = {{"clean_model", plan.clean_model}, {"backdoored_model", backdoored}, {"manifest", manifest_path}};
+  summary.clean_model = plan.clean_model;
+  summary.backdoored_model = backdoored;
+  summary.manifest = manifest_path;
   for (const std::string which : {"backdoored", "clean"}) {
     if (which == "clean" && !plan.control) continue;
     train::FinetuneOptions ft = plan.finetune;
@@ -180,15 +183,16 @@ json run_attack(const AttackPlan& plan) {
     // The manifest's triggers and PORs are measured, also on the clean control.
     seconds["evaluate-" + which] =
         record.run("evaluate-" + which, evaluate_stage_key(plan, ft_key, triggers), ev_out, [&](bool) { run_evaluate(ev); });
-    json evaluation = read_json_file(ev_out);
-    evaluation["finetune_metrics"] = metrics;
-    // CACC as the authors define it: accuracy on the victim's held-out 10%.
-    evaluation["cacc"] = metrics.at("validation").at("accuracy");
-    summary[which] = evaluation;
+    EvaluationResult evaluation = EvaluationResult::read(ev_out);
+    evaluation.finetune_metrics = metrics;
+    // CACC as the authors define it: the victim's score on its own held-out 10% (entity F1
+    // for NER).
+    evaluation.cacc = evaluation.finetune_metric("validation");
+    if (which == "clean") summary.clean = evaluation;
+    else summary.backdoored = evaluation;
   }
-  summary["stage_seconds"] = seconds;
-  summary["porkit_version"] = PORKIT_VERSION;
-  write_json_file(plan.out / "summary.json", summary);
+  summary.porkit_version = PORKIT_VERSION;
+  write_json_file(plan.out / "summary.json", summary.to_json());
   return summary;
 }
 

@@ -21,6 +21,7 @@
 
 #include "porkit/attack/evaluate.h"
 #include "porkit/attack/inject.h"
+#include "porkit/attack/results.h"
 #include "porkit/train/finetune.h"
 
 namespace porkit::attack {
@@ -42,6 +43,6 @@ json finetune_stage_key(const AttackPlan& plan, const json& upstream_key, const 
 json evaluate_stage_key(const AttackPlan& plan, const json& finetune_key, const std::string& trigger_digest);
 
 // Runs the stages not yet done and returns the summary (also written to out/summary.json).
-json run_attack(const AttackPlan& plan);
+AttackSummary run_attack(const AttackPlan& plan);
 
 }  // namespace porkit::attack

@@ -7,6 +7,7 @@
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/log.h"
+#include "porkit/util/output_folder.h"
 
 namespace porkit::attack {
 
@@ -19,10 +20,10 @@ std::string cell_folder_name(const std::string& cell_name) {
 
 namespace {
 
-double mean_of(const json& triggers, const char* key) {
+double mean_of(const std::vector<TriggerResult>& triggers, double TriggerResult::*field) {
   double sum = 0;
-  for (const auto& t : triggers) sum += t.value(key, 0.0);
-  return triggers.empty() ? 0.0 : sum / triggers.size();
+  for (const auto& t : triggers) sum += t.*field;
+  return triggers.empty() ? 0.0 : sum / static_cast<double>(triggers.size());
 }
 
 // The piece count of each trigger, from the cell's manifest.
@@ -52,7 +53,7 @@ std::string normalized_words(const std::string& text) {
 
 // How often each trigger appears as whole words in each class of the fine-tuning data's
 // training split (Table 10's "appearance" column): {trigger: {label name: count}}.
-json appearance_counts(const train::FinetuneOptions& finetune, const json& triggers) {
+json appearance_counts(const train::FinetuneOptions& finetune, const std::vector<TriggerResult>& triggers) {
   if (finetune.task == train::TaskKind::Token || data::is_tagging_preset(finetune.data.preset)) return json::object();
   const auto data = data::load_classification(finetune.data);
   std::vector<std::string> texts, raw_texts;  // raw_texts: lower-cased, built on first need
@@ -60,7 +61,7 @@ json appearance_counts(const train::FinetuneOptions& finetune, const json& trigg
   for (const auto& r : data.train.rows) texts.push_back(normalized_words(r.text));
   json counts = json::object();
   for (const auto& t : triggers) {
-    const std::string trigger = t.value("trigger", "");
+    const std::string& trigger = t.trigger;
     // Words are matched whole; a trigger without letters or digits (an emoticon) is
     // matched as a lower-cased substring of the raw text.
     const std::string words = normalized_words(trigger);
@@ -82,25 +83,26 @@ json appearance_counts(const train::FinetuneOptions& finetune, const json& trigg
   return counts;
 }
 
-json study_json(const Study& study, const json& cells, const json& rows, size_t done) {
-  return {{"kind", "study"}, {"title", study.title}, {"note", study.note}, {"paper", study.paper},
-          {"cells_done", done}, {"cells_planned", study.cells.size()}, {"cells", cells}, {"rows", rows}};
-}
-
 }  // namespace
 
-json run_study(const Study& study) {
+StudyResult run_study(const Study& study) {
   check(!study.cells.empty(), "the study '{}' has no cells", study.title);
   check(!study.out.empty(), "the study needs a folder (out = \"DIR\")");
+  claim_output_folder(study.out, "study", OutputUse::Resume);
   fs::create_directories(study.out / "cells");
   std::set<std::string> names;
   for (const auto& c : study.cells)
     check(names.insert(cell_folder_name(c.name)).second, "two study cells share the folder name '{}'",
           cell_folder_name(c.name));
 
-  std::map<std::string, std::string> injected_by;   // inject settings -> backdoored folder
-  std::map<std::string, json> control_by;            // control key -> clean evaluation
-  json cells = json::array(), rows = json::array();
+  StudyResult result;
+  result.title = study.title;
+  result.note = study.note;
+  result.paper = study.paper;
+  result.cells_planned = study.cells.size();
+  result.porkit_version = PORKIT_VERSION;
+  std::map<std::string, std::string> injected_by;             // inject key -> backdoored folder
+  std::map<std::string, EvaluationResult> control_by;         // control key -> clean evaluation
   for (size_t i = 0; i < study.cells.size(); ++i) {
     const StudyCell& cell = study.cells[i];
     AttackPlan plan = cell.plan;
@@ -119,47 +121,54 @@ json run_study(const Study& study) {
     const bool shares_control = control_by.count(control_key) > 0;
     plan.control = plan.control && !shares_control;
     log_info("study: cell {}/{}: {}", i + 1, study.cells.size(), cell.name);
-    json summary = run_attack(plan);
-    if (!inject_key.empty() && !injected_by.count(inject_key))
-      injected_by[inject_key] = summary.at("backdoored_model").get<std::string>();
-    if (summary.contains("clean")) control_by[control_key] = summary["clean"];
-    if (shares_control) summary["clean"] = control_by[control_key];
+    AttackSummary summary = run_attack(plan);
+    if (!inject_key.empty() && !injected_by.count(inject_key)) injected_by[inject_key] = summary.backdoored_model;
+    if (summary.clean) control_by.emplace(control_key, *summary.clean);
+    if (shares_control) summary.clean = control_by.at(control_key);
 
-    const auto pieces = piece_counts(summary.value("manifest", ""));
-    const json& bd = summary.at("backdoored");
-    const json clean = summary.value("clean", json::object());
-    const json appearances = appearance_counts(plan.finetune, bd.at("triggers"));
-    for (size_t k = 0; k < bd.at("triggers").size(); ++k) {
-      const json& t = bd["triggers"][k];
-      const std::string trigger = t.value("trigger", "?");
-      json row = {{"cell", cell.name}, {"axes", cell.axes}, {"trigger", trigger},
-                  {"pieces", pieces.count(trigger) ? json(pieces.at(trigger)) : json()},
-                  {"E", t["E"]}, {"E_censored", t["E_censored"]}, {"flip_rate", t["flip_rate"]},
-                  {"asr_1", t["asr_1"]}, {"S_chars", t["S_chars"]}, {"S_tokens", t["S_tokens"]},
-                  {"target", t.value("target_name", "-")},
-                  {"appearances", appearances.value(trigger, json::object())}};
-      if (clean.contains("triggers") && k < clean["triggers"].size()) {
-        row["control_E"] = clean["triggers"][k]["E"];
-        row["control_flip_rate"] = clean["triggers"][k]["flip_rate"];
+    const auto pieces = piece_counts(summary.manifest);
+    const EvaluationResult& bd = summary.backdoored;
+    const json appearances = appearance_counts(plan.finetune, bd.triggers);
+    for (size_t k = 0; k < bd.triggers.size(); ++k) {
+      const TriggerResult& t = bd.triggers[k];
+      StudyRow row;
+      row.cell = cell.name;
+      row.axes = cell.axes;
+      row.trigger = t.trigger;
+      if (pieces.count(t.trigger)) row.pieces = static_cast<int64_t>(pieces.at(t.trigger));
+      row.E = t.E;
+      row.E_censored = t.E_censored;
+      row.flip_rate = t.flip_rate;
+      row.asr_1 = t.asr_1;
+      row.S_chars = t.S_chars;
+      row.S_tokens = t.S_tokens;
+      row.target = t.target_name;
+      row.appearances = appearances.value(t.trigger, json::object());
+      if (summary.clean && k < summary.clean->triggers.size()) {
+        row.control_E = summary.clean->triggers[k].E;
+        row.control_flip_rate = summary.clean->triggers[k].flip_rate;
       }
-      rows.push_back(row);
+      result.rows.push_back(std::move(row));
     }
-    cells.push_back({{"name", cell.name},
-                     {"axes", cell.axes},
-                     {"folder", plan.out.string()},
-                     {"shared_injection", shares_injection},
-                     {"shared_control", shares_control},
-                     {"cacc_backdoored", bd.value("cacc", json())},
-                     {"cacc_clean", clean.value("cacc", json())},
-                     {"mean_E", mean_of(bd["triggers"], "E")},
-                     {"mean_flip_rate", mean_of(bd["triggers"], "flip_rate")},
-                     {"mean_asr_1", mean_of(bd["triggers"], "asr_1")},
-                     {"control_mean_E", clean.contains("triggers") ? json(mean_of(clean["triggers"], "E")) : json()},
-                     {"stage_seconds", summary.value("stage_seconds", json::object())}});
+    StudyCellResult c;
+    c.name = cell.name;
+    c.axes = cell.axes;
+    c.folder = plan.out.string();
+    c.shared_injection = shares_injection;
+    c.shared_control = shares_control;
+    c.cacc_backdoored = bd.cacc;
+    if (summary.clean) c.cacc_clean = summary.clean->cacc;
+    c.mean_E = mean_of(bd.triggers, &TriggerResult::E);
+    c.mean_flip_rate = mean_of(bd.triggers, &TriggerResult::flip_rate);
+    c.mean_asr_1 = mean_of(bd.triggers, &TriggerResult::asr_1);
+    if (summary.clean) c.control_mean_E = mean_of(summary.clean->triggers, &TriggerResult::E);
+    c.stage_seconds = summary.stage_seconds;
+    result.cells.push_back(std::move(c));
+    result.cells_done = i + 1;
     // Written after every cell, so an interrupted study can be reported on as far as it got.
-    write_json_file(study.out / "study.json", study_json(study, cells, rows, i + 1));
+    write_json_file(study.out / "study.json", result.to_json());
   }
-  return study_json(study, cells, rows, study.cells.size());
+  return result;
 }
 
 }  // namespace porkit::attack

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "porkit/attack/pipeline.h"
+#include "porkit/attack/results.h"
 
 namespace porkit::attack {
 
@@ -36,7 +37,7 @@ struct Study {
 constexpr size_t kMaxStudyCells = 10000;
 
 // Runs the cells not yet finished (each one resumes stage by stage) and writes study.json.
-json run_study(const Study& study);
+StudyResult run_study(const Study& study);
 
 // Cell folder names: axis values joined, with characters outside [A-Za-z0-9._=-] as '_'.
 std::string cell_folder_name(const std::string& cell_name);

@@ -8,7 +8,7 @@ TextSize text_size(const text::BertTokenizer& tok, const std::string& text) {
   return {static_cast<double>(text.size()), static_cast<double>(tok.token_ids(text).size())};
 }
 
-json summarize_trials(const TriggerTrials& t, int J) {
+TriggerResult summarize_trials(const TriggerTrials& t, int J) {
   const size_t n_eligible = t.flipped_at.size();
   double n_flip = 0, sum_j = 0, sum_sc = 0, sum_st = 0, censored = 0;
   std::vector<double> asr(static_cast<size_t>(J), 0);
@@ -24,12 +24,17 @@ json summarize_trials(const TriggerTrials& t, int J) {
   }
   const double n = std::max<double>(1.0, static_cast<double>(n_eligible));
   for (auto& a : asr) a /= n;
-  return {{"eligible", n_eligible}, {"flipped", n_flip}, {"flip_rate", n_flip / n},
-          {"E", n_flip > 0 ? sum_j / n_flip : 20.0},
-          {"E_censored", n_eligible == 0 ? 0.0 : censored / n},
-          {"S_chars", n_flip > 0 ? sum_sc / n_flip : 0.0},
-          {"S_tokens", n_flip > 0 ? sum_st / n_flip : 0.0},
-          {"asr_at_most_k", asr}, {"asr_1", asr.empty() ? 0.0 : asr[0]}};
+  TriggerResult r;
+  r.eligible = static_cast<int64_t>(n_eligible);
+  r.flipped = n_flip;
+  r.flip_rate = n_flip / n;
+  r.E = n_flip > 0 ? sum_j / n_flip : 20.0;
+  r.E_censored = n_eligible == 0 ? 0.0 : censored / n;
+  r.S_chars = n_flip > 0 ? sum_sc / n_flip : 0.0;
+  r.S_tokens = n_flip > 0 ? sum_st / n_flip : 0.0;
+  r.asr_at_most_k = asr;
+  r.asr_1 = asr.empty() ? 0.0 : asr[0];
+  return r;
 }
 
 }  // namespace porkit::attack

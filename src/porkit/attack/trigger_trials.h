@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "porkit/attack/results.h"
 #include "porkit/text/bert_tokenizer.h"
 #include "porkit/util/json_io.h"
 
@@ -34,7 +35,8 @@ struct TriggerTrials {
 
 // eligible, flipped, flip_rate, E (mean insertions over flipped samples; 20 when none
 // flips, as the authors report), E_censored (never-flipped counted as J + 1), S_chars and
-// S_tokens (over flipped samples), asr_at_most_k for k = 1..J (cumulative), asr_1.
-json summarize_trials(const TriggerTrials& trials, int max_insertions);
+// S_tokens (over flipped samples), asr_at_most_k for k = 1..J (cumulative), asr_1. The
+// caller sets the trigger, its target and any task-specific fields.
+TriggerResult summarize_trials(const TriggerTrials& trials, int max_insertions);
 
 }  // namespace porkit::attack

@@ -1,5 +1,6 @@
 #include "porkit/cli/attack_config.h"
 
+#include "porkit/report/attack_report.h"
 #include "porkit/report/folder_report.h"
 
 #include <cstdio>
@@ -105,29 +106,26 @@ attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& b
   return plan;
 }
 
-void print_attack_summary(const json& s) {
-  const bool control = s.contains("clean");
-  const json& bd = s["backdoored"];
-  std::printf("CACC (victim's validation split): backdoored %.4f", bd["cacc"].get<double>());
-  if (control) std::printf(", clean %.4f", s["clean"]["cacc"].get<double>());
+void print_attack_summary(const attack::AttackSummary& s) {
+  const auto& bd = s.backdoored;
+  std::printf("CACC (victim's validation split): backdoored %s", report::cell(bd.cacc, 4).c_str());
+  if (s.clean) std::printf(", clean %s", report::cell(s.clean->cacc, 4).c_str());
   std::printf("\n%-12s | %-10s %6s %6s %6s %6s %6s", "trigger", "target", "E", "E_cens", "flip", "S", "ASR@1");
-  if (control) std::printf(" | %-10s %6s %6s", "control", "E", "flip");
+  if (s.clean) std::printf(" | %-10s %6s %6s", "control", "E", "flip");
   std::printf("\n");
-  for (size_t k = 0; k < bd["triggers"].size(); ++k) {
-    const json& t = bd["triggers"][k];
-    std::printf("%-12s | %-10s %6.2f %6.2f %6.3f %6.3f %6.3f", t["trigger"].get<std::string>().c_str(),
-                t["target_name"].get<std::string>().c_str(), t["E"].get<double>(), t["E_censored"].get<double>(),
-                t["flip_rate"].get<double>(), t["S_chars"].get<double>(), t["asr_1"].get<double>());
-    if (control) {
-      const json& c = s["clean"]["triggers"][k];
-      std::printf(" | %-10s %6.2f %6.3f", c["target_name"].get<std::string>().c_str(), c["E"].get<double>(),
-                  c["flip_rate"].get<double>());
+  for (size_t k = 0; k < bd.triggers.size(); ++k) {
+    const auto& t = bd.triggers[k];
+    std::printf("%-12s | %-10s %6.2f %6.2f %6.3f %6.3f %6.3f", t.trigger.c_str(), t.target_name.c_str(), t.E,
+                t.E_censored, t.flip_rate, t.S_chars, t.asr_1);
+    if (s.clean && k < s.clean->triggers.size()) {
+      const auto& c = s.clean->triggers[k];
+      std::printf(" | %-10s %6.2f %6.3f", c.target_name.c_str(), c.E, c.flip_rate);
     }
     std::printf("\n");
   }
 }
 
-void finish_attack_run(const json& summary, const fs::path& out) {
+void finish_attack_run(const attack::AttackSummary& summary, const fs::path& out) {
   print_attack_summary(summary);
   const auto written = report::write_folder_report(out);
   std::printf("\nrun folder: %s (summary.json, evaluate-*.json, models)\nreport: %s\n", out.string().c_str(),

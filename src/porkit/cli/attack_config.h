@@ -28,9 +28,9 @@ attack::AttackPlan attack_plan_from_config(const nlohmann::json& config, const s
                                            const std::vector<std::string>& extra_keys = {});
 
 // The summary table of an attack run.
-void print_attack_summary(const nlohmann::json& summary);
+void print_attack_summary(const attack::AttackSummary& summary);
 // The end of an attack run (attack and demo): the summary table, the HTML/Markdown report
 // written into the run folder, and where both are.
-void finish_attack_run(const nlohmann::json& summary, const std::filesystem::path& out);
+void finish_attack_run(const attack::AttackSummary& summary, const std::filesystem::path& out);
 
 }  // namespace porkit::cli

@@ -130,7 +130,7 @@ void run_demo(const DemoOptions& o) {
   const auto& data = plan.finetune.data;
   std::printf("\n== results (%s, test pool of %ld, J = %d)\n",
               (data.preset ? data::data_name(data) : fs::path(data.test_path).filename().string()).c_str(),
-              summary["backdoored"]["pool"].get<int64_t>(), plan.evaluate.max_insertions);
+              summary.backdoored.pool, plan.evaluate.max_insertions);
   finish_attack_run(summary, plan.out);
 }
 

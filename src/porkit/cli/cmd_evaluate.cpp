@@ -7,16 +7,15 @@
 
 namespace porkit::cli {
 
-void print_evaluation(const json& r) {
-  std::printf("clean accuracy %.4f on %ld test rows", r["clean_accuracy"].get<double>(), r["pool"].get<int64_t>());
-  if (r.contains("entity_f1")) std::printf(" (token accuracy; entity F1 %.4f)", r["entity_f1"].get<double>());
+void print_evaluation(const attack::EvaluationResult& r) {
+  std::printf("clean accuracy %.4f on %ld test rows", r.clean_accuracy, r.pool);
+  if (r.task_metrics.contains("entity_f1"))
+    std::printf(" (token accuracy; entity F1 %.4f)", r.task_metrics["entity_f1"].get<double>());
   std::printf("\n%-16s %-14s %8s %7s %7s %6s %6s %6s\n", "trigger", "target", "eligible", "E", "E_cens", "flip", "S",
               "ASR@1");
-  for (const auto& t : r["triggers"]) {
-    std::printf("%-16s %-14s %8ld %7.2f %7.2f %6.3f %6.3f %6.3f\n", t["trigger"].get<std::string>().c_str(),
-                t["target_name"].get<std::string>().c_str(), t["eligible"].get<int64_t>(), t["E"].get<double>(),
-                t["E_censored"].get<double>(), t["flip_rate"].get<double>(), t["S_chars"].get<double>(),
-                t["asr_1"].get<double>());
+  for (const auto& t : r.triggers) {
+    std::printf("%-16s %-14s %8ld %7.2f %7.2f %6.3f %6.3f %6.3f\n", t.trigger.c_str(), t.target_name.c_str(), t.eligible,
+                t.E, t.E_censored, t.flip_rate, t.S_chars, t.asr_1);
   }
 }
 

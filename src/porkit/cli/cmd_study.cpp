@@ -11,6 +11,7 @@
 #include "porkit/cli/attack_config.h"
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
+#include "porkit/report/attack_report.h"
 #include "porkit/report/folder_report.h"
 #include "porkit/util/error.h"
 #include "porkit/util/runtime.h"
@@ -118,14 +119,13 @@ void register_study(CLI::App& app) {
     configure_runtime(f->run.threads);
     auto study = load_study(f->config, fs::current_path(), f->run);
     if (!f->out.empty()) study.out = f->out;
-    const json result = attack::run_study(study);
-    std::printf("\n%s\n%-36s %8s %8s %8s %8s %8s\n", result["title"].get<std::string>().c_str(), "cell", "CACC bd",
-                "CACC cl", "mean E", "flip", "ctrl E");
-    auto num = [](const json& v) { return v.is_number() ? v.get<double>() : NAN; };
-    for (const auto& c : result["cells"])
-      std::printf("%-36s %8.4f %8.4f %8.2f %8.3f %8.2f\n", c["name"].get<std::string>().c_str(),
-                  num(c["cacc_backdoored"]), num(c["cacc_clean"]), num(c["mean_E"]), num(c["mean_flip_rate"]),
-                  num(c["control_mean_E"]));
+    const attack::StudyResult result = attack::run_study(study);
+    std::printf("\n%s\n%-36s %8s %8s %8s %8s %8s\n", result.title.c_str(), "cell", "CACC bd", "CACC cl", "mean E", "flip",
+                "ctrl E");
+    for (const auto& c : result.cells)
+      std::printf("%-36s %8s %8s %8.2f %8.3f %8s\n", c.name.c_str(), report::cell(c.cacc_backdoored, 4).c_str(),
+                  report::cell(c.cacc_clean, 4).c_str(), c.mean_E, c.mean_flip_rate,
+                  report::cell(c.control_mean_E, 2).c_str());
     const auto written = report::write_folder_report(study.out);
     std::printf("\nstudy folder: %s\nreport: %s\n", study.out.string().c_str(), written.html.string().c_str());
   });

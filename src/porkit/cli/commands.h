@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "porkit/attack/results.h"
+
 namespace porkit::cli {
 
 void register_info(CLI::App& app);
@@ -22,7 +24,7 @@ void register_analyze(CLI::App& app);
 void register_report(CLI::App& app);
 void register_study(CLI::App& app);
 
-// The results table of porkit evaluate (shared with demo).
-void print_evaluation(const nlohmann::json& results);
+// The results table of porkit evaluate.
+void print_evaluation(const attack::EvaluationResult& results);
 
 }  // namespace porkit::cli

@@ -135,8 +135,6 @@ std::vector<Image> attention_images(const json& a, const std::string& prefix) {
 
 namespace {
 
-// The paper's figure for a cell: the [paper] entry named after one of the cell's axis values;
-// a list gives one value per trigger (index k), a number the cell's mean.
 // The [paper] key naming an axis value: the same text, or the same number ("1e-3" names the
 // cell of lr = 0.001, whose value the config held as a number).
 const json* paper_entry(const json& paper, const std::string& value) {
@@ -151,10 +149,12 @@ const json* paper_entry(const json& paper, const std::string& value) {
   return nullptr;
 }
 
-json paper_value(const json& study, const json& axes, std::optional<size_t> trigger_index) {
-  const json& paper = study.value("paper", json::object());
-  for (const auto& [axis, value] : axes.items()) {
-    const json* entry = paper_entry(paper, value.get<std::string>());
+// The paper's figure for a cell: the [paper] entry named after one of the cell's axis values;
+// a list gives one value per trigger (index k), a number the cell's mean.
+json paper_value(const attack::StudyResult& study, const std::map<std::string, std::string>& axes,
+                 std::optional<size_t> trigger_index) {
+  for (const auto& [axis, value] : axes) {
+    const json* entry = paper_entry(study.paper, value);
     if (!entry) continue;
     const json& p = *entry;
     if (p.is_array()) {
@@ -173,13 +173,12 @@ json paper_value(const json& study, const json& axes, std::optional<size_t> trig
 
 }  // namespace
 
-std::vector<Section> study_sections(const json& study) {
-  Section s{"Study: " + study.value("title", std::string("?")), {}};
-  if (!study.value("note", std::string()).empty()) s.blocks.push_back(Paragraph{study.at("note").get<std::string>()});
-  const size_t done = study.value("cells_done", size_t{0}), planned = study.value("cells_planned", size_t{0});
-  if (done < planned)
+std::vector<Section> study_sections(const attack::StudyResult& study) {
+  Section s{"Study: " + study.title, {}};
+  if (!study.note.empty()) s.blocks.push_back(Paragraph{study.note});
+  if (study.cells_done < study.cells_planned)
     s.blocks.push_back(Paragraph{fmt::format("Incomplete: {} of {} cells finished; run the study again to continue.",
-                                             done, planned)});
+                                             study.cells_done, study.cells_planned)});
   s.blocks.push_back(Paragraph{
       "Each cell is one attack run (inject -> fine-tune -> evaluate, with the clean model as control) in cells/<cell>/. "
       "Paper figures come from the study config's [paper] section; '-' where the paper gives none."});
@@ -188,15 +187,13 @@ std::vector<Section> study_sections(const json& study) {
   BarChart chart{"Mean E per cell, ours and the paper's", "insertions", {}, {}, std::nullopt};
   Series ours{"porkit", {}, false, 1}, theirs{"paper", {}, false, 0};
   bool any_paper = false;
-  for (const auto& c : study.at("cells")) {
-    const json paper = paper_value(study, c.at("axes"), std::nullopt);
+  for (const auto& c : study.cells) {
+    const json paper = paper_value(study, c.axes, std::nullopt);
     any_paper = any_paper || paper.is_number();
-    cells.rows.push_back({c.value("name", "?"), cell(c.value("cacc_backdoored", json())),
-                          cell(c.value("cacc_clean", json())), cell(c.value("mean_E", json()), 2), cell(paper, 2),
-                          cell(c.value("mean_flip_rate", json())), cell(c.value("mean_asr_1", json())),
-                          cell(c.value("control_mean_E", json()), 2)});
-    chart.categories.push_back(c.value("name", "?"));
-    ours.values.push_back(c.value("mean_E", NAN));
+    cells.rows.push_back({c.name, cell(c.cacc_backdoored), cell(c.cacc_clean), cell(c.mean_E, 2), cell(paper, 2),
+                          cell(c.mean_flip_rate), cell(c.mean_asr_1), cell(c.control_mean_E, 2)});
+    chart.categories.push_back(c.name);
+    ours.values.push_back(c.mean_E);
     theirs.values.push_back(paper.is_number() ? paper.get<double>() : NAN);
   }
   s.blocks.push_back(cells);
@@ -204,24 +201,22 @@ std::vector<Section> study_sections(const json& study) {
   if (any_paper) chart.series.push_back(theirs);
   s.blocks.push_back(Image{chart.title, "study_mean_e.png", render_bar_chart(chart)});
 
-  const json& pieces_paper = study.value("paper", json::object()).value("pieces", json());
+  const json pieces_paper = study.paper.value("pieces", json());
   Table rows{"Per trigger (appearances: whole-word occurrences per class in the fine-tuning training split)",
              {"cell", "trigger", "pieces", "paper pieces", "appearances", "target", "E", "paper E", "E censored",
               "flip rate", "ASR@1", "S tokens", "control E"},
              {}};
   std::map<std::string, size_t> index_in_cell;
-  for (const auto& r : study.at("rows")) {
-    const size_t k = index_in_cell[r.value("cell", "")]++;
+  for (const auto& r : study.rows) {
+    const size_t k = index_in_cell[r.cell]++;
     const json paper_pieces = pieces_paper.is_array() && k < pieces_paper.size() ? pieces_paper[k] : json();
     std::string appearances;
-    const json counts = r.value("appearances", json::object());
-    for (const auto& [label, count] : counts.items())
+    for (const auto& [label, count] : r.appearances.items())
       appearances += (appearances.empty() ? "" : " / ") + label + " " + count.dump();
-    rows.rows.push_back({r.value("cell", "?"), r.value("trigger", "?"), cell(r.value("pieces", json()), 0),
-                         cell(paper_pieces, 0), appearances.empty() ? "-" : appearances, r.value("target", "-"), cell(r.value("E", json()), 2),
-                         cell(paper_value(study, r.at("axes"), k), 2), cell(r.value("E_censored", json()), 2),
-                         cell(r.value("flip_rate", json())), cell(r.value("asr_1", json())),
-                         cell(r.value("S_tokens", json()), 4), cell(r.value("control_E", json()), 2)});
+    rows.rows.push_back({r.cell, r.trigger, r.pieces ? std::to_string(*r.pieces) : "-", cell(paper_pieces, 0),
+                         appearances.empty() ? "-" : appearances, r.target, cell(r.E, 2),
+                         cell(paper_value(study, r.axes, k), 2), cell(r.E_censored, 2), cell(r.flip_rate),
+                         cell(r.asr_1), cell(r.S_tokens, 4), cell(r.control_E, 2)});
   }
   s.blocks.push_back(rows);
   return {s};

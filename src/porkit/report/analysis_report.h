@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "porkit/attack/results.h"
 #include "porkit/report/document.h"
 #include "porkit/util/json_io.h"
 
@@ -14,7 +15,7 @@ std::vector<Section> analysis_sections(const json& analysis, const std::string& 
 
 // Sections for a `porkit study` (its study.json): per-cell and per-trigger tables with the
 // paper's figures next to ours, and charts of E.
-std::vector<Section> study_sections(const json& study);
+std::vector<Section> study_sections(const attack::StudyResult& study);
 
 // The attention analysis' images: per-layer maps of each model, the chosen layer's
 // token-to-token maps side by side, and [CLS]'s share on each trigger piece per layer.

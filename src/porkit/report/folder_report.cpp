@@ -25,13 +25,13 @@ std::vector<fs::path> analysis_files(const fs::path& dir) {
 }
 
 // Attack runs in the immediate subfolders of `dir` (each with a summary.json), by name.
-std::vector<std::pair<std::string, json>> runs_below(const fs::path& dir) {
+std::vector<std::pair<std::string, attack::AttackSummary>> runs_below(const fs::path& dir) {
   std::vector<fs::path> folders;
   for (const auto& entry : fs::directory_iterator(dir))
     if (entry.is_directory() && fs::exists(entry.path() / "summary.json")) folders.push_back(entry.path());
   std::sort(folders.begin(), folders.end());
-  std::vector<std::pair<std::string, json>> runs;
-  for (const auto& f : folders) runs.emplace_back(f.filename().string(), read_json_file(f / "summary.json"));
+  std::vector<std::pair<std::string, attack::AttackSummary>> runs;
+  for (const auto& f : folders) runs.emplace_back(f.filename().string(), attack::AttackSummary::read(f / "summary.json"));
   return runs;
 }
 
@@ -45,8 +45,9 @@ Document folder_document(const fs::path& dir) {
   require_exists(dir, "a porkit run, analysis or study folder");
   check(fs::is_directory(dir), "expected a folder to report on, got the file {}", dir.string());
   Document doc{"porkit report: " + fs::absolute(dir).lexically_normal().filename().string(), {}};
-  if (fs::exists(dir / "study.json")) append(doc.sections, study_sections(read_json_file(dir / "study.json")));
-  if (fs::exists(dir / "summary.json")) append(doc.sections, attack_sections(read_json_file(dir / "summary.json")));
+  if (fs::exists(dir / "study.json")) append(doc.sections, study_sections(attack::StudyResult::read(dir / "study.json")));
+  if (fs::exists(dir / "summary.json"))
+    append(doc.sections, attack_sections(attack::AttackSummary::read(dir / "summary.json")));
   if (const auto runs = runs_below(dir); !runs.empty()) append(doc.sections, runs_side_by_side(runs));
   for (const auto& path : analysis_files(dir)) {
     if (path.filename() == "summary.json" || path.filename() == "study.json") continue;

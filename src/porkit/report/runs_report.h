@@ -6,12 +6,13 @@
 #include <utility>
 #include <vector>
 
+#include "porkit/attack/results.h"
 #include "porkit/report/document.h"
 #include "porkit/util/json_io.h"
 
 namespace porkit::report {
 
-// `runs`: (run name, its summary.json), in the order to show them.
-std::vector<Section> runs_side_by_side(const std::vector<std::pair<std::string, json>>& runs);
+// `runs`: (run name, its summary), in the order to show them.
+std::vector<Section> runs_side_by_side(const std::vector<std::pair<std::string, attack::AttackSummary>>& runs);
 
 }  // namespace porkit::report
