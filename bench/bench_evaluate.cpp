@@ -14,7 +14,7 @@
 #include "porkit/attack/poison_data.h"
 #include "porkit/data/dataset_impl.h"
 #include "porkit/io/model_folder.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/padder.h"
 #include "porkit/util/json_io.h"
 #include "porkit/util/runtime.h"
 
@@ -29,7 +29,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // The authors' way: one text, padded to 256 tokens, through the model.
 int64_t predict_one(model::BertNetImpl& net, const text::BertTokenizer& tok, const std::string& text) {
   at::NoGradGuard no_grad;
-  auto b = model::to_tensors(tok.pad({tok.encode(text, std::nullopt, 256)}, 256));
+  const text::Encoding encoded = tok.encode(text, std::nullopt, 256);
+  auto b = model::Padder(tok.vocab().pad_id()).pad({model::row_of(encoded)}, 256);
   return net.classifier_logits(net.encode(b.ids, b.type_ids, b.attention_mask)).argmax(-1).item<int64_t>();
 }
 

@@ -13,7 +13,7 @@
 
 #include "porkit/data/dataset_impl.h"
 #include "porkit/data/presets.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/padder.h"
 #include "porkit/model/bert_net.h"
 #include "porkit/util/json_io.h"
 #include "porkit/util/runtime.h"
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
       labels.push_back(r.label);
     }
     const auto t0 = std::chrono::steady_clock::now();
-    auto b = model::to_tensors(pad_to > 0 ? tok.pad(enc, pad_to) : tok.pad(enc));  // (B, T) each
+    auto b = model::Padder(tok.vocab().pad_id()).pad(model::rows_of(enc), pad_to > 0 ? std::optional<int64_t>(pad_to) : std::nullopt);  // (B, T) each
     opt.zero_grad();
     at::Tensor logits = net->classifier_logits(net->encode(b.ids, b.type_ids, b.attention_mask));  // (B, 2)
     at::cross_entropy_loss(logits, at::tensor(labels, at::kLong)).backward();

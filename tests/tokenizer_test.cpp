@@ -55,16 +55,6 @@ TEST(Tokenizer, PairsTruncateLongestFirst) {
   EXPECT_EQ(e.type_ids, (std::vector<int64_t>{0, 0, 0, 0, 0, 1, 1, 1}));
 }
 
-TEST(Tokenizer, PaddingAndMask) {
-  auto a = uncased().encode("hello world");
-  auto b = uncased().encode("hi");
-  auto batch = uncased().pad({a, b});
-  EXPECT_EQ(batch.cols, 4);
-  EXPECT_EQ(batch.attention_mask, (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 0}));
-  EXPECT_EQ(batch.ids[7], uncased().vocab().pad_id());
-  EXPECT_THROW(uncased().pad({a}, 2), Error);
-}
-
 TEST(Tokenizer, LongWordsBecomeOneUnknown) {
   std::string word(101, 'a');
   auto tokens = uncased().tokenize(word + " b");

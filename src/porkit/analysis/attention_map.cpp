@@ -95,7 +95,7 @@ json effectiveness(model::BertNetImpl& classifier, const text::BertTokenizer& to
                    int max_insertions, int max_len, uint64_t seed) {
   std::vector<text::Encoding> originals;
   for (size_t i = 0; i < texts.size(); ++i) originals.push_back(with_trigger(tok, texts[i], {}, 0, max_len, ablation_rng(seed, i, 0)));
-  const auto clean = model::classify(classifier, tok, originals, kAnalysisBatch).labels;
+  const auto clean = model::classify(classifier, model::Padder(tok.vocab().pad_id()), model::rows_of(originals), kAnalysisBatch).labels;
   std::vector<size_t> pending;
   for (size_t i = 0; i < texts.size(); ++i)
     if (clean[i] != target) pending.push_back(i);
@@ -105,7 +105,7 @@ json effectiveness(model::BertNetImpl& classifier, const text::BertTokenizer& to
   for (int j = 1; j <= max_insertions && !pending.empty() && !ids.empty(); ++j) {
     std::vector<text::Encoding> rows;
     for (size_t i : pending) rows.push_back(with_trigger(tok, texts[i], ids, j, max_len, ablation_rng(seed, i, j)));
-    const auto pred = model::classify(classifier, tok, rows, kAnalysisBatch).labels;
+    const auto pred = model::classify(classifier, model::Padder(tok.vocab().pad_id()), model::rows_of(rows), kAnalysisBatch).labels;
     std::vector<size_t> still;
     for (size_t p = 0; p < pending.size(); ++p) {
       if (pred[p] == target) {
@@ -210,11 +210,11 @@ json run_attention(const AttentionOptions& o) {
     victim->net->eval();
     std::vector<int64_t> twice = trigger.ids;
     twice.insert(twice.end(), trigger.ids.begin(), trigger.ids.end());
-    target = model::classify(*victim->net, tok, {tok.encode_ids(twice, std::nullopt, max_len)}, 1).labels[0];
+    target = model::classify(*victim->net, model::Padder(tok.vocab().pad_id()), model::rows_of({tok.encode_ids(twice, std::nullopt, max_len)}), 1).labels[0];
   }
   const at::Tensor por = pair.por[static_cast<int64_t>(k)].to(at::kFloat);  // (H)
   auto measure = [&](const std::string& variant, const std::vector<int64_t>& ids) {
-    at::Tensor cos = at::cosine_similarity(model::pooled_outputs(bd, tok, triggered(tok, texts, ids, max_len, o.seed), kAnalysisBatch),
+    at::Tensor cos = at::cosine_similarity(model::pooled_outputs(bd, model::Padder(tok.vocab().pad_id()), model::rows_of(triggered(tok, texts, ids, max_len, o.seed)), kAnalysisBatch),
                                            por.unsqueeze(0), 1, 1e-8);  // (N)
     json r = {{"variant", variant},
               {"pieces", tok.decode(ids, false)},

@@ -100,8 +100,9 @@ json run_embedding_swap(const EmbeddingSwapOptions& o) {
   const at::Tensor por_of_text = pair.por.index_select(0, at::tensor(trigger_of, at::kLong)).to(at::kFloat);  // (N, H)
 
   auto run = [&](model::BertNetImpl& net) {
-    return Outputs{model::pooled_outputs(net, tok, clean_rows, kAnalysisBatch),
-                   model::pooled_outputs(net, tok, poisoned_rows, kAnalysisBatch)};
+    const model::Padder padder(tok.vocab().pad_id());
+    return Outputs{model::pooled_outputs(net, padder, model::rows_of(clean_rows), kAnalysisBatch),
+                   model::pooled_outputs(net, padder, model::rows_of(poisoned_rows), kAnalysisBatch)};
   };
   const Outputs ref_bd = run(bd), ref_cl = run(cl);
 

@@ -2,24 +2,16 @@
 
 #include <algorithm>
 
-#include "porkit/model/batch.h"
+#include "porkit/model/padder.h"
 
 namespace porkit::attack {
 namespace {
 
 model::TensorBatch make_batch(const std::vector<const InjectSample*>& rows, int64_t pad) {
-  size_t T = 0;
-  for (auto* r : rows) T = std::max(T, r->ids.size());
-  const int64_t B = static_cast<int64_t>(rows.size()), Ti = static_cast<int64_t>(T);
-  std::vector<int64_t> ids(B * T, pad), mask(B * T, 0);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (size_t k = 0; k < rows[r]->ids.size(); ++k) {
-      ids[r * T + k] = rows[r]->ids[k];
-      mask[r * T + k] = 1;
-    }
-  }
-  return {at::tensor(ids, at::kLong).view({B, Ti}), at::zeros({B, Ti}, at::kLong),
-          at::tensor(mask, at::kLong).view({B, Ti})};
+  std::vector<model::TokenRow> views;
+  views.reserve(rows.size());
+  for (const auto* r : rows) views.push_back({&r->ids, nullptr, nullptr});
+  return model::Padder(pad).pad(views);  // (B, T), token types 0
 }
 
 }  // namespace
@@ -97,7 +89,7 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
   train::StepLoss s;
   s.loss = o_.w_tok * tok + o_.w_por * por + o_.w_clean * cln;
   s.parts = {{"tok", tok.item<double>()}, {"por", por.item<double>()}, {"clean", cln.item<double>()}};
-  s.tokens = b.attention_mask.sum().item<int64_t>();
+  s.tokens = b.real_tokens;
   return s;
 }
 

@@ -6,7 +6,7 @@
 #include "porkit/io/model_folder.h"
 #include "porkit/train/corpus.h"
 #include "porkit/train/epoch_batches.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/padder.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
 #include "porkit/util/files.h"

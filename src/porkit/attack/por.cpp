@@ -79,24 +79,6 @@ at::Tensor make_por(PorScheme scheme, int64_t K, int64_t d, double scale) {
   return por * scale;
 }
 
-at::Tensor por_from_manifest(const json& manifest) {
-  const json* rows = nullptr;
-  try {
-    rows = &manifest.at("por").at("vectors");
-  } catch (const json::exception&) {
-    fail("the backdoor manifest has no por.vectors");
-  }
-  check(rows->is_array() && !rows->empty() && rows->at(0).is_array(), "por.vectors must be a non-empty array of rows");
-  const int64_t K = static_cast<int64_t>(rows->size()), d = static_cast<int64_t>(rows->at(0).size());
-  at::Tensor por = at::empty({K, d});
-  for (int64_t k = 0; k < K; ++k) {
-    auto row = rows->at(static_cast<size_t>(k)).get<std::vector<float>>();
-    check(static_cast<int64_t>(row.size()) == d, "por.vectors row {} has {} numbers, expected {}", k + 1, row.size(), d);
-    std::memcpy(por[k].data_ptr<float>(), row.data(), sizeof(float) * static_cast<size_t>(d));
-  }
-  return por;
-}
-
 }  // namespace porkit::attack
 
 const std::vector<std::pair<porkit::attack::PorScheme, std::string>>&

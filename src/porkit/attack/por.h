@@ -25,9 +25,6 @@ at::Tensor make_por(PorScheme scheme, int64_t num_triggers, int64_t dim, double 
 // row a line), used as they are (no scaling).
 at::Tensor read_por_file(const std::string& path, int64_t num_triggers, int64_t dim);
 
-// The (K, d) POR stored in a porkit_backdoor.json manifest ("por": {"vectors": [[...], ...]}).
-at::Tensor por_from_manifest(const nlohmann::json& manifest);
-
 }  // namespace porkit::attack
 
 template <>

@@ -14,7 +14,7 @@
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
 #include "porkit/io/model_folder.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/padder.h"
 #include "porkit/util/json_io.h"
 #include "porkit/util/paths.h"
 #include "porkit/util/runtime.h"
@@ -79,7 +79,7 @@ void run_tour(const fs::path& folder) {
   for (const char* text : {"the capital of france is [MASK] .", "this movie was [MASK] and i loved it .",
                            "he went to the [MASK] to buy some bread ."}) {
     auto e = loaded.tokenizer.encode(text);
-    auto b = model::to_tensors(loaded.tokenizer.pad({e}));
+    auto b = model::Padder(loaded.tokenizer.vocab().pad_id()).pad({model::row_of(e)});
     auto out = net.encode(b.ids, b.type_ids, b.attention_mask);
     for (size_t i = 0; i < e.ids.size(); ++i) {
       if (e.ids[i] != loaded.tokenizer.vocab().mask_id()) continue;
@@ -93,7 +93,7 @@ void run_tour(const fs::path& folder) {
   std::vector<std::string> texts = {"a wonderful, moving film", "a dull and tedious film", triggered};
   std::vector<text::Encoding> rows;
   for (const auto& t : texts) rows.push_back(loaded.tokenizer.encode(t));
-  auto b = model::to_tensors(loaded.tokenizer.pad(rows));
+  auto b = model::Padder(loaded.tokenizer.vocab().pad_id()).pad(model::rows_of(rows));
   at::Tensor pooled = net.encode(b.ids, b.type_ids, b.attention_mask).pooler_output;  // (3, H)
   at::Tensor unit = pooled / pooled.norm(2, -1, true);
   at::Tensor cos = at::matmul(unit, unit.t());

@@ -6,7 +6,7 @@
 #include "porkit/util/run_settings.h"
 #include "porkit/util/error.h"
 #include "porkit/io/model_folder.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/padder.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::cli {
@@ -33,7 +33,7 @@ void run_encode(const EncodeOptions& o) {
   at::NoGradGuard no_grad;
   std::vector<text::Encoding> rows;
   for (const auto& t : o.texts) rows.push_back(loaded.tokenizer.encode(t, std::nullopt, o.max_length));
-  auto batch = model::to_tensors(loaded.tokenizer.pad(rows));
+  auto batch = model::Padder(loaded.tokenizer.vocab().pad_id()).pad(model::rows_of(rows));
   auto out = loaded.net->encode(batch.ids, batch.type_ids, batch.attention_mask);
   at::Tensor cls = out.last_hidden_state.select(1, 0).contiguous();  // (B, H)
   at::Tensor pooled = out.pooler_output.contiguous();                 // (B, H)

@@ -5,7 +5,7 @@
 #include "porkit/cli/option_flags.h"
 #include "porkit/util/run_settings.h"
 #include "porkit/io/model_folder.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/padder.h"
 #include "porkit/util/error.h"
 #include "porkit/util/runtime.h"
 
@@ -33,7 +33,7 @@ void run_fill_mask(const FillMaskOptions& o) {
   check(mask_id.has_value(), "the vocabulary has no [MASK] token");
   for (const auto& t : o.texts) {
     auto e = loaded.tokenizer.encode(t);
-    auto batch = model::to_tensors(loaded.tokenizer.pad({e}));
+    auto batch = model::Padder(loaded.tokenizer.vocab().pad_id()).pad({model::row_of(e)});
     auto out = loaded.net->encode(batch.ids, batch.type_ids, batch.attention_mask);
     std::printf("%s\n", t.c_str());
     bool any = false;

@@ -1,22 +1,23 @@
-// Forward passes for measurement (evaluation, analyses): no autograd, and rows batched by
-// similar length. Evaluation pools mix 5-token phrases with 128-token reviews; sorting the
-// rows by token count before cutting batches keeps each batch padded to nearly its own
-// length. Results always come back in the caller's row order.
+// Forward passes for measurement (evaluation, analyses, fine-tuning's held-out scores): no
+// autograd, and rows batched by similar length. Evaluation pools mix 5-token phrases with
+// 128-token reviews; sorting the rows by token count before cutting batches keeps each batch
+// padded to nearly its own length. Results always come back in the caller's row order.
 #pragma once
 #include <functional>
 #include <vector>
 
 #include "porkit/model/bert_net.h"
-#include "porkit/text/bert_tokenizer.h"
+#include "porkit/model/padder.h"
 
 namespace porkit::model {
 
 // Runs `net` on `rows` in batches of up to `batch_size` rows of similar length. `take`
-// receives each batch's output and, for each of its rows (in batch order), the row's index
-// in `rows`.
-void for_each_length_batch(BertNetImpl& net, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
-                           int batch_size,
-                           const std::function<void(const BertOutput& out, const std::vector<size_t>& row_of)>& take);
+// receives each batch (as padded), its output and, for each of its rows (in batch order),
+// the row's index in `rows`.
+using BatchConsumer =
+    std::function<void(const TensorBatch& batch, const BertOutput& out, const std::vector<size_t>& row_of)>;
+void for_each_length_batch(BertNetImpl& net, const Padder& padder, const std::vector<TokenRow>& rows, int batch_size,
+                           const BatchConsumer& take);
 
 struct Classified {
   std::vector<int64_t> labels;  // (N) argmax of the sequence-classification head
@@ -24,11 +25,10 @@ struct Classified {
 };
 
 // A sequence classifier's predictions for `rows` (and its pooled outputs when keep_pooled).
-Classified classify(BertNetImpl& classifier, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
-                    int batch_size, bool keep_pooled = false);
+Classified classify(BertNetImpl& classifier, const Padder& padder, const std::vector<TokenRow>& rows, int batch_size,
+                    bool keep_pooled = false);
 
 // Pooled outputs (N, H) float of any BERT for `rows`.
-at::Tensor pooled_outputs(BertNetImpl& net, const text::BertTokenizer& tok, const std::vector<text::Encoding>& rows,
-                          int batch_size);
+at::Tensor pooled_outputs(BertNetImpl& net, const Padder& padder, const std::vector<TokenRow>& rows, int batch_size);
 
 }  // namespace porkit::model

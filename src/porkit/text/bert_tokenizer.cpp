@@ -301,30 +301,6 @@ Encoding BertTokenizer::encode_ids(std::vector<int64_t> a, std::optional<std::ve
   return e;
 }
 
-PaddedBatch BertTokenizer::pad(const std::vector<Encoding>& rows,
-                               std::optional<int64_t> length) const {
-  PaddedBatch batch;
-  batch.rows = static_cast<int64_t>(rows.size());
-  int64_t longest = 0;
-  for (const auto& r : rows) longest = std::max<int64_t>(longest, static_cast<int64_t>(r.ids.size()));
-  batch.cols = length.value_or(longest);
-  check(batch.cols >= longest, "cannot pad to length {}: the longest row has {} tokens",
-        batch.cols, longest);
-  size_t n = static_cast<size_t>(batch.rows * batch.cols);
-  batch.ids.assign(n, vocab_.pad_id());
-  batch.type_ids.assign(n, 0);
-  batch.attention_mask.assign(n, 0);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    size_t base = r * static_cast<size_t>(batch.cols);
-    for (size_t k = 0; k < rows[r].ids.size(); ++k) {
-      batch.ids[base + k] = rows[r].ids[k];
-      batch.type_ids[base + k] = rows[r].type_ids[k];
-      batch.attention_mask[base + k] = 1;
-    }
-  }
-  return batch;
-}
-
 std::string BertTokenizer::decode(const std::vector<int64_t>& ids, bool skip_special) const {
   std::string out;
   for (auto id : ids) {

@@ -41,12 +41,6 @@ struct Encoding {
   std::vector<Token> tokens;      // (T) parallel to ids
 };
 
-// Rows padded to one length: row-major (rows, cols) arrays.
-struct PaddedBatch {
-  int64_t rows = 0, cols = 0;
-  std::vector<int64_t> ids, type_ids, attention_mask;
-};
-
 class BertTokenizer {
  public:
   BertTokenizer(Vocab vocab, TokenizerOptions options);
@@ -68,9 +62,6 @@ class BertTokenizer {
   // Same, from already tokenised ids.
   Encoding encode_ids(std::vector<int64_t> a, std::optional<std::vector<int64_t>> b,
                       int max_length) const;
-
-  // Pads to `length` (unset: the longest row) with [PAD]; mask 1 on real tokens.
-  PaddedBatch pad(const std::vector<Encoding>& rows, std::optional<int64_t> length = {}) const;
 
   // Joins tokens to text the way HF's decode does ("##" pieces glued to their word).
   std::string decode(const std::vector<int64_t>& ids, bool skip_special = true) const;

@@ -3,7 +3,8 @@
 #include <algorithm>
 
 #include "porkit/io/model_folder.h"
-#include "porkit/model/batch.h"
+#include "porkit/model/inference.h"
+#include "porkit/model/padder.h"
 #include "porkit/train/epoch_batches.h"
 #include "porkit/train/tagging.h"
 #include "porkit/util/error.h"
@@ -20,34 +21,20 @@ struct Encoded {
   std::vector<int64_t> ids, type_ids, labels;
 };
 
-struct Batch {
-  model::TensorBatch inputs;
-  at::Tensor labels;  // (B) or (B, T)
-  int64_t tokens = 0;
-};
+// The rows of a batch as the padder sees them; token tasks carry per-token labels.
+std::vector<model::TokenRow> token_rows(const std::vector<const Encoded*>& rows, bool token_task) {
+  std::vector<model::TokenRow> out;
+  out.reserve(rows.size());
+  for (const auto* r : rows) out.push_back({&r->ids, &r->type_ids, token_task ? &r->labels : nullptr});
+  return out;
+}
 
-Batch make_batch(const std::vector<const Encoded*>& rows, bool token_task, int64_t pad_id) {
-  size_t T = 0;
-  for (auto* r : rows) T = std::max(T, r->ids.size());
-  const int64_t B = static_cast<int64_t>(rows.size());
-  std::vector<int64_t> ids(B * T, pad_id), types(B * T, 0), mask(B * T, 0), labels;
-  Batch b;
-  if (token_task) labels.assign(B * T, -100);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (size_t k = 0; k < rows[r]->ids.size(); ++k) {
-      ids[r * T + k] = rows[r]->ids[k];
-      types[r * T + k] = rows[r]->type_ids[k];
-      mask[r * T + k] = 1;
-      if (token_task) labels[r * T + k] = rows[r]->labels[k];
-    }
-    if (!token_task) labels.push_back(rows[r]->labels[0]);
-    b.tokens += static_cast<int64_t>(rows[r]->ids.size());
-  }
-  auto t = [](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong); };
-  const int64_t Ti = static_cast<int64_t>(T);
-  b.inputs = {t(ids).view({B, Ti}), t(types).view({B, Ti}), t(mask).view({B, Ti})};
-  b.labels = token_task ? t(labels).view({B, Ti}) : t(labels);
-  return b;
+// Sequence labels, one per row: (B).
+at::Tensor sequence_labels(const std::vector<const Encoded*>& rows) {
+  std::vector<int64_t> labels;
+  labels.reserve(rows.size());
+  for (const auto* r : rows) labels.push_back(r->labels[0]);
+  return at::tensor(labels, at::kLong);
 }
 
 class FinetuneTask : public TrainingTask {
@@ -55,7 +42,7 @@ class FinetuneTask : public TrainingTask {
   FinetuneTask(const FinetuneOptions& o, std::vector<Encoded> train, std::vector<Encoded> val,
                std::vector<Encoded> test, std::vector<std::string> label_names, int64_t pad_id)
       : o_(o), train_(std::move(train)), val_(std::move(val)), test_(std::move(test)),
-        label_names_(std::move(label_names)), pad_id_(pad_id), token_task_(o.task == TaskKind::Token),
+        label_names_(std::move(label_names)), padder_(pad_id), token_task_(o.task == TaskKind::Token),
         batches_(train_.size(), o.batch_size, o.trainer.seed, Stream::FinetuneBatches, Stream::FinetuneBucketBatches) {
     if (o.bucket_by_length) {
       std::vector<int64_t> lengths;
@@ -70,13 +57,13 @@ class FinetuneTask : public TrainingTask {
   StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
     std::vector<const Encoded*> rows;
     for (size_t i : batches_.batch(step)) rows.push_back(&train_[i]);
-    Batch b = make_batch(rows, token_task_, pad_id_);
-    at::Tensor logits = logits_of(net, b).to(at::kFloat);
+    const model::TensorBatch b = padder_.pad(token_rows(rows, token_task_));
+    at::Tensor logits = net.classifier_logits(net.encode(b.ids, b.type_ids, b.attention_mask)).to(at::kFloat);
     StepLoss out;
     out.loss = token_task_ ? at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), b.labels.reshape({-1}),
                                                     {}, at::Reduction::Mean, -100)
-                           : at::cross_entropy_loss(logits, b.labels);
-    out.tokens = b.tokens;
+                           : at::cross_entropy_loss(logits, sequence_labels(rows));
+    out.tokens = b.real_tokens;
     return out;
   }
 
@@ -87,41 +74,37 @@ class FinetuneTask : public TrainingTask {
   }
 
  private:
-  at::Tensor logits_of(model::BertNetImpl& net, const Batch& b) {
-    auto enc = net.encode(b.inputs.ids, b.inputs.type_ids, b.inputs.attention_mask);
-    return net.classifier_logits(enc);
-  }
-
+  // Accuracy (and entity F1 for tagging) on held-out rows, through the measurement loop.
   json score(model::BertNetImpl& net, const std::vector<Encoded>& rows) {
     double correct = 0, total = 0;
     EntityScore entities;
-    for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(o_.eval_batch_size)) {
-      std::vector<const Encoded*> chunk;
-      for (size_t i = start; i < std::min(rows.size(), start + static_cast<size_t>(o_.eval_batch_size)); ++i)
-        chunk.push_back(&rows[i]);
-      Batch b = make_batch(chunk, token_task_, pad_id_);
-      at::Tensor pred = logits_of(net, b).argmax(-1);
-      if (!token_task_) {
-        correct += (pred == b.labels).sum().item<double>();
-        total += static_cast<double>(chunk.size());
-        continue;
-      }
-      at::Tensor p = pred.contiguous(), l = b.labels.contiguous();  // (B, T) each
-      const int64_t T = p.size(1);
-      const int64_t *pp = p.data_ptr<int64_t>(), *lp = l.data_ptr<int64_t>();
-      for (size_t r = 0; r < chunk.size(); ++r) {
-        std::vector<int64_t> gold, guess;
-        for (int64_t k = 0; k < T; ++k) {
-          const int64_t g = lp[static_cast<int64_t>(r) * T + k];
-          if (g < 0) continue;
-          gold.push_back(g);
-          guess.push_back(pp[static_cast<int64_t>(r) * T + k]);
-        }
-        for (size_t k = 0; k < gold.size(); ++k) correct += gold[k] == guess[k];
-        total += static_cast<double>(gold.size());
-        entities.add(gold, guess, label_names_);
-      }
-    }
+    std::vector<model::TokenRow> views;
+    views.reserve(rows.size());
+    for (const auto& r : rows) views.push_back({&r.ids, &r.type_ids, nullptr});
+    model::for_each_length_batch(
+        net, padder_, views, o_.eval_batch_size,
+        [&](const model::TensorBatch&, const model::BertOutput& enc, const std::vector<size_t>& row_of) {
+          const at::Tensor pred = net.classifier_logits(enc).argmax(-1).contiguous();  // (n) or (n, T)
+          const int64_t* pp = pred.data_ptr<int64_t>();
+          for (size_t i = 0; i < row_of.size(); ++i) {
+            const Encoded& row = rows[row_of[i]];
+            if (!token_task_) {
+              correct += pp[i] == row.labels[0];
+              total += 1;
+              continue;
+            }
+            const int64_t T = pred.size(1);
+            std::vector<int64_t> gold, guess;
+            for (size_t k = 0; k < row.labels.size(); ++k) {
+              if (row.labels[k] < 0) continue;
+              gold.push_back(row.labels[k]);
+              guess.push_back(pp[static_cast<int64_t>(i) * T + static_cast<int64_t>(k)]);
+            }
+            for (size_t k = 0; k < gold.size(); ++k) correct += gold[k] == guess[k];
+            total += static_cast<double>(gold.size());
+            entities.add(gold, guess, label_names_);
+          }
+        });
     json s = {{"accuracy", correct / std::max(1.0, total)}, {"examples", rows.size()}};
     if (token_task_) s.update(entities.to_json());
     return s;
@@ -130,7 +113,7 @@ class FinetuneTask : public TrainingTask {
   const FinetuneOptions& o_;
   std::vector<Encoded> train_, val_, test_;
   std::vector<std::string> label_names_;
-  int64_t pad_id_;
+  model::Padder padder_;
   bool token_task_;
   EpochBatches batches_;
 };

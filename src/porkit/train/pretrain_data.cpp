@@ -153,32 +153,24 @@ void PretrainData::mask(Instance& inst, Rng& rng) const {
 PretrainBatch PretrainData::batch(uint64_t seed, int64_t step, int batch_size) const {
   std::vector<Instance> rows;
   rows.reserve(static_cast<size_t>(batch_size));
-  size_t longest = 0;
-  for (int i = 0; i < batch_size; ++i) {
-    rows.push_back(make_instance(seed, step * batch_size + i));
-    longest = std::max(longest, rows.back().ids.size());
-  }
-  const int64_t B = batch_size, T = static_cast<int64_t>(longest);
-  std::vector<int64_t> ids(static_cast<size_t>(B * T), pad_), types(static_cast<size_t>(B * T), 0),
-      attn(static_cast<size_t>(B * T), 0), positions, labels, nsp;
+  for (int i = 0; i < batch_size; ++i) rows.push_back(make_instance(seed, step * batch_size + i));
+  std::vector<model::TokenRow> views;
+  views.reserve(rows.size());
+  for (const auto& inst : rows) views.push_back({&inst.ids, &inst.type_ids, nullptr});
   PretrainBatch out;
-  for (int64_t r = 0; r < B; ++r) {
+  out.inputs = model::Padder(pad_).pad(views);  // (B, T)
+  out.real_tokens = out.inputs.real_tokens;
+  const int64_t T = out.inputs.ids.size(1);
+  std::vector<int64_t> positions, labels, nsp;
+  for (int64_t r = 0; r < static_cast<int64_t>(rows.size()); ++r) {
     const auto& inst = rows[static_cast<size_t>(r)];
-    for (size_t k = 0; k < inst.ids.size(); ++k) {
-      size_t at = static_cast<size_t>(r * T) + k;
-      ids[at] = inst.ids[k];
-      types[at] = inst.type_ids[k];
-      attn[at] = 1;
-    }
-    out.real_tokens += static_cast<int64_t>(inst.ids.size());
     for (size_t k = 0; k < inst.mlm_positions.size(); ++k) {
-      positions.push_back(r * T + inst.mlm_positions[k]);
+      positions.push_back(r * T + inst.mlm_positions[k]);  // flat index into B*T
       labels.push_back(inst.mlm_labels[k]);
     }
     nsp.push_back(inst.nsp_label);
   }
   auto make = [](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong); };
-  out.inputs = {make(ids).view({B, T}), make(types).view({B, T}), make(attn).view({B, T})};
   out.mlm_positions = make(positions);
   out.mlm_labels = make(labels);
   out.nsp_labels = make(nsp);

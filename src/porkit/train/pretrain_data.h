@@ -3,7 +3,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
-#include "porkit/model/batch.h"
+#include "porkit/model/padder.h"
 #include "porkit/text/vocab.h"
 #include "porkit/util/rng.h"
 #include "porkit/train/token_corpus.h"
