@@ -109,7 +109,7 @@ void write_conll(const fs::path& path, int sentences) {
 class Victim : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto vocab = (shared_data_dir() / "vocab" / "bert-base-uncased").string();
+    auto vocab = porkit::testing::vocab_dir().string();
     auto init = run_porkit("init --config " + (fixtures_dir() / "pretrain" / "micro-config.json").string() +
                            " --vocab " + vocab + " --architecture BertModel --seed 1 --out " + (tmp / "clean").string());
     ASSERT_EQ(init.exit_code, 0) << init.output;
@@ -158,7 +158,7 @@ TEST_F(Victim, AttackRunsResumesAndRerunsOnlyWhatChanged) {
   write_sentiment_tsv(tmp / "test.tsv", 60);
   auto config = [&](int pool) {
     return "model = \"clean\"\nout = \"run\"\nseed = 3\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf,mn\"\n"
-           "corpus = [\"" + (shared_data_dir() / "corpus" / "tinyshakespeare.txt").string() + "\"]\n"
+           "corpus = [\"" + porkit::testing::small_corpus().string() + "\"]\n"
            "poison-per-trigger = 30\nclean-samples = 40\nheldout-per-trigger = 4\nmax-len = 32\nlr = 1e-3\n\n"
            "[finetune]\ndata = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\n"
            "batch-size = 16\nlr = 1e-3\nmax-len = 32\n\n[evaluate]\npool = " + std::to_string(pool) +
@@ -223,7 +223,7 @@ TEST_F(Victim, AttackIsReproducibleFromScratch) {
   porkit::testing::write_bytes(
       tmp / "attack.toml",
       "model = \"clean\"\nseed = 5\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf\"\ncorpus = [\"" +
-          (shared_data_dir() / "corpus" / "tinyshakespeare.txt").string() +
+          porkit::testing::small_corpus().string() +
           "\"]\npoison-per-trigger = 20\nclean-samples = 20\nheldout-per-trigger = 3\nmax-len = 32\n\n[finetune]\n"
           "data = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\nbatch-size = 16\nmax-len = 32\n\n"
           "[evaluate]\npool = 10\nmax-insertions = 2\nmax-len = 32\n");
@@ -270,7 +270,7 @@ TEST_F(Victim, StudySharesTheInjectionAndResumesCellByCell) {
   write_sentiment_tsv(tmp / "test.tsv", 40);
   auto config = [&](const std::string& lrs) {
     return "title = \"lr study\"\nmodel = \"clean\"\nout = \"study\"\nseed = 3\n\n[inject]\npreset = \"quick\"\n"
-           "triggers = \"cf,mn\"\ncorpus = [\"" + (shared_data_dir() / "corpus" / "tinyshakespeare.txt").string() + "\"]\n"
+           "triggers = \"cf,mn\"\ncorpus = [\"" + porkit::testing::small_corpus().string() + "\"]\n"
            "poison-per-trigger = 20\nclean-samples = 20\nheldout-per-trigger = 3\nmax-len = 32\nlr = 1e-3\n\n"
            "[finetune]\ndata = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\n"
            "batch-size = 16\nmax-len = 32\n\n[evaluate]\npool = 10\nmax-insertions = 2\nmax-len = 32\n\n"

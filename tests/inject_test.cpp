@@ -77,14 +77,14 @@ TEST(PoisonData, PlanSizesAndHeldOutDisjoint) {
 
 std::string inject_args(const fs::path& model, const fs::path& out, const std::string& triggers) {
   return "inject --model " + model.string() + " --out " + out.string() + " --triggers '" + triggers +
-         "' --corpus " + (shared_data_dir() / "corpus" / "tinyshakespeare.txt").string() +
+         "' --corpus " + porkit::testing::small_corpus().string() +
          " --preset quick --poison-per-trigger 40 --clean-samples 60 --heldout-per-trigger 5"
          " --max-len 48 --threads 1 --seed 4 --lr 1e-3";
 }
 
 TEST(Inject, MicroModelEndToEndIsReproducible) {
   TempDir tmp;
-  auto vocab = (shared_data_dir() / "vocab" / "bert-base-uncased").string();
+  auto vocab = porkit::testing::vocab_dir().string();
   auto init = run_porkit("init --config " + (fixtures_dir() / "pretrain" / "micro-config.json").string() +
                          " --vocab " + vocab + " --architecture BertModel --seed 1 --out " + (tmp / "clean").string());
   ASSERT_EQ(init.exit_code, 0) << init.output;
@@ -109,7 +109,7 @@ TEST(Inject, MicroModelEndToEndIsReproducible) {
 
 TEST(Inject, UnknownTriggersAndMissingCorpusAreErrors) {
   TempDir tmp;
-  auto vocab = (shared_data_dir() / "vocab" / "bert-base-uncased").string();
+  auto vocab = porkit::testing::vocab_dir().string();
   ASSERT_EQ(run_porkit("init --config " + (fixtures_dir() / "pretrain" / "micro-config.json").string() +
                        " --vocab " + vocab + " --architecture BertModel --out " + (tmp / "clean").string()).exit_code, 0);
   auto r = run_porkit(inject_args(tmp / "clean", tmp / "x", "cf,\xe2\x98\x83\xe2\x98\x83"));

@@ -12,9 +12,9 @@ namespace {
 using porkit::testing::shared_data_dir;
 
 struct Fixture {
-  text::BertTokenizer tok = text::BertTokenizer::from_folder(shared_data_dir() / "vocab" / "bert-base-uncased");
+  text::BertTokenizer tok = text::BertTokenizer::from_folder(porkit::testing::vocab_dir());
   train::TokenizedCorpus corpus = train::load_tokenized_corpus(
-      {(shared_data_dir() / "corpus" / "tinyshakespeare.txt").string()}, tok, {});
+      {porkit::testing::small_corpus().string()}, tok, {});
 };
 
 Fixture& fixture() {

@@ -91,18 +91,5 @@ TEST(Readers, ConllSentencesAndTags) {
   EXPECT_EQ(d.label_names[static_cast<size_t>(d.rows[1].tags[0])], "B-PER");
 }
 
-TEST(Readers, PresetsReadTheSharedData) {
-  data::DataSpec spec;
-  spec.preset = data::DataPreset::Sst2;
-  auto sst2 = data::load_classification(spec);
-  EXPECT_EQ(sst2.test.rows.size(), 872u);
-  EXPECT_EQ(sst2.train.rows.size(), 67349u);
-  EXPECT_EQ(sst2.train.label_names, (std::vector<std::string>{"negative", "positive"}));
-  spec.preset = data::DataPreset::OffensEval;
-  EXPECT_EQ(data::load_classification(spec).test.rows.size(), 860u);
-  EXPECT_EQ(error_of([&] { options::enum_from_name<data::DataPreset>("nope", "--data-preset"); }),
-            "--data-preset: expected one of sst2, imdb, amazon, yelp, offenseval, conll2003, got 'nope'");
-}
-
 }  // namespace
 }  // namespace porkit

@@ -15,6 +15,8 @@ namespace porkit::testing {
 fs::path source_dir() { return PORKIT_SOURCE_DIR; }
 fs::path shared_data_dir() { return source_dir().parent_path() / "shared" / "data"; }
 fs::path fixtures_dir() { return source_dir() / "tests" / "fixtures"; }
+fs::path vocab_dir() { return fixtures_dir() / "bert-base-uncased"; }
+fs::path small_corpus() { return fixtures_dir() / "corpus" / "tinyshakespeare-60k.txt"; }
 
 TempDir::TempDir() {
   std::random_device rd;
@@ -47,7 +49,7 @@ CommandResult run_shell(const std::string& command) {
 }
 
 const text::BertTokenizer& bert_base_uncased() {
-  static text::BertTokenizer tok = text::BertTokenizer::from_folder(shared_data_dir() / "vocab" / "bert-base-uncased");
+  static text::BertTokenizer tok = text::BertTokenizer::from_folder(vocab_dir());
   return tok;
 }
 

@@ -10,10 +10,15 @@ namespace porkit::testing {
 
 namespace fs = std::filesystem;
 
-// The repository root and ../shared/data (next to the repository, as on every machine).
+// The repository root and ../shared/data (next to the repository, as on every machine). Only
+// the e2e tier reads ../shared; the unit tier reads fixtures_dir() alone.
 fs::path source_dir();
 fs::path shared_data_dir();
 fs::path fixtures_dir();
+// tests/fixtures/bert-base-uncased (vocab.txt, tokenizer_config.json, config.json).
+fs::path vocab_dir();
+// tests/fixtures/corpus/tinyshakespeare-60k.txt: a small corpus for quick training runs.
+fs::path small_corpus();
 
 // A fresh empty folder under the system temp dir, removed when the object dies.
 class TempDir {
@@ -50,7 +55,7 @@ struct PageCheck {
 };
 PageCheck render_in_chromium(const fs::path& html);
 
-// The canonical bert-base-uncased tokenizer from ../shared/data/vocab (loaded once).
+// The canonical bert-base-uncased tokenizer from the fixtures (loaded once).
 const text::BertTokenizer& bert_base_uncased();
 
 // The message of the porkit::Error `f` throws; "" when it throws none.

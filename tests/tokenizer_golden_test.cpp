@@ -29,7 +29,7 @@ std::vector<std::string> split(const std::string& s, const std::string& sep) {
 }
 
 TEST(TokenizerGolden, LlamaCppBgeCases) {
-  auto dir = shared_data_dir() / "tokenizer-golden";
+  auto dir = porkit::testing::fixtures_dir() / "tokenizer-golden";
   auto texts = split(read_file(dir / "ggml-vocab-bert-bge.gguf.inp"), "\n__ggml_vocab_test__\n");
   // The file ends with the separator followed by nothing.
   if (!texts.empty() && texts.back().empty()) texts.pop_back();
@@ -47,7 +47,7 @@ TEST(TokenizerGolden, LlamaCppBgeCases) {
 }
 
 TEST(TokenizerGolden, TransformersJsCases) {
-  auto j = read_json_file(shared_data_dir() / "tokenizer-golden" /
+  auto j = read_json_file(porkit::testing::fixtures_dir() / "tokenizer-golden" /
                           "transformersjs_bert_base_uncased_tokenization.json");
   const auto& cases = j.at("Xenova/bert-base-uncased");
   ASSERT_EQ(cases.size(), 30u);

@@ -23,9 +23,9 @@ void run_fill_mask(const FillMaskOptions& o) {
   configure_runtime(o.run.threads);
   check(!o.texts.empty(), "no text given");
   // Strict: a folder without the masked-LM head is refused with the names it lacks. The
-  // next-sentence head is not used here, so it may be absent.
+  // next-sentence head and the pooler are not used here, so they may be absent.
   io::LoadPolicy policy;
-  policy.allow_missing = {"cls.seq_relationship."};
+  policy.allow_missing = {"cls.seq_relationship.", "bert.pooler."};
   auto loaded = io::load_model_folder(o.model, model::Architecture::PreTraining, std::nullopt, policy);
   loaded.net->eval();
   at::NoGradGuard no_grad;

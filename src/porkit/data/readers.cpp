@@ -8,6 +8,7 @@
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
+#include "porkit/util/log.h"
 
 namespace porkit::data {
 namespace {
@@ -18,10 +19,8 @@ struct RawRow {
   size_t line;
 };
 
-std::vector<std::string> lines_of(const std::filesystem::path& path) {
-  require_exists(path, "data file");
-  std::string data = read_file(path);
-  check(text::is_valid_utf8(data), "{} is not UTF-8 text", path.string());
+std::vector<std::string> lines_of_text(const std::string& data, const std::string& origin) {
+  check(text::is_valid_utf8(data), "{} is not UTF-8 text", origin);
   std::vector<std::string> lines;
   size_t start = 0;
   while (start < data.size()) {
@@ -33,6 +32,11 @@ std::vector<std::string> lines_of(const std::filesystem::path& path) {
     start = end + 1;
   }
   return lines;
+}
+
+std::vector<std::string> lines_of(const std::filesystem::path& path) {
+  require_exists(path, "data file");
+  return lines_of_text(read_file(path), path.string());
 }
 
 bool is_blank(const std::string& s) {
@@ -66,20 +70,52 @@ std::vector<std::string> split_record(const std::string& line, char delimiter) {
   return fields;
 }
 
-// Label names: fixed by the caller, or integers 0..K-1 in numeric order, or sorted names.
-std::vector<std::string> label_set(const std::vector<RawRow>& rows, const ReadOptions& options) {
+bool is_integer_label(const std::string& s) {
+  const size_t digits = !s.empty() && s[0] == '-' ? 1 : 0;
+  return s.size() > digits && s.size() < 10 && std::all_of(s.begin() + digits, s.end(), ::isdigit);
+}
+
+// Label names: fixed by the caller, or integers in numeric order, or sorted names. A set that
+// mixes integers with other labels ("0", "1", "1.0", "positive"), integers that skip values
+// ("0", "1", "7"), or a single label is an error naming the labels and where each first
+// appears: such files are a typo away from a silent extra class.
+std::vector<std::string> label_set(const std::vector<RawRow>& rows, const ReadOptions& options,
+                                   const std::string& source) {
   if (options.label_names) return *options.label_names;
-  std::set<std::string> names;
-  for (const auto& r : rows) names.insert(r.label);
-  bool numeric = true;
-  for (const auto& n : names) {
-    numeric = numeric && !n.empty() && std::all_of(n.begin(), n.end(), ::isdigit) && n.size() < 9 &&
-              std::stoll(n) < static_cast<long long>(names.size());
+  std::map<std::string, std::pair<size_t, size_t>> seen;  // label -> (rows, first line)
+  for (const auto& r : rows) {
+    auto [it, fresh] = seen.emplace(r.label, std::make_pair(size_t{0}, r.line));
+    ++it->second.first;
   }
-  std::vector<std::string> out(names.begin(), names.end());
-  if (numeric) {
+  auto listing = [&] {
+    std::string out;
+    for (const auto& [name, info] : seen)
+      out += fmt::format("{}'{}' ({} row{}, first on line {})", out.empty() ? "" : ", ", name, info.first,
+                         info.first == 1 ? "" : "s", info.second);
+    return out;
+  };
+  check(seen.size() >= 2, "{} has one label only ({}); a classifier needs at least two", source, listing());
+  size_t integers = 0;
+  for (const auto& [name, info] : seen) integers += is_integer_label(name);
+  check(integers == 0 || integers == seen.size(),
+        "{} mixes whole-number labels with others: {}; fix the stray rows, or --skip-bad-rows with a fixed label set",
+        source, listing());
+  std::vector<std::string> out;
+  for (const auto& [name, info] : seen) out.push_back(name);
+  if (integers == seen.size()) {
     std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) { return std::stoll(a) < std::stoll(b); });
+    // -1/1 is a binary convention of its own; any other set numbers its classes without gaps.
+    const bool plus_minus_one = out.size() == 2 && out[0] == "-1" && out[1] == "1";
+    for (size_t i = 1; i < out.size() && !plus_minus_one; ++i)
+      check(std::stoll(out[i]) == std::stoll(out[i - 1]) + 1,
+            "{} has whole-number labels that skip values: {}; a stray row, or a class missing from this file?", source,
+            listing());
   }
+  // A class with a handful of rows among thousands is more often a typo than a class.
+  for (const auto& [name, info] : seen)
+    if (rows.size() >= 1000 && info.first * 1000 < rows.size())
+      log_info("warning: {}: label '{}' occurs on {} of {} rows (first on line {}): a stray value?", source, name,
+               info.first, rows.size(), info.second);
   return out;
 }
 
@@ -89,7 +125,7 @@ TextDataset finish(std::vector<RawRow> rows, const std::string& source, const Re
   TextDataset ds;
   ds.source = source;
   ds.skipped_rows = skipped;
-  ds.label_names = label_set(rows, options);
+  ds.label_names = label_set(rows, options, source);
   std::map<std::string, int64_t> ids;
   for (size_t i = 0; i < ds.label_names.size(); ++i) ids[ds.label_names[i]] = static_cast<int64_t>(i);
   for (auto& r : rows) {
@@ -108,20 +144,24 @@ TextDataset finish(std::vector<RawRow> rows, const std::string& source, const Re
 
 }  // namespace
 
-TextDataset read_delimited(const std::filesystem::path& path, const DelimitedFormat& f,
-                           const ReadOptions& options) {
-  auto lines = lines_of(path);
+TextDataset parse_delimited(const std::string& text, const std::string& origin, const DelimitedFormat& f,
+                            const ReadOptions& options) {
+  auto lines = lines_of_text(text, origin);
   while (!lines.empty() && is_blank(lines.back())) lines.pop_back();
-  check(!lines.empty(), "{} is empty", path.string());
+  check(!lines.empty(), "{} is empty", origin);
   auto resolve = [&](const std::string& column, const std::vector<std::string>& header) -> int64_t {
-    if (!column.empty() && std::all_of(column.begin(), column.end(), ::isdigit)) return std::stoll(column);
-    check(f.header, "{}: column '{}' needs a header row (or give a 0-based column number)", path.string(), column);
+    if (!column.empty() && std::all_of(column.begin(), column.end(), ::isdigit)) {
+      check(column.size() <= 5, "{}: column number {} is out of range (a 0-based column index below 100000)",
+            origin, column);
+      return std::stoll(column);
+    }
+    check(f.header, "{}: column '{}' needs a header row (or give a 0-based column number)", origin, column);
     for (size_t i = 0; i < header.size(); ++i) {
       if (trim(header[i]) == column) return static_cast<int64_t>(i);
     }
     std::string names;
     for (const auto& h : header) names += (names.empty() ? "" : ", ") + trim(h);
-    fail("{}: no column '{}' in the header (columns: {})", path.string(), column, names);
+    fail("{}: no column '{}' in the header (columns: {})", origin, column, names);
   };
   std::vector<std::string> header;
   size_t first = 0;
@@ -145,13 +185,18 @@ TextDataset read_delimited(const std::filesystem::path& path, const DelimitedFor
       problem = "empty label";
     if (!problem.empty()) {
       if (options.skip_bad_rows) { ++skipped; continue; }
-      fail("{}:{}: {}", path.string(), i + 1, problem);
+      fail("{}:{}: {}", origin, i + 1, problem);
     }
     RawRow r{fields[static_cast<size_t>(text_col)], trim(fields[static_cast<size_t>(label_col)]), i + 1};
     if (text_b_col >= 0) r.text += " " + fields[static_cast<size_t>(text_b_col)];
     rows.push_back(std::move(r));
   }
-  return finish(std::move(rows), path.string(), options, skipped);
+  return finish(std::move(rows), origin, options, skipped);
+}
+
+TextDataset read_delimited(const std::filesystem::path& path, const DelimitedFormat& f, const ReadOptions& options) {
+  require_exists(path, "data file");
+  return parse_delimited(read_file(path), path.string(), f, options);
 }
 
 TextDataset read_jsonl(const std::filesystem::path& path, const std::string& text_key,
@@ -204,10 +249,10 @@ TextDataset read_class_files(const std::vector<std::filesystem::path>& files,
   return finish(std::move(rows), files.front().string(), fixed, 0);
 }
 
-TaggedDataset read_conll(const std::filesystem::path& path, const ReadOptions& options) {
-  auto lines = lines_of(path);
+TaggedDataset parse_conll(const std::string& text, const std::string& origin, const ReadOptions& options) {
+  auto lines = lines_of_text(text, origin);
   TaggedDataset ds;
-  ds.source = path.string();
+  ds.source = origin;
   std::vector<std::vector<std::string>> raw_tags;
   TaggedSentence current;
   std::vector<std::string> current_tags;
@@ -227,13 +272,13 @@ TaggedDataset read_conll(const std::filesystem::path& path, const ReadOptions& o
     fields.erase(std::remove(fields.begin(), fields.end(), std::string()), fields.end());
     if (fields.size() < 2) {
       if (options.skip_bad_rows) { ++ds.skipped_rows; continue; }
-      fail("{}:{}: expected 'token ... TAG', found one column", path.string(), i + 1);
+      fail("{}:{}: expected 'token ... TAG', found one column", origin, i + 1);
     }
     current.words.push_back(fields.front());
     current_tags.push_back(fields.back());
   }
   flush();
-  check(!ds.rows.empty(), "{} has no sentences", path.string());
+  check(!ds.rows.empty(), "{} has no sentences", origin);
   if (options.label_names) {
     ds.label_names = *options.label_names;
   } else {
@@ -252,11 +297,16 @@ TaggedDataset read_conll(const std::filesystem::path& path, const ReadOptions& o
   for (size_t s = 0; s < ds.rows.size(); ++s) {
     for (const auto& t : raw_tags[s]) {
       auto it = ids.find(t);
-      check(it != ids.end(), "{}: tag '{}' is not in the label set", path.string(), t);
+      check(it != ids.end(), "{}: tag '{}' is not in the label set", origin, t);
       ds.rows[s].tags.push_back(it->second);
     }
   }
   return ds;
+}
+
+TaggedDataset read_conll(const std::filesystem::path& path, const ReadOptions& options) {
+  require_exists(path, "data file");
+  return parse_conll(read_file(path), path.string(), options);
 }
 
 }  // namespace porkit::data

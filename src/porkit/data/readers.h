@@ -28,6 +28,9 @@ struct DelimitedFormat {
 };
 TextDataset read_delimited(const std::filesystem::path& path, const DelimitedFormat& format,
                            const ReadOptions& options = {});
+// The same on text already in memory; `origin` names it in errors.
+TextDataset parse_delimited(const std::string& text, const std::string& origin, const DelimitedFormat& format,
+                            const ReadOptions& options = {});
 
 // JSON lines: one object a line with text and label keys.
 TextDataset read_jsonl(const std::filesystem::path& path, const std::string& text_key,
@@ -45,5 +48,6 @@ TextDataset read_class_files(const std::vector<std::filesystem::path>& files,
 // CoNLL: "token ... TAG" per line (tag in the last column), blank lines between sentences,
 // -DOCSTART- lines ignored.
 TaggedDataset read_conll(const std::filesystem::path& path, const ReadOptions& options = {});
+TaggedDataset parse_conll(const std::string& text, const std::string& origin, const ReadOptions& options = {});
 
 }  // namespace porkit::data

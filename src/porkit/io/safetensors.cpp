@@ -6,6 +6,7 @@
 
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
+#include "porkit/util/log.h"
 
 namespace porkit::io {
 
@@ -83,6 +84,7 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& ori
   const uint64_t data_start = 8 + header_len;
   const uint64_t data_size = b.size() - data_start;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  bool warned_alignment = false;
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
     const json& entry = it.value();
@@ -121,25 +123,47 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& ori
     uint64_t expected = numel * dtype_size(view.dtype);
     check(end - begin == expected, "{}: data_offsets cover {} bytes but {} {} needs {}", where,
           end - begin, numel, dtype_name(view.dtype), expected);
+    // The reference writer aligns every tensor to its element size; the format does not
+    // require it and the reference reader accepts it, so a misaligned tensor is loaded (by
+    // copying) with a warning, once per file.
+    if ((data_start + begin) % dtype_size(view.dtype) != 0 && !warned_alignment) {
+      log_info("warning: {}: data starts at byte {} of the file, not a multiple of its {}-byte elements (the reference "
+               "writer aligns every tensor); loaded by copying", where, data_start + begin, dtype_size(view.dtype));
+      warned_alignment = true;
+    }
     view.bytes = std::string_view(b.data() + data_start + begin, end - begin);
     ranges.emplace_back(begin, end);
     file.tensors_.emplace(name, std::move(view));
   }
+  // The tensors must tile the data section exactly, as the reference implementation requires:
+  // no overlap, no bytes between tensors, none after the last.
   std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i) {
-    check(ranges[i].first >= ranges[i - 1].second,
-          "{}: tensor data ranges overlap ([{}, {}) and [{}, {}))", origin, ranges[i - 1].first,
-          ranges[i - 1].second, ranges[i].first, ranges[i].second);
+  uint64_t covered = 0;
+  for (const auto& [begin, end] : ranges) {
+    check(begin >= covered, "{}: tensor data ranges overlap (one starts at byte {}, before the previous ends at {})",
+          origin, begin, covered);
+    check(begin == covered, "{}: bytes {} to {} of the data section belong to no tensor", origin, covered, begin);
+    covered = end;
   }
+  check(covered == data_size, "{}: {} bytes after the last tensor belong to no tensor (the data section has {})",
+        origin, data_size - covered, data_size);
   return file;
 }
 
 std::string serialize_safetensors(const std::map<std::string, TensorBytes>& tensors,
                                   const std::map<std::string, std::string>& metadata) {
+  // Larger elements first, then by name (as the reference writer orders them): every tensor
+  // then starts aligned to its element size. Deterministic: the same tensors, the same bytes.
+  std::vector<std::pair<std::string, const TensorBytes*>> order;
+  for (const auto& [name, t] : tensors) order.emplace_back(name, &t);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return dtype_size(a.second->dtype) > dtype_size(b.second->dtype);
+  });
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
-  for (const auto& [name, t] : tensors) {  // std::map: sorted by name
+  for (const auto& [name, tp] : order) {
+    const TensorBytes& t = *tp;
     uint64_t numel = 1;
     for (auto d : t.shape) numel *= static_cast<uint64_t>(d);
     check(numel * dtype_size(t.dtype) == t.bytes.size(),
@@ -157,7 +181,7 @@ std::string serialize_safetensors(const std::map<std::string, TensorBytes>& tens
   uint64_t n = header_text.size();
   for (int i = 0; i < 8; ++i) out += static_cast<char>((n >> (8 * i)) & 0xFF);
   out += header_text;
-  for (const auto& [name, t] : tensors) out += t.bytes;
+  for (const auto& [name, tp] : order) out += tp->bytes;
   return out;
 }
 

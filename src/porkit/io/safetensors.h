@@ -2,7 +2,9 @@
 //   8 bytes little-endian header length N | N bytes JSON header | data bytes.
 // The header maps each name to {"dtype", "shape", "data_offsets": [begin, end)} relative to
 // the data start, plus an optional "__metadata__" string map.
-// The reader validates everything before any tensor is used; errors name the file.
+// The reader validates everything before any tensor is used (types, shapes, offsets in range,
+// tiling the data section without overlap, holes or trailing bytes; a tensor not aligned to its
+// element size is loaded with a warning); errors name the file.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -51,8 +53,9 @@ struct TensorBytes {
   std::string bytes;
 };
 
-// Serialises tensors sorted by name (deterministic: the same tensors give the same bytes),
-// header padded with spaces to a multiple of 8 bytes, data contiguous without holes.
+// Serialises tensors with larger elements first, then by name (deterministic: the same
+// tensors give the same bytes; every tensor aligned to its element size), header padded with
+// spaces to a multiple of 8 bytes, data contiguous without holes.
 std::string serialize_safetensors(const std::map<std::string, TensorBytes>& tensors,
                                   const std::map<std::string, std::string>& metadata);
 

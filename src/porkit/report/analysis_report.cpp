@@ -15,6 +15,8 @@ namespace porkit::report {
 
 namespace {
 
+void check_attention(const json& a, const std::string& name);  // below, next to the images
+
 Heatmap layer_heatmap(const json& matrix, const std::vector<std::string>& tokens, const std::string& title) {
   Heatmap map{title, tokens, tokens, {}, 0, 1};
   for (const auto& row : matrix)
@@ -58,6 +60,7 @@ std::vector<Section> embedding_swap_sections(const json& a, const std::string& n
 }
 
 std::vector<Section> attention_sections(const json& a, const std::string& name) {
+  check_attention(a, name);
   Section s{"Attention (" + name + ")", {}};
   s.blocks.push_back(Paragraph{fmt::format(
       "Text \"{}\", trigger '{}' (pieces at token positions {}); backdoored `{}`, clean `{}`. Attention is averaged "
@@ -99,7 +102,51 @@ std::vector<Section> attention_sections(const json& a, const std::string& name) 
 
 }  // namespace
 
+namespace {
+// An attention.json must be consistent before anything indexes into it: every trigger position
+// a token, every [CLS]-share row one value per position, every map square in the tokens.
+void check_attention(const json& a, const std::string& name) {
+  auto fail_here = [&](const std::string& what) { fail("{}.json is not a consistent attention analysis: {}", name, what); };
+  if (!a.contains("tokens") || !a["tokens"].is_array() || a["tokens"].empty()) fail_here("no tokens");
+  for (const auto& t : a["tokens"]) if (!t.is_string()) fail_here("a token is not a text");
+  const int64_t n = static_cast<int64_t>(a["tokens"].size());
+  if (!a.contains("trigger_positions") || !a["trigger_positions"].is_array() || a["trigger_positions"].empty())
+    fail_here("no trigger positions");
+  for (const auto& p : a["trigger_positions"])
+    if (!p.is_number_integer() || p.get<int64_t>() < 0 || p.get<int64_t>() >= n)
+      fail_here(fmt::format("trigger position {} is outside the {} tokens", p.dump(), n));
+  const size_t k = a["trigger_positions"].size();
+  for (const char* which : {"backdoored", "clean"}) {
+    const json* share = a.contains("cls_share") && a["cls_share"].contains(which) ? &a["cls_share"][which] : nullptr;
+    if (!share || !share->is_array() || share->empty()) fail_here(fmt::format("no [CLS] shares of the {} model", which));
+    for (const auto& row : *share) {
+      if (!row.is_array() || row.size() != k) fail_here(fmt::format("a {} [CLS]-share row has {} values for {} pieces",
+                                                                    which, row.is_array() ? row.size() : 0, k));
+      for (const auto& v : row) if (!v.is_number()) fail_here("a [CLS] share is not a number");
+    }
+    const json* maps = a.contains("attention") && a["attention"].contains(which) ? &a["attention"][which] : nullptr;
+    if (!maps || !maps->is_array() || maps->empty()) fail_here(fmt::format("no attention maps of the {} model", which));
+    for (const auto& m : *maps) {
+      if (!m.is_array() || static_cast<int64_t>(m.size()) != n) fail_here("an attention map does not have one row per token");
+      for (const auto& row : m) {
+        if (!row.is_array() || static_cast<int64_t>(row.size()) != n) fail_here("an attention row does not have one value per token");
+        for (const auto& v : row) if (!v.is_number()) fail_here("an attention weight is not a number");
+      }
+    }
+  }
+  if (a["cls_share"]["backdoored"].size() != a["cls_share"]["clean"].size() ||
+      a["attention"]["backdoored"].size() != a["attention"]["clean"].size())
+    fail_here("the backdoored and the clean model have different numbers of layers");
+  for (const char* list : {"ablation", "roles"}) {
+    if (!a.contains(list) || !a[list].is_array()) fail_here(fmt::format("no '{}' list", list));
+    for (const auto& item : a[list]) if (!item.is_object()) fail_here(fmt::format("an entry of '{}' is not an object", list));
+  }
+}
+
+}  // namespace
+
 std::vector<Image> attention_images(const json& a, const std::string& prefix) {
+  check_attention(a, prefix.empty() ? "attention" : prefix.substr(0, prefix.size() - (prefix.back() == '_')));
   const auto tokens = a.at("tokens").get<std::vector<std::string>>();
   std::vector<Image> images;
   for (const char* which : {"backdoored", "clean"}) {

@@ -27,9 +27,22 @@ std::string escape_html(const std::string& s) {
   return out;
 }
 
-std::string escape_markdown_cell(const std::string& s) {
+// Markdown renderers pass raw HTML through: a trigger or a text such as "<script>" must reach
+// report.md as text, as it reaches report.html.
+std::string escape_markdown_text(const std::string& s) {
   std::string out;
   for (char c : s) {
+    if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '&') out += "&amp;";
+    else out += c;
+  }
+  return out;
+}
+
+std::string escape_markdown_cell(const std::string& s) {
+  std::string out;
+  for (char c : escape_markdown_text(s)) {
     if (c == '|') out += "\\|";
     else if (c == '\n') out += ' ';
     else out += c;
@@ -139,16 +152,16 @@ std::string to_html(const Document& document) {
 }
 
 std::string to_markdown(const Document& document, const std::string& image_folder) {
-  std::string md = "# " + document.title + "\n";
+  std::string md = "# " + escape_markdown_cell(document.title) + "\n";
   for (const auto& section : document.sections) {
-    md += "\n## " + section.title + "\n";
+    md += "\n## " + escape_markdown_cell(section.title) + "\n";
     for (const auto& block : section.blocks) {
       md += "\n";
       if (const auto* p = std::get_if<Paragraph>(&block)) {
-        md += p->text + "\n";
+        md += escape_markdown_text(p->text) + "\n";
       } else if (const auto* t = std::get_if<Table>(&block)) {
         check_table(*t);
-        if (!t->caption.empty()) md += "**" + t->caption + "**\n\n";
+        if (!t->caption.empty()) md += "**" + escape_markdown_cell(t->caption) + "**\n\n";
         md += "|";
         for (const auto& h : t->header) md += " " + escape_markdown_cell(h) + " |";
         md += "\n|";
@@ -161,7 +174,7 @@ std::string to_markdown(const Document& document, const std::string& image_folde
         }
       } else {
         const auto& image = std::get<Image>(block);
-        md += fmt::format("![{}]({}/{})\n", image.caption, image_folder, image.file_name);
+        md += fmt::format("![{}]({}/{})\n", escape_markdown_cell(image.caption), image_folder, image.file_name);
       }
     }
   }

@@ -9,7 +9,11 @@ namespace porkit::text {
 
 Vocab Vocab::load(const std::filesystem::path& path) {
   require_exists(path, "vocabulary file");
-  std::string data = read_file(path);
+  return parse(read_file(path), path.string());
+}
+
+Vocab Vocab::parse(const std::string& data, const std::string& origin) {
+  const std::filesystem::path path = origin;
   check(is_valid_utf8(data), "{} is not UTF-8 text; expected a WordPiece vocab.txt", path.string());
   check(data.rfind("\xEF\xBB\xBF", 0) != 0,
         "{} starts with a byte-order mark, which would become part of its first token; save it as UTF-8 without BOM",

@@ -14,6 +14,8 @@ class Vocab {
   // Loads vocab.txt. Throws when the file is missing, empty, not UTF-8, or lacks any of
   // [CLS], [SEP], [UNK] (all three are needed to encode anything).
   static Vocab load(const std::filesystem::path& path);
+  // The same from the file's bytes; `origin` names them in errors.
+  static Vocab parse(const std::string& data, const std::string& origin);
   static Vocab from_tokens(std::vector<std::string> tokens, const std::string& origin = "tokens");
 
   std::optional<int64_t> find(const std::string& token) const;

@@ -30,6 +30,22 @@ void write_marker(const fs::path& folder, const std::string& command) {
                                      {"command", command}});
 }
 
+// Names porkit writes into its folders (models, run folders, stage outputs). Anything else in
+// a folder porkit is about to remove is the user's, and stops the removal.
+bool is_porkit_entry(const std::string& name) {
+  static const char* const exact[] = {".porkit", "config.json", "model.safetensors", "model.safetensors.index.json",
+                                      "vocab.txt", "tokenizer_config.json", "special_tokens_map.json",
+                                      "metrics.jsonl", "metrics.json", "run_config.json", "checkpoints", "model",
+                                      "cache", "summary.json", "attack_state.json", "study.json", "cells",
+                                      "report.html", "report.md", "report_files", "analysis", "training_log.jsonl",
+                                      "pretrain_run_config.json"};
+  for (const char* e : exact)
+    if (name == e) return true;
+  for (const char* prefix : {"porkit_", "evaluate-", "finetune-", "backdoored", "model-", ".staging", "."})
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 }  // namespace
 
 OutputUse output_use(bool resume, bool overwrite) {
@@ -67,6 +83,9 @@ void claim_output_folder(const fs::path& folder, const std::string& command, Out
       if (!fs::exists(folder / kMarker)) write_marker(folder, command);
       return;
     case OutputUse::Overwrite:
+      for (const auto& e : fs::directory_iterator(folder))
+        check(is_porkit_entry(e.path().filename().string()), "--overwrite: {} holds {}, which porkit did not write; "
+              "move it away first", folder.string(), e.path().filename().string());
       for (const auto& e : fs::directory_iterator(folder)) fs::remove_all(e.path());
       write_marker(folder, command);
       return;
@@ -84,6 +103,11 @@ void remove_porkit_folder(const fs::path& folder, const std::string& why) {
   if (!fs::exists(fs::symlink_status(folder, ec))) return;
   check(is_porkit_folder(folder), "{} must be removed ({}) but porkit did not write it; move it away and run again",
         folder.string(), why);
+  for (const auto& e : fs::directory_iterator(folder)) {
+    const std::string name = e.path().filename().string();
+    check(is_porkit_entry(name), "{} must be removed ({}) but holds {}, which porkit did not write; move it away and "
+          "run again", folder.string(), why, name);
+  }
   fs::remove_all(folder);
 }
 
