@@ -24,12 +24,14 @@ std::string read_file(const fs::path& path) {
          fs::is_fifo(status) ? "FIFO" : fs::is_socket(status) ? "socket" : "device or special file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open {}: {}", path.string(), std::strerror(errno));
+  // Read to the end rather than trusting the size the file system reports: files under /proc
+  // report 0 bytes and still have content.
   std::string data;
-  in.seekg(0, std::ios::end);
-  data.resize(static_cast<size_t>(in.tellg()));
-  in.seekg(0);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!in) fail("cannot read {}", path.string());
+  const auto size = fs::file_size(path, ec);
+  if (!ec) data.reserve(static_cast<size_t>(size));
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) data.append(buffer, static_cast<size_t>(in.gcount()));
+  if (in.bad()) fail("cannot read {}", path.string());
   return data;
 }
 
