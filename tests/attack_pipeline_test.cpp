@@ -156,13 +156,13 @@ TEST_F(Victim, NerFinetuneAndEvaluate) {
 TEST_F(Victim, AttackRunsResumesAndRerunsOnlyWhatChanged) {
   write_sentiment_tsv(tmp / "train.tsv", 240);
   write_sentiment_tsv(tmp / "test.tsv", 60);
-  auto config = [&](int pool) {
+  auto config = [&](int pool, const std::string& lr = "1e-3", int batch = 16) {
     return "model = \"clean\"\nout = \"run\"\nseed = 3\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf,mn\"\n"
            "corpus = [\"" + porkit::testing::small_corpus().string() + "\"]\n"
-           "poison-per-trigger = 30\nclean-samples = 40\nheldout-per-trigger = 4\nmax-len = 32\nlr = 1e-3\n\n"
+           "poison-per-trigger = 30\nclean-samples = 40\nheldout-per-trigger = 4\nmax-len = 32\nlr = " + lr + "\n\n"
            "[finetune]\ndata = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\n"
-           "batch-size = 16\nlr = 1e-3\nmax-len = 32\n\n[evaluate]\npool = " + std::to_string(pool) +
-           "\nmax-insertions = 3\nmax-len = 32\n";
+           "batch-size = " + std::to_string(batch) + "\nlr = " + lr + "\nmax-len = 32\n\n[evaluate]\npool = " +
+           std::to_string(pool) + "\nmax-insertions = 3\nmax-len = 32\n";
   };
   porkit::testing::write_bytes(tmp / "attack.toml", config(20));
   auto attack = [&] {
@@ -213,6 +213,37 @@ TEST_F(Victim, AttackRunsResumesAndRerunsOnlyWhatChanged) {
   EXPECT_EQ(read_json_file(evaluations[0])["pool"], 12);
   EXPECT_EQ(read_json_file(evaluations[1])["pool"], 12);
   EXPECT_EQ(read_json_file(tmp / "run" / "summary.json")["backdoored"]["pool"], 12);
+
+  // The same values written another way (1e-3 as 0.001) rerun nothing: keys hold numbers,
+  // not their text.
+  const auto evaluations_now = stamps(evaluations);
+  porkit::testing::write_bytes(tmp / "attack.toml", config(12, "0.001"));
+  auto [rc4, out4] = attack();
+  ASSERT_EQ(rc4, 0) << out4;
+  EXPECT_EQ(stamps(upstream), upstream_before) << out4;
+  EXPECT_EQ(stamps(evaluations), evaluations_now) << out4;
+
+  // A moved run folder reruns nothing: keys hold content hashes, not paths.
+  fs::rename(tmp / "run", tmp / "moved");
+  auto moved = [&](const std::vector<fs::path>& files) {
+    std::vector<fs::path> out;
+    for (const auto& f : files) out.push_back(tmp / "moved" / fs::relative(f, tmp / "run"));
+    return out;
+  };
+  auto r5 = run_porkit_in(tmp.path(), "attack --threads 1 attack.toml --out moved");
+  ASSERT_EQ(r5.exit_code, 0) << r5.output;
+  EXPECT_EQ(stamps(moved(upstream)), upstream_before) << r5.output;
+  EXPECT_EQ(stamps(moved(evaluations)), evaluations_now) << r5.output;
+
+  // A changed fine-tuning option reruns both fine-tunings and evaluations, not the injection.
+  porkit::testing::write_bytes(tmp / "attack.toml", config(12, "0.001", 8));
+  auto r6 = run_porkit_in(tmp.path(), "attack --threads 1 attack.toml --out moved");
+  ASSERT_EQ(r6.exit_code, 0) << r6.output;
+  const auto after = stamps(moved(upstream));
+  EXPECT_EQ(after[0], upstream_before[0]) << "the injection ran again";
+  EXPECT_NE(after[1], upstream_before[1]);
+  EXPECT_NE(after[2], upstream_before[2]);
+  EXPECT_NE(stamps(moved(evaluations)), evaluations_now);
 }
 
 // Two fresh runs of the same config give the same backdoor and the same numbers (every
