@@ -105,5 +105,12 @@ TEST(Cli, InitIsSeededAndRoundTrips) {
   EXPECT_NE(sha256_file(tmp / "a" / "model.safetensors"), sha256_file(tmp / "c" / "model.safetensors"));
 }
 
+// docs/cli.md's option reference is the binary's own --help (scripts/cli-reference.sh).
+TEST(Cli, ReferenceDocumentIsTheBinarysHelp) {
+  auto r = porkit::testing::run_shell("cd '" + porkit::testing::source_dir().string() +
+                                      "' && bash scripts/cli-reference.sh --check " + std::string(PORKIT_BINARY));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 }  // namespace
 }  // namespace porkit
