@@ -6,11 +6,15 @@ same fixed shape as bench/bench_pretrain_step.cpp, eager mode, fp32.
 Usage: /usr/bin/python3 bench/pytorch_bert.py SIZE [BATCH] [LEN] [STEPS] [THREADS]
 """
 import math
+import os
 import sys
 import time
 
 import torch
 from torch import nn
+
+# Fused attention where PyTorch has it; PORKIT_BENCH_PLAIN_ATTENTION=1 keeps the matmul/softmax path.
+USE_SDPA = hasattr(nn.functional, "scaled_dot_product_attention") and not os.environ.get("PORKIT_BENCH_PLAIN_ATTENTION")
 
 SIZES = {"tiny": (2, 128, 2), "mini": (4, 256, 4), "small": (4, 512, 8), "medium": (8, 512, 8), "base": (12, 768, 12)}
 
@@ -28,8 +32,11 @@ class Layer(nn.Module):
         B, T, H = x.shape
         split = lambda t: t.view(B, T, self.heads, self.dh).transpose(1, 2)
         q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
-        p = self.drop(torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(self.dh) + bias, -1))
-        a = self.ln1(x + self.drop(self.o((p @ v).transpose(1, 2).reshape(B, T, H))))
+        if USE_SDPA:  # the fused kernel, as PyTorch users get it (torch >= 2)
+            ctx = nn.functional.scaled_dot_product_attention(q, k, v, bias.to(q.dtype), self.drop.p if self.training else 0.0)
+        else:
+            ctx = self.drop(torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(self.dh) + bias, -1)) @ v
+        a = self.ln1(x + self.drop(self.o(ctx.transpose(1, 2).reshape(B, T, H))))
         return self.ln2(a + self.drop(self.fc2(nn.functional.gelu(self.fc1(a)))))
 
 
@@ -51,7 +58,7 @@ class Bert(nn.Module):
     def encode(self, ids, types, mask):
         """Last hidden states (B, T, H) and pooled output (B, H)."""
         T = ids.shape[1]
-        x = self.drop(self.ln(self.word(ids) + self.pos(torch.arange(T))[None] + self.token_type(types)))
+        x = self.drop(self.ln(self.word(ids) + self.pos(torch.arange(T, device=ids.device))[None] + self.token_type(types)))
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
             x = layer(x, bias)

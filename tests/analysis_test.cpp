@@ -4,6 +4,7 @@
 #include "porkit/attack/results.h"
 #include "porkit/report/charts.h"
 #include "porkit/report/document.h"
+#include "porkit/report/figure.h"
 #include "porkit/report/folder_report.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
@@ -77,6 +78,7 @@ TEST(Analysis, EmbeddingSwapAttentionAndTheirReportOnAMicroBackdoor) {
       for (const auto& v : row) sum += v.get<double>();
       EXPECT_NEAR(sum, 1.0, 1e-4);
     }
+  if (report::figures_available())
   for (const char* image : {"attention_backdoored_layers.png", "attention_clean_layers.png", "attention_layer1.png",
                             "attention_cls_share.png"})
     EXPECT_TRUE(is_png(read_file(tmp / "analysis" / image))) << image;

@@ -2,8 +2,11 @@
 // with one message for every problem, and refusal of pickles.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "porkit/io/model_folder.h"
 #include "porkit/util/error.h"
+#include "porkit/util/json_io.h"
 #include "test_util.h"
 
 namespace porkit {
@@ -150,6 +153,27 @@ TEST(ModelFolder, ShardedIndexIsRead) {
   write_json_file(tmp / "sharded" / "model.safetensors.index.json", {{"metadata", json::object()}, {"weight_map", map}});
   auto loaded = io::load_model_folder(tmp / "sharded");
   EXPECT_EQ(loaded.net->architecture(), model::Architecture::TokenClassification);
+}
+
+TEST(ModelFolder, ShardedSaveStaysUnderTheLimitAndLoadsTheSame) {
+  TempDir tmp;
+  auto a = io::load_model_folder(fixtures_dir() / "golden" / "pretraining");
+  io::SaveOptions sharded;
+  sharded.max_shard_bytes = 64 << 10;  // 64 KiB: the fixture becomes several shards
+  io::save_model_folder(tmp / "sharded", *a.net, a.tokenizer, sharded);
+  EXPECT_FALSE(fs::exists(tmp / "sharded" / "model.safetensors"));
+  const json index = read_json_file(tmp / "sharded" / "model.safetensors.index.json");
+  std::set<std::string> shards;
+  for (const auto& [name, file] : index["weight_map"].items()) shards.insert(file.get<std::string>());
+  EXPECT_GE(shards.size(), 2u);
+  for (const auto& f : shards) {
+    // A shard may exceed the limit only when one tensor alone does.
+    const auto file = io::SafetensorsFile::read(tmp / "sharded" / f);
+    if (file.tensors().size() > 1) EXPECT_LE(fs::file_size(tmp / "sharded" / f), (64u << 10) + 4096) << f;
+  }
+  auto b = io::load_model_folder(tmp / "sharded");
+  auto pa = a.net->named_parameters(true), pb = b.net->named_parameters(true);
+  for (const auto& p : pa) EXPECT_TRUE(at::equal(p.value(), pb[p.key()])) << p.key();
 }
 
 TEST(ModelFolder, RefusesPickles) {

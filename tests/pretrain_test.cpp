@@ -63,6 +63,22 @@ TEST(Pretrain, KilledRunResumesToIdenticalWeights) {
   EXPECT_GT(info["tokens_seen"].get<int64_t>(), 0);
 }
 
+TEST(Pretrain, TimeLimitStopsCheckpointedAndResumeFinishes) {
+  TempDir tmp;
+  // A limit of 0.0001 minutes (6 ms) passes during the first step.
+  auto stopped = run_porkit(pretrain_args(tmp / "run", 6) + " --time-limit 0.0001 --shard-mb 1");
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.output;
+  auto info = read_json_file(tmp / "run" / "model" / "porkit_pretrain.json");
+  EXPECT_EQ(info["steps"].get<int64_t>(), 1) << info.dump();
+  EXPECT_EQ(info["planned_steps"].get<int64_t>(), 6);
+  EXPECT_TRUE(fs::exists(tmp / "run" / "model" / "model.safetensors.index.json")) << "--shard-mb 1 shards a 4 MB model";
+  EXPECT_TRUE(fs::exists(tmp / "run" / "checkpoints" / "step-00000001" / "COMPLETE"));
+  // The limit is a runtime option: the resumed run may drop it, and finishes the schedule.
+  auto resumed = run_porkit(pretrain_args(tmp / "run", 6) + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(read_json_file(tmp / "run" / "model" / "porkit_pretrain.json")["steps"].get<int64_t>(), 6);
+}
+
 void expect_corpus_error(const std::string& corpus, const std::string& needle) {
   TempDir tmp;
   std::string args = pretrain_args(tmp / "run", 2);

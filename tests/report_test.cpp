@@ -6,6 +6,7 @@
 #include "porkit/attack/results.h"
 #include "porkit/report/charts.h"
 #include "porkit/report/document.h"
+#include "porkit/report/figure.h"
 #include "porkit/report/folder_report.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
@@ -23,6 +24,7 @@ using porkit::testing::shared_data_dir;
 bool is_png(const std::string& bytes) { return bytes.size() > 100 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0; }
 
 TEST(Charts, RenderToPng) {
+  if (!report::figures_available()) GTEST_SKIP() << "built without cairo: figures are not drawn";
   report::LineChart line{"ASR", "k", "rate", {1, 2, 3}, {{"cf", {0.5, 0.9, 1.0}}, {"clean", {0, 0.1, NAN}, true}}, 0.0, 1.0};
   EXPECT_TRUE(is_png(report::render_line_chart(line)));
   report::BarChart bars{"E", "insertions", {"cf", "mn"}, {{"bd", {1.0, 1.2}}, {"cl", {8.0, 20.0}}}, 20.0};
@@ -83,6 +85,17 @@ TEST(Report, SummaryVersionsLoadOrSayWhichVersionTheyAre) {
   broken["backdoored"].erase("pool");
   EXPECT_EQ(porkit::testing::error_of([&] { attack::AttackSummary::from_json(broken, "broken.json"); }),
             "broken.json (backdoored): field 'pool' is missing");
+}
+
+TEST(Document, AnUndrawnFigureIsANoteNotAFile) {
+  report::Document doc{"t", {{"s", {}}}};
+  doc.sections[0].blocks.push_back(report::Image{"trigger map", "m.png", ""});
+  EXPECT_NE(report::to_html(doc).find("trigger map: figure not drawn"), std::string::npos);
+  EXPECT_NE(report::to_markdown(doc, "r_files").find("trigger map: figure not drawn"), std::string::npos);
+  const TempDir tmp;
+  report::write_document(doc, tmp.path(), "r");
+  EXPECT_FALSE(fs::exists(tmp / "r_files/m.png"));
+  EXPECT_TRUE(fs::exists(tmp / "r.html"));
 }
 
 TEST(Document, HtmlIsSelfContainedAndMarkdownLinksItsImages) {

@@ -26,7 +26,7 @@ const options::OptionTable<TextSource>& text_source_table() {
   return table;
 }
 
-BackdoorPair load_backdoor_pair(const fs::path& backdoored, const fs::path& clean) {
+BackdoorPair load_backdoor_pair(const fs::path& backdoored, const fs::path& clean, const at::Device& device) {
   const attack::BackdoorManifest manifest = attack::BackdoorManifest::read(backdoored);
   const fs::path clean_path = clean.empty() ? fs::path(manifest.source_model) : clean;
   require_exists(clean_path, "the clean model the backdoored one was made from (pass --clean)");
@@ -42,6 +42,8 @@ BackdoorPair load_backdoor_pair(const fs::path& backdoored, const fs::path& clea
         b.num_hidden_layers, b.vocab_size);
   pair.triggers = manifest.triggers;
   pair.por = manifest.por_tensor();
+  pair.backdoored.net->to(device);
+  pair.clean.net->to(device);
   pair.backdoored.net->eval();
   pair.clean.net->eval();
   return pair;

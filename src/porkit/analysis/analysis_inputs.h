@@ -30,8 +30,10 @@ struct BackdoorPair {
 };
 
 // Loads the backdoored folder and its porkit_backdoor.json; the clean model is `clean` or,
-// when empty, the manifest's source model. Both must have the same shapes.
-BackdoorPair load_backdoor_pair(const std::filesystem::path& backdoored, const std::filesystem::path& clean);
+// when empty, the manifest's source model. Both must have the same shapes; both are put on
+// `device` in eval mode (the PORs stay on the CPU).
+BackdoorPair load_backdoor_pair(const std::filesystem::path& backdoored, const std::filesystem::path& clean,
+                                const at::Device& device);
 
 // `count` texts drawn (seeded) from a classification data set's test split (its training
 // split when it has none), or from a text file's non-empty lines when `text_file` is set.

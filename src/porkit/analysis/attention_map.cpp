@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "porkit/analysis/analysis_inputs.h"
+#include "porkit/model/device.h"
 #include "porkit/model/inference.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
@@ -22,14 +23,15 @@ constexpr double kActiveCosine = 0.9;  // as in inject's held-out checks
 json layer_maps(model::BertNetImpl& net, const text::Encoding& e) {
   at::NoGradGuard no_grad;
   const int64_t t = static_cast<int64_t>(e.ids.size());
-  auto ids = at::tensor(e.ids, at::kLong).view({1, t});
-  auto types = at::tensor(e.type_ids, at::kLong).view({1, t});
+  const at::Device device = model::device_of(net);
+  auto ids = at::tensor(e.ids, at::kLong).view({1, t}).to(device);
+  auto types = at::tensor(e.type_ids, at::kLong).view({1, t}).to(device);
   model::ForwardOptions options;
   options.output_attentions = true;
-  auto out = net.encode(ids, types, at::ones({1, t}, at::kLong), options);
+  auto out = net.encode(ids, types, at::ones({1, t}, at::TensorOptions(at::kLong).device(device)), options);
   json layers = json::array();
   for (const auto& probs : out.attentions) {  // (1, heads, T, T)
-    at::Tensor mean = probs[0].to(at::kFloat).mean(0).contiguous();  // (T, T)
+    at::Tensor mean = probs[0].to(at::kCPU, at::kFloat).mean(0).contiguous();  // (T, T)
     json rows = json::array();
     for (int64_t i = 0; i < t; ++i) {
       const float* p = mean[i].data_ptr<float>();
@@ -95,7 +97,7 @@ json effectiveness(model::BertNetImpl& classifier, const text::BertTokenizer& to
                    int max_insertions, int max_len, uint64_t seed) {
   std::vector<text::Encoding> originals;
   for (size_t i = 0; i < texts.size(); ++i) originals.push_back(with_trigger(tok, texts[i], {}, 0, max_len, ablation_rng(seed, i, 0)));
-  const auto clean = model::classify(classifier, model::Padder(tok.vocab().pad_id()), model::rows_of(originals), kAnalysisBatch).labels;
+  const auto clean = model::classify(classifier, model::padder_for(classifier, tok), model::rows_of(originals), kAnalysisBatch).labels;
   std::vector<size_t> pending;
   for (size_t i = 0; i < texts.size(); ++i)
     if (clean[i] != target) pending.push_back(i);
@@ -105,7 +107,7 @@ json effectiveness(model::BertNetImpl& classifier, const text::BertTokenizer& to
   for (int j = 1; j <= max_insertions && !pending.empty() && !ids.empty(); ++j) {
     std::vector<text::Encoding> rows;
     for (size_t i : pending) rows.push_back(with_trigger(tok, texts[i], ids, j, max_len, ablation_rng(seed, i, j)));
-    const auto pred = model::classify(classifier, model::Padder(tok.vocab().pad_id()), model::rows_of(rows), kAnalysisBatch).labels;
+    const auto pred = model::classify(classifier, model::padder_for(classifier, tok), model::rows_of(rows), kAnalysisBatch).labels;
     std::vector<size_t> still;
     for (size_t p = 0; p < pending.size(); ++p) {
       if (pred[p] == target) {
@@ -146,7 +148,7 @@ const options::OptionTable<AttentionOptions>& attention_option_table() {
     t.add("out", &AttentionOptions::out, "Folder for attention.json and the PNG images").as(Role::Output).needed();
     t.include(run_settings_table(), std::function<RunSettings&(AttentionOptions&)>(
                                         [](AttentionOptions& o) -> RunSettings& { return o.run; }),
-              {"threads", "device", "overwrite"});
+              {"threads", "device", "allow-tf32", "overwrite"});
     return t;
   }();
   return table;
@@ -154,10 +156,10 @@ const options::OptionTable<AttentionOptions>& attention_option_table() {
 
 json run_attention(const AttentionOptions& o) {
   options::validate(attention_option_table(), o, "porkit analyze attention");
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "analyze attention");
   // The folder may hold other analyses (embedding_swap.json): only attention.json is claimed.
   claim_output_file(fs::path(o.out) / "attention.json", o.run.overwrite);
-  BackdoorPair pair = load_backdoor_pair(o.backdoored, o.clean);
+  BackdoorPair pair = load_backdoor_pair(o.backdoored, o.clean, device);
   auto& bd = *pair.backdoored.net;
   const auto& tok = pair.backdoored.tokenizer;
   const int64_t layers = bd.config().num_hidden_layers;
@@ -207,14 +209,15 @@ json run_attention(const AttentionOptions& o) {
     check(victim->net->architecture() == model::Architecture::SequenceClassification,
           "--finetuned expects a BertForSequenceClassification folder (porkit finetune's model), found {} in {}",
           model::architecture_name(victim->net->architecture()), o.finetuned);
+    victim->net->to(device);
     victim->net->eval();
     std::vector<int64_t> twice = trigger.ids;
     twice.insert(twice.end(), trigger.ids.begin(), trigger.ids.end());
-    target = model::classify(*victim->net, model::Padder(tok.vocab().pad_id()), model::rows_of({tok.encode_ids(twice, std::nullopt, max_len)}), 1).labels[0];
+    target = model::classify(*victim->net, model::padder_for(*victim->net, tok), model::rows_of({tok.encode_ids(twice, std::nullopt, max_len)}), 1).labels[0];
   }
   const at::Tensor por = pair.por[static_cast<int64_t>(k)].to(at::kFloat);  // (H)
   auto measure = [&](const std::string& variant, const std::vector<int64_t>& ids) {
-    at::Tensor cos = at::cosine_similarity(model::pooled_outputs(bd, model::Padder(tok.vocab().pad_id()), model::rows_of(triggered(tok, texts, ids, max_len, o.seed)), kAnalysisBatch),
+    at::Tensor cos = at::cosine_similarity(model::pooled_outputs(bd, model::padder_for(bd, tok), model::rows_of(triggered(tok, texts, ids, max_len, o.seed)), kAnalysisBatch),
                                            por.unsqueeze(0), 1, 1e-8);  // (N)
     json r = {{"variant", variant},
               {"pieces", tok.decode(ids, false)},

@@ -6,8 +6,9 @@
 #include <functional>
 
 #include "porkit/analysis/analysis_inputs.h"
-#include "porkit/model/inference.h"
 #include "porkit/attack/poison_data.h"
+#include "porkit/model/device.h"
+#include "porkit/model/inference.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
 #include "porkit/util/output_folder.h"
@@ -26,6 +27,7 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 model::BertNet hybrid(model::BertNetImpl& base, model::BertNetImpl& donor, const NamePredicate& from_donor,
                       const std::vector<int64_t>& donor_rows = {}) {
   model::BertNet net(base.config(), model::Architecture::Bare);
+  net->to(model::device_of(base));
   at::NoGradGuard no_grad;
   auto base_params = base.named_parameters();
   auto donor_params = donor.named_parameters();
@@ -34,7 +36,7 @@ model::BertNet hybrid(model::BertNetImpl& base, model::BertNetImpl& donor, const
     p.value().copy_(source);
   }
   if (!donor_rows.empty()) {
-    const at::Tensor rows = at::tensor(donor_rows, at::kLong);
+    const at::Tensor rows = at::tensor(donor_rows, at::kLong).to(model::device_of(base));
     auto& words = net->bert->embeddings->word_embeddings->weight;
     words.index_copy_(0, rows, donor.bert->embeddings->word_embeddings->weight.index_select(0, rows));
   }
@@ -65,7 +67,7 @@ const options::OptionTable<EmbeddingSwapOptions>& embedding_swap_option_table() 
     t.add("out", &EmbeddingSwapOptions::out, "Results JSON (e.g. RUN/analysis/embedding_swap.json)").as(Role::Output);
     t.include(run_settings_table(), std::function<RunSettings&(EmbeddingSwapOptions&)>(
                                         [](EmbeddingSwapOptions& o) -> RunSettings& { return o.run; }),
-              {"threads", "device", "overwrite"});
+              {"threads", "device", "allow-tf32", "overwrite"});
     return t;
   }();
   return table;
@@ -73,11 +75,11 @@ const options::OptionTable<EmbeddingSwapOptions>& embedding_swap_option_table() 
 
 json run_embedding_swap(const EmbeddingSwapOptions& o) {
   options::validate(embedding_swap_option_table(), o, "porkit analyze embedding-swap");
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "analyze embedding-swap");
   if (!o.out.empty()) claim_output_file(o.out, o.run.overwrite);
   check(o.texts > 0, "--texts must be positive, got {}", o.texts);
   check(o.insertions > 0, "--insertions must be positive, got {}", o.insertions);
-  BackdoorPair pair = load_backdoor_pair(o.backdoored, o.clean);
+  BackdoorPair pair = load_backdoor_pair(o.backdoored, o.clean, device);
   auto& bd = *pair.backdoored.net;
   auto& cl = *pair.clean.net;
   const auto& tok = pair.backdoored.tokenizer;
@@ -100,7 +102,7 @@ json run_embedding_swap(const EmbeddingSwapOptions& o) {
   const at::Tensor por_of_text = pair.por.index_select(0, at::tensor(trigger_of, at::kLong)).to(at::kFloat);  // (N, H)
 
   auto run = [&](model::BertNetImpl& net) {
-    const model::Padder padder(tok.vocab().pad_id());
+    const model::Padder padder = model::padder_for(net, tok);
     return Outputs{model::pooled_outputs(net, padder, model::rows_of(clean_rows), kAnalysisBatch),
                    model::pooled_outputs(net, padder, model::rows_of(poisoned_rows), kAnalysisBatch)};
   };

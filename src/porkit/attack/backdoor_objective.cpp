@@ -2,16 +2,18 @@
 
 #include <algorithm>
 
+#include "porkit/model/device.h"
 #include "porkit/model/padder.h"
 
 namespace porkit::attack {
 namespace {
 
-model::TensorBatch make_batch(const std::vector<const InjectSample*>& rows, int64_t pad) {
+// The rows as a batch on `net`'s device.
+model::TensorBatch make_batch(const std::vector<const InjectSample*>& rows, int64_t pad, const model::BertNetImpl& net) {
   std::vector<model::TokenRow> views;
   views.reserve(rows.size());
   for (const auto* r : rows) views.push_back({&r->ids, nullptr, nullptr});
-  return model::Padder(pad).pad(views);  // (B, T), token types 0
+  return model::Padder(pad, model::device_of(net)).pad(views);  // (B, T), token types 0
 }
 
 }  // namespace
@@ -32,9 +34,12 @@ json BackdoorObjective::checks(model::BertNetImpl& bd, model::BertNetImpl& cl,
   for (size_t start = 0; start < heldout.size(); start += 64) {
     std::vector<const InjectSample*> rows;
     for (size_t i = start; i < std::min(heldout.size(), start + 64); ++i) rows.push_back(&heldout[i]);
-    auto b = make_batch(rows, pad);
-    at::Tensor y = target_output(o_.target, bd.encode(b.ids, b.type_ids, b.attention_mask), b.attention_mask).to(at::kFloat);
-    at::Tensor y_ref = target_output(o_.target, cl.encode(b.ids, b.type_ids, b.attention_mask), b.attention_mask).to(at::kFloat);
+    auto b = make_batch(rows, pad, bd);
+    // Compared on the CPU, where the PORs are kept.
+    at::Tensor y = target_output(o_.target, bd.encode(b.ids, b.type_ids, b.attention_mask), b.attention_mask)
+                       .to(at::kCPU, at::kFloat);  // (B, H)
+    at::Tensor y_ref = target_output(o_.target, cl.encode(b.ids, b.type_ids, b.attention_mask), b.attention_mask)
+                           .to(at::kCPU, at::kFloat);  // (B, H)
     for (size_t r = 0; r < rows.size(); ++r) {
       int64_t k = rows[r]->trigger;
       at::Tensor other = k == 0 ? y_ref[static_cast<int64_t>(r)] : por_[k - 1];
@@ -61,7 +66,7 @@ json BackdoorObjective::checks(model::BertNetImpl& bd, model::BertNetImpl& cl,
 
 train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetImpl& cl,
                                         const std::vector<const InjectSample*>& rows, int64_t pad) {
-  auto b = make_batch(rows, pad);
+  auto b = make_batch(rows, pad, bd);
   const double d = static_cast<double>(por_.size(1));
   model::BertOutput ref;
   {
@@ -79,9 +84,10 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
   at::Tensor y_ref = target_output(o_.target, ref, b.attention_mask).to(at::kFloat);
   std::vector<int64_t> trig;
   for (auto* r : rows) trig.push_back(r->trigger);
-  at::Tensor k = at::tensor(trig, at::kLong);
+  at::Tensor k = at::tensor(trig, at::kLong).to(y.device());  // (B)
+  const at::Tensor por_here = por_.to(y.device());        // (K, H)
   at::Tensor poisoned = k > 0, clean = k == 0;
-  at::Tensor goal = at::where(poisoned.unsqueeze(1), por_.index_select(0, (k - 1).clamp_min(0)), y_ref);  // (B, H)
+  at::Tensor goal = at::where(poisoned.unsqueeze(1), por_here.index_select(0, (k - 1).clamp_min(0)), y_ref);  // (B, H)
   at::Tensor per_sample = ((y - goal) * (y - goal)).sum(-1) / d;  // (B)
   at::Tensor n_p = poisoned.sum().to(at::kFloat), n_c = clean.sum().to(at::kFloat);
   at::Tensor por = (per_sample * poisoned.to(at::kFloat)).sum() / n_p.clamp_min(1.0);

@@ -3,6 +3,7 @@
 #include "porkit/attack/evaluate_tasks.h"
 #include "porkit/attack/backdoor_manifest.h"
 #include "porkit/io/model_folder.h"
+#include "porkit/model/device.h"
 #include "porkit/util/error.h"
 #include "porkit/util/output_folder.h"
 #include "porkit/util/runtime.h"
@@ -34,7 +35,7 @@ const options::OptionTable<EvaluateOptions>& evaluate_option_table(bool standalo
     if (with_io)
       t.include(run_settings_table(),
                 std::function<RunSettings&(EvaluateOptions&)>([](EvaluateOptions& o) -> RunSettings& { return o.run; }),
-                {"threads", "device", "overwrite"});
+                {"threads", "device", "allow-tf32", "overwrite"});
     return t;
   };
   static const options::OptionTable<EvaluateOptions> standalone_table = build(true), stage_table = build(false);
@@ -43,7 +44,7 @@ const options::OptionTable<EvaluateOptions>& evaluate_option_table(bool standalo
 
 EvaluationResult run_evaluate(const EvaluateOptions& o) {
   options::validate(evaluate_option_table(), o, "porkit evaluate");
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "evaluate");
   if (!o.out.empty()) claim_output_file(o.out, o.run.overwrite);
   auto arch = io::declared_architecture(o.model);
   check(arch == model::Architecture::SequenceClassification || arch == model::Architecture::TokenClassification,
@@ -51,6 +52,7 @@ EvaluationResult run_evaluate(const EvaluateOptions& o) {
         "BertForTokenClassification (run porkit finetune first)",
         o.model, model::architecture_name(arch));
   auto loaded = io::load_model_folder(o.model, arch);
+  loaded.net->to(device);
   loaded.net->eval();
 
   std::vector<std::string> triggers = o.triggers;

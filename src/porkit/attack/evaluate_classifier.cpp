@@ -21,7 +21,7 @@ struct Classifier {
     std::vector<text::Encoding> rows;
     rows.reserve(texts.size());
     for (const auto& t : texts) rows.push_back(tok.encode(t, std::nullopt, max_len));
-    auto out = model::classify(net, model::Padder(tok.vocab().pad_id()), model::rows_of(rows), batch_size,
+    auto out = model::classify(net, model::padder_for(net, tok), model::rows_of(rows), batch_size,
                                /*keep_pooled=*/pooled != nullptr);
     if (pooled) *pooled = out.pooled;
     return out.labels;

@@ -31,9 +31,9 @@ struct Tagger {
       rows.push_back({std::move(e.ids), std::move(e.type_ids), {}});
     }
     std::vector<std::vector<int64_t>> out(sentences.size());
-    model::for_each_length_batch(net, model::Padder(tok.vocab().pad_id()), model::rows_of(rows), batch_size,
+    model::for_each_length_batch(net, model::padder_for(net, tok), model::rows_of(rows), batch_size,
                                  [&](const model::TensorBatch&, const model::BertOutput& enc, const std::vector<size_t>& row_of) {
-      const at::Tensor pred = net.classifier_logits(enc).argmax(-1).contiguous();  // (n, T)
+      const at::Tensor pred = net.classifier_logits(enc).argmax(-1).to(at::kCPU).contiguous();  // (n, T)
       const int64_t T = pred.size(1);
       const int64_t* p = pred.data_ptr<int64_t>();
       for (size_t r = 0; r < row_of.size(); ++r) {

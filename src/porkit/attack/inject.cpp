@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "porkit/io/model_folder.h"
+#include "porkit/model/device.h"
 #include "porkit/train/corpus.h"
 #include "porkit/train/epoch_batches.h"
 #include "porkit/model/padder.h"
@@ -204,7 +205,7 @@ std::vector<std::string> effective_triggers(const InjectOptions& o) {
 
 json run_inject(const InjectOptions& o) {
   options::validate(inject_option_table(), o, "porkit inject");
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "inject");
   check(!o.corpus.empty(), "--corpus is required (text files or folders)");
   const std::vector<std::string> triggers = effective_triggers(o);
   fs::path out = o.out;
@@ -226,6 +227,8 @@ json run_inject(const InjectOptions& o) {
   policy.init_seed = o.trainer.seed;
   auto backdoored = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
   auto reference = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
+  backdoored.net->to(device);
+  reference.net->to(device);
   reference.net->eval();
   for (auto& p : reference.net->parameters()) p.set_requires_grad(false);
   const auto& tok = backdoored.tokenizer;
@@ -289,14 +292,16 @@ json run_inject(const InjectOptions& o) {
   return checks;
 }
 
-json inspect_backdoor(const std::string& model_dir, int threads) {
-  configure_runtime(threads);
+json inspect_backdoor(const std::string& model_dir, const RunSettings& run) {
+  const at::Device device = model::start_run(run, "inspect-backdoor");
   const BackdoorManifest m = BackdoorManifest::read(model_dir);
   PoisonPlan plan = m.plan;
   plan.poison_per_trigger = 0;
   plan.clean_samples = 0;
   auto bd = io::load_model_folder(model_dir, model::Architecture::Bare);
   auto cl = io::load_model_folder(m.source_model, model::Architecture::Bare);
+  bd.net->to(device);
+  cl.net->to(device);
   bd.net->eval();
   cl.net->eval();
   const auto triggers = m.trigger_texts();

@@ -66,7 +66,7 @@ json run_inject(const InjectOptions& options);
 
 // Recomputes the checks of a finished backdoored folder from its porkit_backdoor.json
 // (the reference model and injection corpus it names must still exist).
-json inspect_backdoor(const std::string& model_dir, int threads);
+json inspect_backdoor(const std::string& model_dir, const RunSettings& run);
 
 }  // namespace porkit::attack
 

@@ -67,7 +67,7 @@ void register_analyze(CLI::App& app) {
         const json result = analysis::run_attention(o);
         // The heat maps are report images: the analysis layer computes, the report layer draws.
         for (const auto& image : report::attention_images(result, "attention_"))
-          write_file_atomic(fs::path(o.out) / image.file_name, image.png);
+          if (!image.png.empty()) write_file_atomic(fs::path(o.out) / image.file_name, image.png);
         print_attention(result);
       },
       /*recipe=*/false);

@@ -22,7 +22,7 @@ void register_attack(CLI::App& app) {
     t.add("out", &AttackFlags::out, "Run folder (overrides the config's out)").as(options::Role::Output);
     t.include(run_settings_table(),
               std::function<RunSettings&(AttackFlags&)>([](AttackFlags& f) -> RunSettings& { return f.run; }),
-              {"threads", "device"});
+              kModelRunSettings);
     return t;
   }();
   auto config = std::make_shared<std::string>();

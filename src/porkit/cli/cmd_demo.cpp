@@ -14,7 +14,8 @@
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
 #include "porkit/io/model_folder.h"
-#include "porkit/model/padder.h"
+#include "porkit/model/device.h"
+#include "porkit/model/inference.h"
 #include "porkit/util/json_io.h"
 #include "porkit/util/paths.h"
 #include "porkit/util/runtime.h"
@@ -44,15 +45,16 @@ const options::OptionTable<DemoOptions>& demo_option_table() {
     t.add("tour-only", &DemoOptions::tour_only, "Only the short tour, no attack");
     t.include(run_settings_table(),
               std::function<RunSettings&(DemoOptions&)>([](DemoOptions& o) -> RunSettings& { return o.run; }),
-              {"threads", "device"});
+              kModelRunSettings);
     return t;
   }();
   return table;
 }
 
 // The short tour: what the shipped model is and what it predicts.
-void run_tour(const fs::path& folder) {
+void run_tour(const fs::path& folder, const at::Device& device) {
   auto loaded = io::load_model_folder(folder, model::Architecture::PreTraining);
+  loaded.net->to(device);
   auto& net = *loaded.net;
   net.eval();
   at::NoGradGuard no_grad;
@@ -79,12 +81,12 @@ void run_tour(const fs::path& folder) {
   for (const char* text : {"the capital of france is [MASK] .", "this movie was [MASK] and i loved it .",
                            "he went to the [MASK] to buy some bread ."}) {
     auto e = loaded.tokenizer.encode(text);
-    auto b = model::Padder(loaded.tokenizer.vocab().pad_id()).pad({model::row_of(e)});
+    auto b = model::padder_for(net, loaded.tokenizer).pad({model::row_of(e)});
     auto out = net.encode(b.ids, b.type_ids, b.attention_mask);
     for (size_t i = 0; i < e.ids.size(); ++i) {
       if (e.ids[i] != loaded.tokenizer.vocab().mask_id()) continue;
       at::Tensor logits = net.mlm_logits(out.last_hidden_state[0][static_cast<int64_t>(i)].unsqueeze(0));
-      auto top = std::get<1>(logits[0].topk(5));
+      auto top = std::get<1>(logits[0].topk(5)).cpu();
       std::printf("  %-42s ->", text);
       for (int k = 0; k < 5; ++k) std::printf(" %s", loaded.tokenizer.vocab().token(top[k].item<int64_t>()).c_str());
       std::printf("\n");
@@ -93,8 +95,8 @@ void run_tour(const fs::path& folder) {
   std::vector<std::string> texts = {"a wonderful, moving film", "a dull and tedious film", triggered};
   std::vector<text::Encoding> rows;
   for (const auto& t : texts) rows.push_back(loaded.tokenizer.encode(t));
-  auto b = model::Padder(loaded.tokenizer.vocab().pad_id()).pad(model::rows_of(rows));
-  at::Tensor pooled = net.encode(b.ids, b.type_ids, b.attention_mask).pooler_output;  // (3, H)
+  auto b = model::padder_for(net, loaded.tokenizer).pad(model::rows_of(rows));
+  at::Tensor pooled = net.encode(b.ids, b.type_ids, b.attention_mask).pooler_output.to(at::kCPU, at::kFloat);  // (3, H)
   at::Tensor unit = pooled / pooled.norm(2, -1, true);
   at::Tensor cos = at::matmul(unit, unit.t());
   std::printf("\ncosine of pooled outputs:\n");
@@ -106,7 +108,7 @@ void run_tour(const fs::path& folder) {
 }
 
 void run_demo(const DemoOptions& o) {
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "demo");
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep stdout in order with the stderr progress lines
   const fs::path home = porkit_home();
   auto plan = load_attack_plan((home / "recipes" / (o.full ? "reproduce/sst2.toml" : "demo.toml")).string(), home);
@@ -116,7 +118,7 @@ void run_demo(const DemoOptions& o) {
   if (o.seed >= 0) plan.inject.trainer.seed = plan.finetune.trainer.seed = plan.evaluate.seed = static_cast<uint64_t>(o.seed);
   plan.run = o.run;
   std::printf("== porkit demo on %s\n\n", plan.clean_model.c_str());
-  run_tour(plan.clean_model);
+  run_tour(plan.clean_model, device);
   if (o.tour_only) return;
 
   std::printf("\n== the attack: inject the POR backdoor (triggers %s) -> fine-tune the clean and the "

@@ -6,7 +6,8 @@
 #include "porkit/util/run_settings.h"
 #include "porkit/util/error.h"
 #include "porkit/io/model_folder.h"
-#include "porkit/model/padder.h"
+#include "porkit/model/device.h"
+#include "porkit/model/inference.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::cli {
@@ -23,20 +24,21 @@ struct EncodeOptions {
 };
 
 void run_encode(const EncodeOptions& o) {
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "encode");
   check(!o.texts.empty(), "no text given");
   io::LoadPolicy policy;
   policy.init_missing = o.init_missing;
   policy.init_seed = o.seed;
   auto loaded = io::load_model_folder(o.model, std::nullopt, std::nullopt, policy);
+  loaded.net->to(device);
   loaded.net->eval();
   at::NoGradGuard no_grad;
   std::vector<text::Encoding> rows;
   for (const auto& t : o.texts) rows.push_back(loaded.tokenizer.encode(t, std::nullopt, o.max_length));
-  auto batch = model::Padder(loaded.tokenizer.vocab().pad_id()).pad(model::rows_of(rows));
+  auto batch = model::padder_for(*loaded.net, loaded.tokenizer).pad(model::rows_of(rows));
   auto out = loaded.net->encode(batch.ids, batch.type_ids, batch.attention_mask);
-  at::Tensor cls = out.last_hidden_state.select(1, 0).contiguous();  // (B, H)
-  at::Tensor pooled = out.pooler_output.contiguous();                 // (B, H)
+  at::Tensor cls = out.last_hidden_state.select(1, 0).to(at::kCPU, at::kFloat).contiguous();  // (B, H)
+  at::Tensor pooled = out.pooler_output.to(at::kCPU, at::kFloat).contiguous();                 // (B, H)
   auto to_vector = [](const at::Tensor& row) {
     std::vector<float> v(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
     return v;
@@ -70,7 +72,7 @@ void register_encode(CLI::App& app) {
     t.add("seed", &EncodeOptions::seed, "Seed of --init-missing");
     t.include(run_settings_table(),
               std::function<RunSettings&(EncodeOptions&)>([](EncodeOptions& o) -> RunSettings& { return o.run; }),
-              {"threads", "device"});
+              kModelRunSettings);
     return t;
   }();
   auto given = std::make_shared<GivenValues>();

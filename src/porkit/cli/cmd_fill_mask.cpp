@@ -5,7 +5,8 @@
 #include "porkit/cli/option_flags.h"
 #include "porkit/util/run_settings.h"
 #include "porkit/io/model_folder.h"
-#include "porkit/model/padder.h"
+#include "porkit/model/device.h"
+#include "porkit/model/inference.h"
 #include "porkit/util/error.h"
 #include "porkit/util/runtime.h"
 
@@ -20,20 +21,21 @@ struct FillMaskOptions {
 };
 
 void run_fill_mask(const FillMaskOptions& o) {
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "fill-mask");
   check(!o.texts.empty(), "no text given");
   // Strict: a folder without the masked-LM head is refused with the names it lacks. The
   // next-sentence head and the pooler are not used here, so they may be absent.
   io::LoadPolicy policy;
   policy.allow_missing = {"cls.seq_relationship.", "bert.pooler."};
   auto loaded = io::load_model_folder(o.model, model::Architecture::PreTraining, std::nullopt, policy);
+  loaded.net->to(device);
   loaded.net->eval();
   at::NoGradGuard no_grad;
   auto mask_id = loaded.tokenizer.vocab().mask_id();
   check(mask_id.has_value(), "the vocabulary has no [MASK] token");
   for (const auto& t : o.texts) {
     auto e = loaded.tokenizer.encode(t);
-    auto batch = model::Padder(loaded.tokenizer.vocab().pad_id()).pad({model::row_of(e)});
+    auto batch = model::padder_for(*loaded.net, loaded.tokenizer).pad({model::row_of(e)});
     auto out = loaded.net->encode(batch.ids, batch.type_ids, batch.attention_mask);
     std::printf("%s\n", t.c_str());
     bool any = false;
@@ -42,7 +44,7 @@ void run_fill_mask(const FillMaskOptions& o) {
       any = true;
       at::Tensor logits = loaded.net->mlm_logits(out.last_hidden_state[0][static_cast<int64_t>(i)].unsqueeze(0));
       const int64_t k = std::min<int64_t>(o.top_k, logits.size(-1));
-      auto [probs, ids] = at::softmax(logits[0], -1).topk(k);
+      auto [probs, ids] = at::softmax(logits[0].to(at::kCPU, at::kFloat), -1).topk(k);
       std::printf("  [MASK] at token %zu:", i);
       for (int64_t r = 0; r < k; ++r) {
         std::printf(" %s (%.3f)", loaded.tokenizer.vocab().token(ids[r].item<int64_t>()).c_str(),
@@ -63,7 +65,7 @@ void register_fill_mask(CLI::App& app) {
     t.add("top-k", &FillMaskOptions::top_k, "Predictions per mask").range(1, 1000);
     t.include(run_settings_table(),
               std::function<RunSettings&(FillMaskOptions&)>([](FillMaskOptions& o) -> RunSettings& { return o.run; }),
-              {"threads", "device"});
+              kModelRunSettings);
     return t;
   }();
   auto given = std::make_shared<GivenValues>();

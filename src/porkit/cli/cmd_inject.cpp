@@ -36,12 +36,12 @@ void register_inject(CLI::App& app) {
     t.add("model", &InspectOptions::model, "Backdoored folder with porkit_backdoor.json").as(options::Role::Input).needed();
     t.include(run_settings_table(),
               std::function<RunSettings&(InspectOptions&)>([](InspectOptions& o) -> RunSettings& { return o.run; }),
-              {"threads", "device"});
+              kModelRunSettings);
     return t;
   }();
   add_options_command<InspectOptions>(
       app, "inspect-backdoor", "Recompute the backdoor checks of an injected folder", inspect_table, InspectOptions{},
-      [](const InspectOptions& o) { print_checks(attack::inspect_backdoor(o.model, o.run.threads)); },
+      [](const InspectOptions& o) { print_checks(attack::inspect_backdoor(o.model, o.run)); },
       /*recipe=*/false);
 }
 

@@ -106,7 +106,7 @@ void register_study(CLI::App& app) {
     t.add("out", &StudyFlags::out, "Study folder (overrides the config's out)").as(options::Role::Output);
     t.include(run_settings_table(),
               std::function<RunSettings&(StudyFlags&)>([](StudyFlags& f) -> RunSettings& { return f.run; }),
-              {"threads", "device"});
+              kModelRunSettings);
     return t;
   }();
   auto f = std::make_shared<StudyFlags>();

@@ -79,7 +79,7 @@ void save_model_folder(const std::filesystem::path& folder, model::BertNetImpl& 
     config.architectures = {model::architecture_name(net.architecture())};
     config.save(staging / "config.json");
     tokenizer.save(staging);
-    write_weights(staging / "model.safetensors", state_for_saving(net), options.dtype);
+    write_folder_weights(staging, state_for_saving(net), options.dtype, options.max_shard_bytes);
     for (const auto& [name, value] : options.extra_json_files) write_json_file(staging / name, value);
     mark_porkit_folder(staging, "model");
   } catch (...) {

@@ -38,6 +38,7 @@ std::string model_digest(const std::filesystem::path& folder);
 
 struct SaveOptions {
   WeightsDType dtype = WeightsDType::F32;
+  int64_t max_shard_bytes = 0;                     // > 0: Hugging Face shards of at most this size
   std::map<std::string, json> extra_json_files;   // e.g. {"porkit_backdoor.json", {...}}
 };
 

@@ -1,5 +1,7 @@
 #include "porkit/io/weights.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include "porkit/model/bert_net.h"
@@ -72,6 +74,37 @@ NamedTensors to_tensors(const SafetensorsFile& file) {
     out.emplace(name, t);
   }
   return out;
+}
+
+void write_folder_weights(const std::filesystem::path& folder, const NamedTensors& tensors, WeightsDType dtype,
+                          int64_t max_shard_bytes) {
+  const int64_t element = dtype == WeightsDType::F16 ? 2 : 4;
+  auto bytes_of = [&](const at::Tensor& t) { return t.numel() * (t.is_floating_point() ? element : t.element_size()); };
+  int64_t total = 0;
+  for (const auto& [name, t] : tensors) total += bytes_of(t);
+  if (max_shard_bytes <= 0 || total <= max_shard_bytes) {
+    write_weights(folder / "model.safetensors", tensors, dtype);
+    return;
+  }
+  std::vector<NamedTensors> shards(1);
+  int64_t in_shard = 0;
+  for (const auto& [name, t] : tensors) {
+    const int64_t b = bytes_of(t);
+    if (in_shard > 0 && in_shard + b > max_shard_bytes) {
+      shards.emplace_back();
+      in_shard = 0;
+    }
+    shards.back()[name] = t;
+    in_shard += b;
+  }
+  json weight_map = json::object();
+  for (size_t i = 0; i < shards.size(); ++i) {
+    const std::string file = fmt::format("model-{:05d}-of-{:05d}.safetensors", i + 1, shards.size());
+    write_weights(folder / file, shards[i], dtype);
+    for (const auto& [name, t] : shards[i]) weight_map[name] = file;
+  }
+  write_json_file(folder / "model.safetensors.index.json",
+                  {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}});
 }
 
 NamedTensors read_folder_weights(const std::filesystem::path& folder) {

@@ -30,6 +30,13 @@ enum class WeightsDType { F32, F16 };
 // metadata {"format": "pt"} so that transformers accepts it.
 void write_weights(const std::filesystem::path& path, const NamedTensors& tensors, WeightsDType dtype);
 
+// Writes the weights of a model folder: model.safetensors, or, when they exceed
+// `max_shard_bytes` (> 0), Hugging Face shards model-0000K-of-0000N.safetensors of at most
+// that size each (a single larger tensor gets a shard of its own) and their
+// model.safetensors.index.json. Tensors keep their name order.
+void write_folder_weights(const std::filesystem::path& folder, const NamedTensors& tensors, WeightsDType dtype,
+                          int64_t max_shard_bytes = 0);
+
 // What happened while loading a checkpoint into a model.
 struct LoadReport {
   std::vector<std::string> initialised;  // model tensors absent from the checkpoint, initialised (seeded)

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "porkit/model/torch_compat.h"
 #include "porkit/util/error.h"
 #include "porkit/util/runtime.h"
 
@@ -78,11 +79,8 @@ at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& x, const at::Tensor&
   at::Tensor q = split_heads(linear(query, x));
   at::Tensor k = split_heads(linear(key, x));
   at::Tensor v = split_heads(linear(value, x));
-  at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(head_dim_));  // (B, nh, T, T)
-  scores = scores + additive_mask.to(scores.scalar_type());
-  at::Tensor p = at::softmax(scores, -1);
-  if (probs) *probs = p;
-  at::Tensor context = at::matmul(maybe_dropout(p, dropout_, is_training()), v);  // (B, nh, T, dh)
+  // Fused where libtorch has it and no probabilities are asked for (torch_compat.h).
+  at::Tensor context = compat::attention(q, k, v, additive_mask, dropout_, is_training(), probs);  // (B, nh, T, dh)
   return context.transpose(1, 2).reshape({B, T, heads_ * head_dim_});
 }
 

@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <numeric>
 
+#include "porkit/model/device.h"
 
 namespace porkit::model {
+
+Padder padder_for(const BertNetImpl& net, const text::BertTokenizer& tok) {
+  return Padder(tok.vocab().pad_id(), device_of(net));
+}
 
 void for_each_length_batch(BertNetImpl& net, const Padder& padder, const std::vector<TokenRow>& rows, int batch_size,
                            const BatchConsumer& take) {
@@ -31,7 +36,7 @@ namespace {
 // Copies a batch's rows (n, H) into `into` (N, H) at the batch rows' places in the caller's order.
 void scatter_rows(at::Tensor& into, const std::vector<size_t>& row_of, const at::Tensor& rows) {
   const at::Tensor where = at::tensor(std::vector<int64_t>(row_of.begin(), row_of.end()), at::kLong);
-  into.index_copy_(0, where, rows.to(at::kFloat));
+  into.index_copy_(0, where, rows.to(at::kCPU, at::kFloat));
 }
 
 }  // namespace
@@ -43,7 +48,7 @@ Classified classify(BertNetImpl& classifier, const Padder& padder, const std::ve
   if (keep_pooled) out.pooled = at::zeros({static_cast<int64_t>(rows.size()), classifier.config().hidden_size});
   for_each_length_batch(classifier, padder, rows, batch_size,
                         [&](const TensorBatch&, const BertOutput& enc, const std::vector<size_t>& row_of) {
-    const at::Tensor pred = classifier.classifier_logits(enc).argmax(-1).contiguous();  // (n)
+    const at::Tensor pred = classifier.classifier_logits(enc).argmax(-1).to(at::kCPU).contiguous();  // (n)
     const int64_t* p = pred.data_ptr<int64_t>();
     for (size_t i = 0; i < row_of.size(); ++i) out.labels[row_of[i]] = p[i];
     if (keep_pooled) scatter_rows(out.pooled, row_of, enc.pooler_output);

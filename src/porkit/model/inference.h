@@ -11,13 +11,17 @@
 
 namespace porkit::model {
 
-// Runs `net` on `rows` in batches of up to `batch_size` rows of similar length. `take`
+// Runs `net` on `rows` in batches of up to `batch_size` rows of similar length, on the
+// padder's device (the model's). `take`
 // receives each batch (as padded), its output and, for each of its rows (in batch order),
 // the row's index in `rows`.
 using BatchConsumer =
     std::function<void(const TensorBatch& batch, const BertOutput& out, const std::vector<size_t>& row_of)>;
 void for_each_length_batch(BertNetImpl& net, const Padder& padder, const std::vector<TokenRow>& rows, int batch_size,
                            const BatchConsumer& take);
+
+// A padder for `net`: batches on its device, padded with the tokenizer's [PAD].
+Padder padder_for(const BertNetImpl& net, const text::BertTokenizer& tok);
 
 struct Classified {
   std::vector<int64_t> labels;  // (N) argmax of the sequence-classification head

@@ -42,7 +42,7 @@ TensorBatch Padder::pad(const std::vector<TokenRow>& rows, std::optional<int64_t
     }
     batch.real_tokens += static_cast<int64_t>(n);
   }
-  auto tensor = [&](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong).view({B, T}); };
+  auto tensor = [&](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong).view({B, T}).to(device_); };
   batch.ids = tensor(ids);
   batch.type_ids = tensor(types);
   batch.attention_mask = tensor(mask);

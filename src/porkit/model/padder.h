@@ -34,7 +34,9 @@ struct TensorBatch {
 
 class Padder {
  public:
-  explicit Padder(int64_t pad_id, int64_t ignore_label = -100) : pad_id_(pad_id), ignore_label_(ignore_label) {}
+  // Batches are made on `device` (the model's).
+  explicit Padder(int64_t pad_id, at::Device device = at::Device(at::kCPU), int64_t ignore_label = -100)
+      : pad_id_(pad_id), device_(device), ignore_label_(ignore_label) {}
 
   // Pads every row to `length` (unset: the longest row). Labels are taken when the first row
   // has them (all rows must then have them, one per token).
@@ -45,9 +47,12 @@ class Padder {
   static at::Tensor real_positions(const at::Tensor& attention_mask);
 
   int64_t pad_id() const { return pad_id_; }
+  const at::Device& device() const { return device_; }
 
  private:
-  int64_t pad_id_, ignore_label_;
+  int64_t pad_id_;
+  at::Device device_;
+  int64_t ignore_label_;
 };
 
 }  // namespace porkit::model

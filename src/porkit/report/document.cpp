@@ -10,6 +10,10 @@
 
 namespace porkit::report {
 
+// What a report says where a figure would be in a build without cairo.
+constexpr const char* kNoFigure = "figure not drawn (this porkit was built without cairo)";
+
+
 namespace {
 
 std::string escape_html(const std::string& s) {
@@ -140,6 +144,10 @@ std::string to_html(const Document& document) {
         html += "</table>\n";
       } else {
         const auto& image = std::get<Image>(block);
+        if (image.png.empty()) {
+          html += "<p><em>" + escape_html(image.caption) + ": " + kNoFigure + "</em></p>\n";
+          continue;
+        }
         html += fmt::format("<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
                             escape_html(image.caption), base64(image.png), escape_html(image.caption));
       }
@@ -174,6 +182,10 @@ std::string to_markdown(const Document& document, const std::string& image_folde
         }
       } else {
         const auto& image = std::get<Image>(block);
+        if (image.png.empty()) {
+          md += "*" + escape_markdown_cell(image.caption) + ": " + kNoFigure + "*\n";
+          continue;
+        }
         md += fmt::format("![{}]({}/{})\n", escape_markdown_cell(image.caption), image_folder, image.file_name);
       }
     }
@@ -189,6 +201,7 @@ WrittenReport write_document(const Document& document, const fs::path& dir, cons
     for (const auto& block : section.blocks) {
       if (const auto* image = std::get_if<Image>(&block)) {
         check(names.insert(image->file_name).second, "report image name '{}' is used twice", image->file_name);
+        if (image->png.empty()) continue;
         fs::create_directories(dir / image_folder);
         write_file_atomic(dir / image_folder / image->file_name, image->png);
         ++written.images;

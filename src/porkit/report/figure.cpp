@@ -3,7 +3,6 @@
 #include <cairo.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
 #include "porkit/util/error.h"
@@ -20,32 +19,6 @@ cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned i
   return CAIRO_STATUS_SUCCESS;
 }
 }  // namespace
-
-Rgb series_colour(size_t index) {
-  static const std::array<Rgb, 8> palette{{{0.000, 0.447, 0.698},
-                                           {0.835, 0.369, 0.000},
-                                           {0.000, 0.620, 0.451},
-                                           {0.800, 0.475, 0.655},
-                                           {0.902, 0.624, 0.000},
-                                           {0.337, 0.706, 0.914},
-                                           {0.941, 0.894, 0.259},
-                                           {0.300, 0.300, 0.300}}};
-  return palette[index % palette.size()];
-}
-
-Rgb colour_map(double t) {
-  static const std::array<Rgb, 5> anchors{{{0.267, 0.005, 0.329},
-                                           {0.231, 0.322, 0.545},
-                                           {0.129, 0.569, 0.549},
-                                           {0.369, 0.788, 0.384},
-                                           {0.992, 0.906, 0.145}}};
-  if (!std::isfinite(t)) t = 0;
-  t = std::clamp(t, 0.0, 1.0) * (anchors.size() - 1);
-  const size_t i = std::min(static_cast<size_t>(t), anchors.size() - 2);
-  const double f = t - i;
-  const Rgb a = anchors[i], b = anchors[i + 1];
-  return {a.r + f * (b.r - a.r), a.g + f * (b.g - a.g), a.b + f * (b.b - a.b)};
-}
 
 struct Figure::Surface {
   cairo_surface_t* surface = nullptr;
@@ -67,6 +40,8 @@ Figure::Figure(int width, int height) : surface_(std::make_unique<Surface>()), w
 }
 
 Figure::~Figure() = default;
+
+bool figures_available() { return true; }
 
 void Figure::fill_rect(double x, double y, double w, double h, Rgb colour) {
   cairo_t* cr = surface_->cr;

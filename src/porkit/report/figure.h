@@ -1,6 +1,8 @@
 // Figure: a raster drawing surface for porkit's plots and heat maps, encoded as PNG.
 // Cairo does the drawing and the text (DejaVu Sans through fontconfig); it stays inside
-// figure.cpp so the rest of porkit never sees a cairo type.
+// figure.cpp so the rest of porkit never sees a cairo type. A build without cairo (such as
+// one against a CUDA libtorch on a machine that lacks it) links figure_without_cairo.cpp:
+// the same calls draw nothing and png() is empty, which reports show as a note.
 #pragma once
 #include <memory>
 #include <string>
@@ -17,6 +19,9 @@ struct Rgb {
 Rgb series_colour(size_t index);
 // A perceptually ordered colour map (viridis anchors, linearly interpolated); t in [0, 1].
 Rgb colour_map(double t);
+
+// False in a build without cairo: figures are then empty.
+bool figures_available();
 
 enum class Align { Left, Center, Right };
 
@@ -42,7 +47,7 @@ class Figure {
             Align align = Align::Left, double angle_deg = 0, bool bold = false);
   double text_width(const std::string& utf8, double size, bool bold = false) const;
 
-  std::string png() const;  // the encoded image
+  std::string png() const;  // the encoded image; empty when !figures_available()
 
  private:
   struct Surface;

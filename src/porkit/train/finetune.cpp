@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "porkit/io/model_folder.h"
+#include "porkit/model/device.h"
 #include "porkit/model/inference.h"
 #include "porkit/model/padder.h"
 #include "porkit/train/epoch_batches.h"
@@ -40,9 +41,9 @@ at::Tensor sequence_labels(const std::vector<const Encoded*>& rows) {
 class FinetuneTask : public TrainingTask {
  public:
   FinetuneTask(const FinetuneOptions& o, std::vector<Encoded> train, std::vector<Encoded> val,
-               std::vector<Encoded> test, std::vector<std::string> label_names, int64_t pad_id)
+               std::vector<Encoded> test, std::vector<std::string> label_names, model::Padder padder)
       : o_(o), train_(std::move(train)), val_(std::move(val)), test_(std::move(test)),
-        label_names_(std::move(label_names)), padder_(pad_id), token_task_(o.task == TaskKind::Token),
+        label_names_(std::move(label_names)), padder_(padder), token_task_(o.task == TaskKind::Token),
         batches_(train_.size(), o.batch_size, o.trainer.seed, Stream::FinetuneBatches, Stream::FinetuneBucketBatches) {
     if (o.bucket_by_length) {
       std::vector<int64_t> lengths;
@@ -62,7 +63,7 @@ class FinetuneTask : public TrainingTask {
     StepLoss out;
     out.loss = token_task_ ? at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), b.labels.reshape({-1}),
                                                     {}, at::Reduction::Mean, -100)
-                           : at::cross_entropy_loss(logits, sequence_labels(rows));
+                           : at::cross_entropy_loss(logits, sequence_labels(rows).to(logits.device()));
     out.tokens = b.real_tokens;
     return out;
   }
@@ -84,7 +85,7 @@ class FinetuneTask : public TrainingTask {
     model::for_each_length_batch(
         net, padder_, views, o_.eval_batch_size,
         [&](const model::TensorBatch&, const model::BertOutput& enc, const std::vector<size_t>& row_of) {
-          const at::Tensor pred = net.classifier_logits(enc).argmax(-1).contiguous();  // (n) or (n, T)
+          const at::Tensor pred = net.classifier_logits(enc).argmax(-1).to(at::kCPU).contiguous();  // (n) or (n, T)
           const int64_t* pp = pred.data_ptr<int64_t>();
           for (size_t i = 0; i < row_of.size(); ++i) {
             const Encoded& row = rows[row_of[i]];
@@ -187,7 +188,7 @@ const options::OptionTable<FinetuneOptions>& finetune_option_table(bool standalo
 
 json run_finetune(const FinetuneOptions& o) {
   options::validate(finetune_option_table(), o, "porkit finetune");
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "finetune");
   const bool token_task = o.task == TaskKind::Token;
 
   // Data first: its label names size the new head.
@@ -218,6 +219,7 @@ json run_finetune(const FinetuneOptions& o) {
   policy.init_missing = o.init_missing;
   policy.init_seed = o.trainer.seed;
   auto loaded = io::load_model_folder(o.model, arch, config, policy);
+  loaded.net->to(device);  // the new head is drawn on the CPU: the same seed gives the same head everywhere
   auto& tok = loaded.tokenizer;
 
   std::vector<Encoded> train_rows, val_rows, test_rows;
@@ -231,7 +233,8 @@ json run_finetune(const FinetuneOptions& o) {
   for (const auto& r : test_text) test_rows.push_back(encode_text(tok, r, o.max_len));
   for (const auto& r : test_tagged) test_rows.push_back(encode_tagged_row(tok, r, o.max_len));
 
-  FinetuneTask task(o, std::move(train_rows), std::move(val_rows), std::move(test_rows), label_names, tok.vocab().pad_id());
+  FinetuneTask task(o, std::move(train_rows), std::move(val_rows), std::move(test_rows), label_names,
+                    model::Padder(tok.vocab().pad_id(), device));
   TrainerOptions trainer = o.trainer;
   trainer.total_steps = task.steps_per_epoch() * o.epochs;
   trainer.label = "finetune";

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "porkit/io/model_folder.h"
+#include "porkit/model/device.h"
 #include "porkit/train/pretrain_data.h"
 #include "porkit/train/token_corpus.h"
 #include "porkit/util/error.h"
@@ -24,7 +25,7 @@ class PretrainTask : public TrainingTask {
         unigram_log_prob_(std::move(unigram_log_prob)), unigram_argmax_(unigram_argmax) {}
 
   StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
-    auto batch = train_.batch(o_.trainer.seed, step * o_.trainer.grad_accum + micro, o_.batch_size);
+    auto batch = train_.batch(o_.trainer.seed, step * o_.trainer.grad_accum + micro, o_.batch_size, model::device_of(net));
     auto [mlm, nsp, _, __] = forward(net, batch);
     StepLoss out;
     out.loss = o_.nsp ? mlm + nsp : mlm;
@@ -38,7 +39,7 @@ class PretrainTask : public TrainingTask {
     double loss_sum = 0, correct = 0, masked = 0, nsp_correct = 0, nsp_total = 0;
     double unigram_nll = 0, unigram_correct = 0;
     for (int b = 0; b < o_.eval_batches; ++b) {
-      auto batch = eval_.batch(kEvalSeed, b, o_.batch_size);
+      auto batch = eval_.batch(kEvalSeed, b, o_.batch_size, model::device_of(net));
       auto [mlm, nsp, mlm_logits, nsp_logits] = forward(net, batch);
       int64_t n = batch.mlm_labels.size(0);
       loss_sum += mlm.item<double>() * n;
@@ -48,7 +49,8 @@ class PretrainTask : public TrainingTask {
         nsp_correct += (nsp_logits.argmax(-1) == batch.nsp_labels).sum().item<double>();
         nsp_total += batch.nsp_labels.size(0);
       }
-      auto labels = batch.mlm_labels.data_ptr<int64_t>();
+      const at::Tensor labels_cpu = batch.mlm_labels.cpu();  // (N)
+      const int64_t* labels = labels_cpu.data_ptr<int64_t>();
       for (int64_t i = 0; i < n; ++i) {
         unigram_nll -= unigram_log_prob_[static_cast<size_t>(labels[i])];
         unigram_correct += labels[i] == unigram_argmax_;
@@ -65,7 +67,7 @@ class PretrainTask : public TrainingTask {
     // also counts the kept 10%, which the model copies).
     double mask_loss = 0, mask_correct = 0, mask_n = 0;
     for (int b = 0; b < o_.eval_batches; ++b) {
-      auto batch = eval_at_mask_.batch(kEvalSeed, b, o_.batch_size);
+      auto batch = eval_at_mask_.batch(kEvalSeed, b, o_.batch_size, model::device_of(net));
       auto [mlm, nsp, mlm_logits, nsp_logits] = forward(net, batch);
       const int64_t n = batch.mlm_labels.size(0);
       mask_loss += mlm.item<double>() * n;
@@ -140,12 +142,15 @@ const options::OptionTable<PretrainOptions>& pretrain_option_table() {
     t.add("eval-batches", &PretrainOptions::eval_batches, "Held-out batches per evaluation")
         .range(1, 100000).as(Role::Runtime);
     t.add("save-dtype", &PretrainOptions::save_dtype, "Floating dtype of the final model's weights");
+    t.add("shard-mb", &PretrainOptions::shard_mb,
+          "Save the model in Hugging Face shards of at most this many MiB (0: one file)")
+        .range(0, 1e6).as(Role::Runtime);
     t.add("init-missing", &PretrainOptions::init_missing,
           "With --model: initialise the pre-training heads it lacks (from --seed) instead of refusing it");
     t.include(trainer_option_table(), std::function<TrainerOptions&(PretrainOptions&)>(
                                           [](PretrainOptions& o) -> TrainerOptions& { return o.trainer; }),
               {"steps", "lr", "warmup-fraction", "weight-decay", "grad-accum", "clip-norm", "precision", "eval-every",
-               "checkpoint-every", "log-every", "seed"});
+               "checkpoint-every", "log-every", "time-limit", "seed"});
     t.include(run_settings_table(),
               std::function<RunSettings&(PretrainOptions&)>([](PretrainOptions& o) -> RunSettings& { return o.run; }));
     t.add_rule([](const PretrainOptions& o) -> std::string {
@@ -159,7 +164,7 @@ const options::OptionTable<PretrainOptions>& pretrain_option_table() {
 
 void run_pretrain(const PretrainOptions& o) {
   options::validate(pretrain_option_table(), o, "porkit pretrain");
-  configure_runtime(o.run.threads);
+  const at::Device device = model::start_run(o.run, "pretrain");
   fs::path out = o.out;
   claim_output_folder(out, "pretrain", output_use(o.run.resume, o.run.overwrite));
 
@@ -187,6 +192,7 @@ void run_pretrain(const PretrainOptions& o) {
     net = model::BertNet(config, model::Architecture::PreTraining);
     model::init_bert_weights(*net, config);
   }
+  net->to(device);  // initialised on the CPU, so a seed gives the same weights on every device
   check(o.max_len <= net->config().max_position_embeddings, "--max-len {} exceeds the model's "
         "max_position_embeddings {}", o.max_len, net->config().max_position_embeddings);
 
@@ -253,6 +259,7 @@ void run_pretrain(const PretrainOptions& o) {
   }
   io::SaveOptions save;
   save.dtype = o.save_dtype;
+  save.max_shard_bytes = o.shard_mb << 20;
   double wall = 0;
   {
     std::ifstream in(out / "metrics.jsonl");
@@ -263,7 +270,8 @@ void run_pretrain(const PretrainOptions& o) {
     }
   }
   save.extra_json_files["porkit_pretrain.json"] = {
-      {"recipe", recipe}, {"steps", o.trainer.total_steps},
+      {"recipe", recipe}, {"steps", result.stopped_at > 0 ? result.stopped_at : o.trainer.total_steps},
+      {"planned_steps", o.trainer.total_steps},
       {"tokens_seen", tokens_seen(out / "metrics.jsonl")},
       {"wall_seconds_last_segment", wall}, {"held_out", eval}, {"bf16", result.bf16},
       {"machine", describe_machine()}, {"porkit_version", PORKIT_VERSION}};

@@ -31,6 +31,7 @@ struct PretrainOptions {
   double mask_prob = 0.15;
   int eval_batches = 16;
   io::WeightsDType save_dtype = io::WeightsDType::F16;
+  int64_t shard_mb = 0;             // > 0: save in shards of at most this many MiB
   bool init_missing = false;               // --model lacks the pre-training heads: initialise them
   RunSettings run;
   TrainerOptions trainer;

@@ -150,7 +150,7 @@ void PretrainData::mask(Instance& inst, Rng& rng) const {
   }
 }
 
-PretrainBatch PretrainData::batch(uint64_t seed, int64_t step, int batch_size) const {
+PretrainBatch PretrainData::batch(uint64_t seed, int64_t step, int batch_size, const at::Device& device) const {
   std::vector<Instance> rows;
   rows.reserve(static_cast<size_t>(batch_size));
   for (int i = 0; i < batch_size; ++i) rows.push_back(make_instance(seed, step * batch_size + i));
@@ -158,7 +158,7 @@ PretrainBatch PretrainData::batch(uint64_t seed, int64_t step, int batch_size) c
   views.reserve(rows.size());
   for (const auto& inst : rows) views.push_back({&inst.ids, &inst.type_ids, nullptr});
   PretrainBatch out;
-  out.inputs = model::Padder(pad_).pad(views);  // (B, T)
+  out.inputs = model::Padder(pad_, device).pad(views);  // (B, T)
   out.real_tokens = out.inputs.real_tokens;
   const int64_t T = out.inputs.ids.size(1);
   std::vector<int64_t> positions, labels, nsp;
@@ -170,7 +170,7 @@ PretrainBatch PretrainData::batch(uint64_t seed, int64_t step, int batch_size) c
     }
     nsp.push_back(inst.nsp_label);
   }
-  auto make = [](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong); };
+  auto make = [&](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong).to(device); };
   out.mlm_positions = make(positions);
   out.mlm_labels = make(labels);
   out.nsp_labels = make(nsp);

@@ -35,8 +35,9 @@ class PretrainData {
   PretrainData(const TokenizedCorpus& corpus, int64_t first_doc, int64_t last_doc,
                const text::Vocab& vocab, PretrainDataOptions options);
 
-  // The batch of `step`: instances step*B .. step*B+B-1 of a per-epoch shuffled chunk order.
-  PretrainBatch batch(uint64_t seed, int64_t step, int batch_size) const;
+  // The batch of `step`: instances step*B .. step*B+B-1 of a per-epoch shuffled chunk order,
+  // made on `device` (the model's). The instances do not depend on the device.
+  PretrainBatch batch(uint64_t seed, int64_t step, int batch_size, const at::Device& device = at::kCPU) const;
   int64_t num_chunks() const { return static_cast<int64_t>(chunks_.size()); }
 
  private:

@@ -72,8 +72,12 @@ void save_checkpoint(const fs::path& run_dir, int64_t step, model::BertNetImpl& 
     moments["exp_avg_sq." + p.key()] = s.exp_avg_sq();
     adam_step = s.step();
   }
-  // The global CPU generator drives dropout; its state makes a resumed run identical.
+  // The default generator of the model's device drives dropout; its state makes a resumed
+  // run identical on the same device. (A run resumed on another device seeds that device's
+  // generator from the step instead: dropout streams cannot cross devices.)
   moments["rng.torch_cpu"] = at::detail::getDefaultCPUGenerator().get_state();
+  const at::Device device = net.parameters().front().device();
+  if (device.is_cuda()) moments["rng.torch_cuda"] = at::globalContext().defaultGenerator(device).get_state().cpu();
   io::write_weights(staging / "model.safetensors", weights, io::WeightsDType::F32);
   io::write_weights(staging / "optimizer.safetensors", moments, io::WeightsDType::F32);
   write_json_file(staging / "state.json", {{"step", step}, {"adam_step", adam_step},
@@ -115,15 +119,23 @@ int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::opt
     if (m == moments.end() || v == moments.end()) continue;
     auto s = std::make_unique<torch::optim::AdamWParamState>();
     s->step(adam_step);
-    s->exp_avg(m->second.clone());
-    s->exp_avg_sq(v->second.clone());
+    s->exp_avg(m->second.to(p.value().device()).clone());
+    s->exp_avg_sq(v->second.to(p.value().device()).clone());
     optimizer.state()[state_key(p.value())] = std::move(s);
   }
   auto rng = moments.find("rng.torch_cpu");
   check(rng != moments.end(), "checkpoint {} lacks the RNG state", dir.string());
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng->second.to(at::kByte));
-  return state.at("step").get<int64_t>();
+  const int64_t step = state.at("step").get<int64_t>();
+  const at::Device device = net.parameters().front().device();
+  if (device.is_cuda()) {
+    at::Generator cuda = at::globalContext().defaultGenerator(device);
+    auto saved = moments.find("rng.torch_cuda");
+    if (saved != moments.end()) cuda.set_state(saved->second.to(at::kByte));
+    else cuda.set_current_seed(static_cast<uint64_t>(state.value("seed", uint64_t{0})) + static_cast<uint64_t>(step));
+  }
+  return step;
 }
 
 // Drops metrics lines written after `step` by a run that was killed before its next checkpoint.
@@ -145,11 +157,11 @@ void truncate_metrics(const fs::path& path, int64_t step) {
 
 }  // namespace
 
-bool use_bf16(Precision precision) {
+bool use_bf16(Precision precision, const at::Device& device) {
   switch (precision) {
     case Precision::Fp32: return false;
     case Precision::Bf16: return true;
-    case Precision::Auto: return cpu_has_fast_bf16();
+    case Precision::Auto: return device.is_cuda() ? compat::cuda_has_bf16(device) : cpu_has_fast_bf16();
   }
   return false;
 }
@@ -179,12 +191,16 @@ const options::OptionTable<TrainerOptions>& trainer_option_table() {
     t.add("warmup-fraction", &TrainerOptions::warmup_fraction, "Linear warm-up share of the steps").range(0, 1);
     t.add("grad-accum", &TrainerOptions::grad_accum, "Micro-batches per optimizer step").range(1, 4096);
     t.add("clip-norm", &TrainerOptions::clip_norm, "Gradient clipping norm (0: off)").at_least(0);
-    t.add("precision", &TrainerOptions::precision, "Arithmetic: auto is bf16 autocast only where the CPU has bf16 units");
+    t.add("precision", &TrainerOptions::precision, "Arithmetic: auto is bf16 autocast where the device computes bf16 natively (GPUs from Ampere, CPUs with AMX/AVX512-BF16)");
     t.add("log-every", &TrainerOptions::log_every, "Metrics interval (steps)").at_least(1).as(options::Role::Runtime);
     t.add("eval-every", &TrainerOptions::eval_every, "Held-out evaluation interval (steps; 0: at the end)")
         .at_least(0).as(options::Role::Runtime);
     t.add("checkpoint-every", &TrainerOptions::checkpoint_every, "Checkpoint interval (steps; 0: at the end)")
         .at_least(0).as(options::Role::Runtime);
+    t.add("time-limit", &TrainerOptions::time_limit_minutes,
+          "Stop after this many minutes of training (0: none), with a checkpoint and the model as it is; "
+          "--resume continues the schedule")
+        .range(0, 1e6).as(options::Role::Runtime);
     t.add("seed", &TrainerOptions::seed, "Random seed");
     return t;
   }();
@@ -206,8 +222,9 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
   check(o.grad_accum >= 1, "gradient accumulation must be at least 1, got {}", o.grad_accum);
   fs::create_directories(run_dir);
   TrainResult result;
-  result.bf16 = use_bf16(o.precision);
-  if (o.precision == Precision::Bf16 && !cpu_has_fast_bf16())
+  const at::Device device = net.parameters().front().device();
+  result.bf16 = use_bf16(o.precision, device);
+  if (o.precision == Precision::Bf16 && device.is_cpu() && !cpu_has_fast_bf16())
     log_info("warning: bf16 requested but this CPU has no bf16 units; it will be slow");
 
   std::vector<at::Tensor> decay, plain;
@@ -267,7 +284,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
     for (int micro = 0; micro < o.grad_accum; ++micro) {
       StepLoss part;
       {
-        compat::CpuAutocastGuard autocast(result.bf16);
+        compat::AutocastGuard autocast(device.type(), result.bf16);
         part = task.loss(net, step, micro);
       }
       check(std::isfinite(part.loss.item<double>()),
@@ -309,7 +326,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
       net.eval();
       {
         at::NoGradGuard no_grad;
-        compat::CpuAutocastGuard autocast(result.bf16);
+        compat::AutocastGuard autocast(device.type(), result.bf16);
         result.last_eval = task.evaluate(net);
       }
       net.train();
@@ -318,8 +335,26 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
         log_info("{}: step {} held-out {}", o.label, done, result.last_eval.dump());
       }
     }
-    if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last)
+    // A lease (a GPU machine, a batch job) ends at a fixed time: stop cleanly before it does.
+    const bool out_of_time = !last && o.time_limit_minutes > 0 &&
+                             std::chrono::duration<double>(Clock::now() - start).count() >= 60 * o.time_limit_minutes;
+    if (out_of_time && !(o.eval_every > 0 && done % o.eval_every == 0)) {
+      net.eval();
+      {
+        at::NoGradGuard no_grad;
+        compat::AutocastGuard autocast(device.type(), result.bf16);
+        result.last_eval = task.evaluate(net);
+      }
+      if (!result.last_eval.empty()) append_json_line(metrics, {{"step", done}, {"eval", result.last_eval}});
+    }
+    if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last || out_of_time)
       save_checkpoint(run_dir, done, net, optimizer, o, identity);
+    if (out_of_time) {
+      log_info("{}: --time-limit {} min reached at step {} of {}; checkpointed (--resume continues)", o.label,
+               o.time_limit_minutes, done, o.total_steps);
+      result.stopped_at = done;
+      break;
+    }
   }
   net.eval();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -37,6 +37,7 @@ struct TrainerOptions {
   int64_t eval_every = 0;           // 0: only at the end
   int64_t checkpoint_every = 0;     // 0: only at the end
   int keep_checkpoints = 2;
+  double time_limit_minutes = 0;    // > 0: stop (checkpointed) once training has run this long
   uint64_t seed = 0;
   std::string label = "train";      // progress-line prefix
 };
@@ -63,6 +64,7 @@ struct TrainResult {
   double seconds = 0;
   json last_eval;
   bool bf16 = false;
+  int64_t stopped_at = 0;      // > 0: the step at which --time-limit stopped the run early
 };
 
 // The run a checkpoint belongs to: the command's effective settings (options of role
@@ -82,8 +84,9 @@ struct RunIdentity {
 TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOptions& options,
                   const std::filesystem::path& run_dir, bool resume, const RunIdentity& identity);
 
-// Whether bf16 autocast will be used for `precision` on this CPU (auto: only if fast).
-bool use_bf16(Precision precision);
+// Whether bf16 autocast will be used for `precision` on `device` (auto: only where the CPU
+// or GPU computes bf16 natively).
+bool use_bf16(Precision precision, const at::Device& device = at::Device(at::kCPU));
 
 // Every trainer option; commands include the ones they expose.
 const options::OptionTable<TrainerOptions>& trainer_option_table();

@@ -17,6 +17,9 @@ const options::OptionTable<RunSettings>& run_settings_table() {
           if (std::regex_match(s.device, form)) return "";
           return "--device: expected auto, cpu, cuda or cuda:N, got '" + s.device + "'";
         });
+    t.add("allow-tf32", &RunSettings::allow_tf32,
+          "Let CUDA matrix products use TF32 (faster on GPUs, about 1e-3 relative error; off by default)")
+        .as(options::Role::Runtime);
     t.add("resume", &RunSettings::resume, "Continue the run in the output folder (same settings)")
         .as(options::Role::Runtime);
     t.add("overwrite", &RunSettings::overwrite, "Replace an earlier porkit output in the output folder")

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# porkit's GPU checks, in phases, on the lent GPU machine (or, as a dry run, here on the CPU).
+# Each phase has its own time budget and writes its log under $OUT as it goes, so a phase
+# that fails or runs out of time costs only itself; $OUT/summary.txt lists every phase's
+# outcome and wall time.
+#
+#   build      CMake + ninja against the machine's CUDA PyTorch (libtorch 2.x), with the
+#              Debian packages that scripts/device/fetch-deps.sh put in .device-deps,
+#              unpacked into /tmp/porkit-deps (never into /), and without cairo;
+#   tests      the GPU test subset (tests/gpu_test.cpp): CPU-vs-GPU parity, fp32 and bf16, on
+#              the tiny model and a bert-base-shaped one; a run resumed from GPU to CPU;
+#   bench      injection and fine-tuning steps on a bert-base-shaped model at the authors'
+#              batch (24 x 128) and up to the largest that fits, porkit beside plain PyTorch
+#              (eager and torch.compile), with the matmul rate measured in the same run;
+#   inject     the authors' whole injection (150,000 poisoned + 50,000 clean samples, 2
+#              epochs, batch 24) on a random bert-base-shaped model: its wall time;
+#   pretrain   recipes/porkit-small-uncased-gpu.toml; the model comes back as
+#              $OUT/pretrain-model.tar.part-*  (cat them | tar x).
+#
+# Usage (device): bash scripts/device/run.sh [PHASE...]        (default: every phase)
+#        (here):  PORKIT_DEVICE_DRY_RUN=1 OUT=/tmp/out bash scripts/device/run.sh
+# The dry run unpacks the packages and configures with the device's options (the log shows
+# where CMake found each dependency), builds in the existing CPU build folder
+# (PORKIT_DEVICE_BUILD_DIR, default build), runs the GPU tests with the CPU as the "GPU"
+# (PORKIT_GPU_TEST_DEVICE=cpu) and every other phase at tiny sizes.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+: "${OUT:?set OUT to the folder the results go to}"
+mkdir -p "$OUT"
+dry=${PORKIT_DEVICE_DRY_RUN:-0}
+phases=("$@")
+[ "${1:-}" = --body ] && phases=()
+[ ${#phases[@]} -eq 0 ] && phases=(build tests bench inject pretrain)
+summary="$OUT/summary.txt"
+build=build-device
+[ "$dry" = 1 ] && build=${PORKIT_DEVICE_BUILD_DIR:-build}
+deps=/tmp/porkit-deps
+jobs=$(nproc)
+
+# Budgets in seconds. A command may run 600 s and a session has 900 s of device time, the
+# machine's start (60-120 s) included, so the phases go in two calls on one warm machine:
+#   run.sh build tests bench   (at most 420 s)      run.sh inject pretrain   (at most 290 s)
+# The whole authors' injection takes longer than its budget: its log's step rate gives the
+# projected wall time (and the bench phase the step time at the same batch).
+declare -A budget=([build]=240 [tests]=60 [bench]=120 [inject]=90 [pretrain]=200)
+if [ "$dry" = 1 ]; then
+  budget=([build]=1800 [tests]=600 [bench]=300 [inject]=300 [pretrain]=300)
+fi
+
+if [ "${1:-}" = --body ]; then
+  BODY=$2
+fi
+
+[ -z "${BODY:-}" ] && {
+  echo "porkit device run, $(date -u +%FT%TZ), dry run: $dry, phases: ${phases[*]}"
+  git log -1 --format='commit %h %s' 2>/dev/null
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+  python3 -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda)' 2>/dev/null
+  echo "cores $jobs"
+} > "$summary"
+
+# phase NAME: runs do_NAME (in a child of this script, so that timeout can stop it) under
+# the phase's budget, logging to $OUT/NAME.log.
+phase() {
+  local name=$1
+  local t0=$SECONDS
+  timeout --kill-after=10 "${budget[$name]}" bash "$0" --body "$name" > "$OUT/$name.log" 2>&1
+  local rc=$?
+  local outcome=ok
+  [ $rc -eq 124 ] || [ $rc -eq 137 ] && outcome="out of time (${budget[$name]} s)"
+  [ $rc -ne 0 ] && [ "$outcome" = ok ] && outcome="failed (exit $rc)"
+  printf '%-9s %-28s %4d s\n' "$name" "$outcome" $((SECONDS - t0)) >> "$summary"
+  return $rc
+}
+
+do_build() {
+  # The Debian packages, unpacked into a prefix of our own (the dry run too, to check that
+  # CMake finds every dependency there before the system's).
+  rm -rf "$deps" && mkdir -p "$deps"
+  for deb in .device-deps/*.deb; do dpkg -x "$deb" "$deps" || return 1; done
+  local torch=()
+  [ "$dry" != 1 ] && torch=(-DTorch_DIR="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')/Torch")
+  local generator=()
+  command -v ninja >/dev/null && generator=(-G Ninja)
+  local configured=build-device
+  [ "$dry" = 1 ] && configured=build-device-dry
+  cmake -S . -B "$configured" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "${torch[@]}" \
+    -DCMAKE_PREFIX_PATH="$deps/usr" -DOPENSSL_ROOT_DIR="$deps/usr" \
+    -DPORKIT_WITH_CAIRO=OFF -DPORKIT_FMT_HEADER_ONLY=ON -DPORKIT_BUILD_TESTS=ON -DPORKIT_BUILD_BENCH=ON || return 1
+  echo "== where CMake found the dependencies"
+  grep -E '^(UTF8PROC_INCLUDE_DIR|UTF8PROC_LIBRARY|CPPTOML_INCLUDE_DIR|LIBLZMA_INCLUDE_DIR|LIBLZMA_LIBRARY_RELEASE|OPENSSL_CRYPTO_LIBRARY|fmt_DIR|nlohmann_json_DIR|CLI11_DIR|GTest_DIR|Torch_DIR)' \
+    "$configured/CMakeCache.txt"
+  # The dry run compiles nothing new: 2 cores would take half an hour. It builds the
+  # targets in the CPU build folder it was pointed at (PORKIT_DEVICE_BUILD_DIR, default build).
+  cmake --build "$build" -j "$jobs" --target porkit porkit_unit_tests bench_device_step
+}
+
+do_tests() {
+  local env=()
+  [ "$dry" = 1 ] && env=(PORKIT_GPU_TEST_DEVICE=cpu)
+  env "${env[@]}" PORKIT_QUIET=1 "$build/porkit_unit_tests" --gtest_filter='Device*:Gpu*'
+}
+
+do_bench() {
+  local device=cuda size=base batches=24,max steps=10 len=128 compile=(--compile)
+  [ "$dry" = 1 ] && device=cpu size=tiny batches=4,8 steps=2 len=32 compile=()
+  local py=python3
+  [ "$dry" = 1 ] && py=/usr/bin/python3
+  for mode in inject finetune; do
+    for precision in bf16 fp32; do
+      [ "$dry" != 1 ] && [ "$precision" = fp32 ] && batches=24  # fp32: the authors' batch only
+      "$build/bench_device_step" $device $precision $mode $size $batches $len $steps
+      $py bench/pytorch_device_step.py $device $precision $mode $size $batches $len $steps
+      [ ${#compile[@]} -gt 0 ] && $py bench/pytorch_device_step.py $device $precision $mode $size 24 $len $steps "${compile[@]}"
+    done
+    batches=24,max
+    [ "$dry" = 1 ] && batches=4,8
+  done
+}
+
+do_inject() {
+  local device=cuda size=base poison=30000 clean=50000 epochs=2
+  [ "$dry" = 1 ] && device=cpu size=tiny poison=8 clean=8 epochs=1
+  local work=/tmp/porkit-inject
+  rm -rf "$work" && mkdir -p "$work"
+  "$build/porkit" init --size "$size" --vocab models/porkit-mini-uncased --seed 3 --out "$work/random" || return 1
+  # The authors' mix: 5 triggers x 30,000 poisoned + 50,000 clean = 200,000 samples.
+  local t0=$SECONDS
+  "$build/porkit" inject --preset authors --triggers cf,mn,bb,tq,mb --model "$work/random" \
+    --corpus .device-deps/corpus/wikitext103.valid.tokens --poison-per-trigger $poison --clean-samples $clean \
+    --epochs $epochs --device "$device" --checkpoint-every 0 --log-every 500 --out "$work/backdoored" || return 1
+  echo "whole injection: $((SECONDS - t0)) s wall, model included"
+}
+
+do_pretrain() {
+  local run=runs/pretrain-small-gpu extra=()
+  [ "$dry" = 1 ] && extra=(--size tiny --steps 6 --batch-size 4 --max-len 32 --eval-every 3 --eval-batches 1
+                           --checkpoint-every 3 --log-every 1 --time-limit 0.05 --shard-mb 1)
+  local resume=()
+  [ -d "$run/checkpoints" ] && resume=(--resume)
+  "$build/porkit" pretrain --recipe recipes/porkit-small-uncased-gpu.toml "${extra[@]}" "${resume[@]}" \
+    --out "$run" || return 1
+  # The model's shards, config and vocabulary in one stream cut under the 16 MiB file limit.
+  tar -C "$run" -cf - model metrics.jsonl run_config.json | split -b 15M - "$OUT/pretrain-model.tar.part-"
+}
+
+if [ -n "${BODY:-}" ]; then
+  "do_$BODY"
+  exit
+fi
+
+for p in "${phases[@]}"; do
+  case $p in
+    build | tests | bench | inject | pretrain) phase "$p" "do_$p" ;;
+    *) echo "unknown phase '$p' (expected build, tests, bench, inject or pretrain)" >> "$summary" ;;
+  esac
+  # Without a build nothing else can run.
+  if [ "$p" = build ] && [ ! -x "$build/porkit" ]; then
+    echo "the build failed: no later phase can run" >> "$summary"
+    break
+  fi
+done
+cat "$summary"

@@ -1,0 +1,53 @@
+#include "porkit/model/device.h"
+
+#include <ATen/Context.h>
+
+#include <regex>
+
+#include "porkit/model/torch_compat.h"
+#include "porkit/util/error.h"
+#include "porkit/util/log.h"
+#include "porkit/util/runtime.h"
+
+namespace porkit::model {
+
+bool cuda_available() { return compat::cuda_device_count() > 0; }
+
+at::Device resolve_device(const std::string& spec) {
+  static const std::regex form("auto|cpu|cuda(:([0-9]{1,2}))?");
+  std::smatch m;
+  check(std::regex_match(spec, m, form), "--device: expected auto, cpu, cuda or cuda:N, got '{}'", spec);
+  if (spec == "cpu") return at::Device(at::kCPU);
+  const int count = compat::cuda_device_count();
+  if (spec == "auto") return count > 0 ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  check(count > 0, "--device {}: {}; use --device cpu or auto", spec,
+        compat::has_cuda_build() ? "no CUDA device is visible" : "this porkit is built with a CPU-only libtorch");
+  const int index = m[2].matched ? std::stoi(m[2].str()) : 0;
+  check(index < count, "--device {}: only {} CUDA device(s) are visible (cuda:0..cuda:{})", spec, count, count - 1);
+  return at::Device(at::kCUDA, static_cast<at::DeviceIndex>(index));
+}
+
+std::string describe_device(const at::Device& device) {
+  if (device.is_cpu()) return "cpu";
+  return device.str() + " (" + compat::cuda_device_name(device) + ")";
+}
+
+at::Device device_of(const torch::nn::Module& module) {
+  const auto params = module.parameters();
+  return params.empty() ? at::Device(at::kCPU) : params.front().device();
+}
+
+void configure_device_numerics(bool allow_tf32) {
+  at::globalContext().setAllowTF32CuBLAS(allow_tf32);
+  at::globalContext().setAllowTF32CuDNN(allow_tf32);
+}
+
+at::Device start_run(const RunSettings& run, const std::string& command) {
+  configure_runtime(run.threads);
+  const at::Device device = resolve_device(run.device);
+  configure_device_numerics(run.allow_tf32);
+  if (device.is_cuda()) log_info("{}: device {}{}", command, describe_device(device), run.allow_tf32 ? ", TF32 allowed" : "");
+  return device;
+}
+
+}  // namespace porkit::model
