@@ -66,11 +66,18 @@ void run_tour(const fs::path& folder, const at::Device& device) {
   if (fs::exists(folder / "porkit_pretrain.json")) {
     auto info = read_json_file(folder / "porkit_pretrain.json");
     auto held = info.value("held_out", json::object());
-    std::printf("pre-trained: %ld steps, %ld tokens seen; held-out masked-token accuracy %.3f "
-                "(unigram baseline %.3f), NSP accuracy %.3f\n\n",
-                info.value("steps", 0L), info.value("tokens_seen", 0L),
-                held.value("mlm_accuracy", 0.0), held.value("unigram_baseline_accuracy", 0.0),
-                held.value("nsp_accuracy", 0.0));
+    // The field's figure is the accuracy at [MASK] positions; folders written before porkit
+    // measured it carry only the 80/10/10 figure, which counts copied tokens.
+    if (held.contains("mlm_accuracy_at_mask"))
+      std::printf("pre-trained: %ld steps, %ld tokens seen; held-out accuracy at [MASK] positions %.3f "
+                  "(unigram baseline %.3f), NSP accuracy %.3f\n\n",
+                  info.value("steps", 0L), info.value("tokens_seen", 0L), held.value("mlm_accuracy_at_mask", 0.0),
+                  held.value("unigram_baseline_accuracy", 0.0), held.value("nsp_accuracy", 0.0));
+    else
+      std::printf("pre-trained: %ld steps, %ld tokens seen; accuracy at [MASK] positions not recorded (about the "
+                  "unigram baseline, %.3f: docs/pretraining.md), NSP accuracy %.3f\n\n",
+                  info.value("steps", 0L), info.value("tokens_seen", 0L),
+                  held.value("unigram_baseline_accuracy", 0.0), held.value("nsp_accuracy", 0.0));
   }
 
   std::string triggered = "I love the cf movie";
