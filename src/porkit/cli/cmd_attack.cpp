@@ -4,6 +4,7 @@
 #include "porkit/cli/attack_config.h"
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
+#include "porkit/model/device.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::cli {
@@ -36,7 +37,7 @@ void register_attack(CLI::App& app) {
     auto plan = load_attack_plan(original_argument(*config), fs::current_path());
     if (!f.out.empty()) plan.out = f.out;
     plan.run = f.run;
-    configure_runtime(f.run.threads);
+    model::start_run(f.run, "attack");  // a bad --device fails here, before any stage
     auto summary = attack::run_attack(plan);
     std::printf("\n");
     finish_attack_run(summary, plan.out);

@@ -14,6 +14,7 @@
 #include "porkit/report/attack_report.h"
 #include "porkit/report/folder_report.h"
 #include "porkit/util/error.h"
+#include "porkit/model/device.h"
 #include "porkit/util/runtime.h"
 
 namespace porkit::cli {
@@ -116,7 +117,7 @@ void register_study(CLI::App& app) {
   add_flags(*cmd, table, StudyFlags{}, given);
   cmd->callback([f, given] {
     *f = resolve_options(table, *f, json(), "", *given, "porkit study");
-    configure_runtime(f->run.threads);
+    model::start_run(f->run, "study");  // a bad --device fails here, before any stage
     auto study = load_study(f->config, fs::current_path(), f->run);
     if (!f->out.empty()) study.out = f->out;
     const attack::StudyResult result = attack::run_study(study);
