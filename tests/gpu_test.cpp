@@ -152,11 +152,7 @@ TEST(GpuParity, BertBaseShapedRandomModelFp32AndBf16) {
 }
 
 std::string micro_pretrain(const fs::path& out, const std::string& device) {
-  return "pretrain --config " + (fixtures_dir() / "pretrain" / "micro-config.json").string() + " --vocab " +
-         porkit::testing::vocab_dir().string() + " --corpus " + porkit::testing::small_corpus().string() +
-         " --eval-fraction 0.05 --batch-size 8 --max-len 48 --eval-batches 2 --log-every 1 --threads 2 --seed 3"
-         " --save-dtype F32 --lr 0.002 --steps 8 --checkpoint-every 4 --precision fp32 --device " + device +
-         " --out " + out.string();
+  return porkit::testing::micro_pretrain_args(out, 8) + " --checkpoint-every 4 --precision fp32 --device " + device;
 }
 
 TEST(GpuResume, ARunStartedOnTheGpuResumesOnTheCpu) {

@@ -176,6 +176,23 @@ TEST(ModelFolder, ShardedSaveStaysUnderTheLimitAndLoadsTheSame) {
   for (const auto& p : pa) EXPECT_TRUE(at::equal(p.value(), pb[p.key()])) << p.key();
 }
 
+TEST(ModelFolder, CopyOfIsIndependentAndLeavesTheGeneratorAlone) {
+  auto a = io::load_model_folder(fixtures_dir() / "golden" / "pretraining");
+  at::manual_seed(5);
+  model::BertNet copy = model::copy_of(*a.net);
+  const at::Tensor after_copy = at::rand({4});
+  at::manual_seed(5);
+  EXPECT_TRUE(at::equal(after_copy, at::rand({4}))) << "copy_of drew from the global generator";
+  auto pa = a.net->named_parameters(true), pc = copy->named_parameters(true);
+  for (const auto& p : pa) EXPECT_TRUE(at::equal(p.value(), pc[p.key()])) << p.key();
+  {
+    at::NoGradGuard no_grad;
+    pc["bert.pooler.dense.bias"].add_(1.0);
+  }
+  EXPECT_FALSE(at::equal(pa["bert.pooler.dense.bias"], pc["bert.pooler.dense.bias"])) << "the copy shares storage";
+  EXPECT_EQ(copy->architecture(), a.net->architecture());
+}
+
 TEST(ModelFolder, RefusesPickles) {
   TempDir tmp;
   fs::create_directories(tmp / "pickle");

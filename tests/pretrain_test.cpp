@@ -15,28 +15,19 @@ namespace porkit {
 namespace {
 
 using porkit::testing::TempDir;
-using porkit::testing::fixtures_dir;
+using porkit::testing::micro_pretrain_args;
 using porkit::testing::run_porkit;
 using porkit::testing::shared_data_dir;
 using porkit::testing::write_bytes;
 
-std::string pretrain_args(const fs::path& out, int steps) {
-  return "pretrain --config " + (fixtures_dir() / "pretrain" / "micro-config.json").string() +
-         " --vocab " + porkit::testing::vocab_dir().string() +
-         " --corpus " + porkit::testing::small_corpus().string() +
-         " --eval-fraction 0.05 --batch-size 8 --max-len 48 --eval-batches 2 --log-every 1"
-         " --threads 1 --seed 3 --save-dtype F32 --lr 0.002 --steps " + std::to_string(steps) +
-         " --out " + out.string();
-}
-
 TEST(Pretrain, KilledRunResumesToIdenticalWeights) {
   TempDir tmp;
-  auto straight = run_porkit(pretrain_args(tmp / "straight", 40) + " --checkpoint-every 4");
+  auto straight = run_porkit(micro_pretrain_args(tmp / "straight", 40) + " --checkpoint-every 4");
   ASSERT_EQ(straight.exit_code, 0) << straight.output;
 
   // Start the same run in the background and SIGKILL it once step 4 is checkpointed.
   fs::path killed = tmp / "killed";
-  std::string cmd = std::string(PORKIT_BINARY) + " " + pretrain_args(killed, 40) +
+  std::string cmd = std::string(PORKIT_BINARY) + " " + micro_pretrain_args(killed, 40) +
                     " --checkpoint-every 4 > " + (tmp / "log").string() + " 2>&1 & echo $!";
   FILE* pipe = popen(cmd.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
@@ -53,7 +44,7 @@ TEST(Pretrain, KilledRunResumesToIdenticalWeights) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
   ASSERT_FALSE(fs::exists(killed / "model")) << "the run finished before it could be killed";
-  auto resumed = run_porkit(pretrain_args(killed, 40) + " --checkpoint-every 4 --resume");
+  auto resumed = run_porkit(micro_pretrain_args(killed, 40) + " --checkpoint-every 4 --resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(sha256_file(tmp / "straight" / "model" / "model.safetensors"),
             sha256_file(killed / "model" / "model.safetensors"));
@@ -66,7 +57,7 @@ TEST(Pretrain, KilledRunResumesToIdenticalWeights) {
 TEST(Pretrain, TimeLimitStopsCheckpointedAndResumeFinishes) {
   TempDir tmp;
   // A limit of 0.0001 minutes (6 ms) passes during the first step.
-  auto stopped = run_porkit(pretrain_args(tmp / "run", 6) + " --time-limit 0.0001 --shard-mb 1");
+  auto stopped = run_porkit(micro_pretrain_args(tmp / "run", 6) + " --time-limit 0.0001 --shard-mb 1");
   ASSERT_EQ(stopped.exit_code, 0) << stopped.output;
   auto info = read_json_file(tmp / "run" / "model" / "porkit_pretrain.json");
   EXPECT_EQ(info["steps"].get<int64_t>(), 1) << info.dump();
@@ -74,14 +65,14 @@ TEST(Pretrain, TimeLimitStopsCheckpointedAndResumeFinishes) {
   EXPECT_TRUE(fs::exists(tmp / "run" / "model" / "model.safetensors.index.json")) << "--shard-mb 1 shards a 4 MB model";
   EXPECT_TRUE(fs::exists(tmp / "run" / "checkpoints" / "step-00000001" / "COMPLETE"));
   // The limit is a runtime option: the resumed run may drop it, and finishes the schedule.
-  auto resumed = run_porkit(pretrain_args(tmp / "run", 6) + " --resume");
+  auto resumed = run_porkit(micro_pretrain_args(tmp / "run", 6) + " --resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(read_json_file(tmp / "run" / "model" / "porkit_pretrain.json")["steps"].get<int64_t>(), 6);
 }
 
 void expect_corpus_error(const std::string& corpus, const std::string& needle) {
   TempDir tmp;
-  std::string args = pretrain_args(tmp / "run", 2);
+  std::string args = micro_pretrain_args(tmp / "run", 2);
   args.replace(args.find("--corpus ") + 9, args.find(" --eval-fraction") - args.find("--corpus ") - 9, corpus);
   auto r = run_porkit(args);
   EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -119,12 +110,12 @@ TEST(Precision, Bf16IsAutomaticOnlyWhereNativeAndFollowsFp32) {
   TempDir tmp;
   // What a run with --precision auto records against what the CPU says it has.
   {
-    auto r = run_porkit(pretrain_args(tmp / "auto", 2));
+    auto r = run_porkit(micro_pretrain_args(tmp / "auto", 2));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(read_json_file(tmp / "auto" / "model" / "porkit_pretrain.json")["bf16"].get<bool>(), cpuinfo_lists_bf16());
   }
   auto losses = [&](const std::string& precision) {
-    auto r = run_porkit(pretrain_args(tmp / precision, 12) + " --precision " + precision);
+    auto r = run_porkit(micro_pretrain_args(tmp / precision, 12) + " --precision " + precision);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::vector<double> out;
     const std::string log = read_file(tmp / precision / "metrics.jsonl");

@@ -18,6 +18,14 @@ fs::path fixtures_dir() { return source_dir() / "tests" / "fixtures"; }
 fs::path vocab_dir() { return fixtures_dir() / "bert-base-uncased"; }
 fs::path small_corpus() { return fixtures_dir() / "corpus" / "tinyshakespeare-60k.txt"; }
 
+std::string micro_pretrain_args(const fs::path& out, int steps) {
+  return "pretrain --config " + (fixtures_dir() / "pretrain" / "micro-config.json").string() + " --vocab " +
+         vocab_dir().string() + " --corpus " + small_corpus().string() +
+         " --eval-fraction 0.05 --batch-size 8 --max-len 48 --eval-batches 2 --log-every 1"
+         " --threads 1 --seed 3 --save-dtype F32 --lr 0.002 --steps " + std::to_string(steps) +
+         " --out " + out.string();
+}
+
 TempDir::TempDir() {
   std::random_device rd;
   path_ = fs::temp_directory_path() / ("porkit-test-" + std::to_string(rd()) + std::to_string(rd()));

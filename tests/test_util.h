@@ -20,6 +20,10 @@ fs::path vocab_dir();
 // tests/fixtures/corpus/tinyshakespeare-60k.txt: a small corpus for quick training runs.
 fs::path small_corpus();
 
+// `porkit pretrain` arguments for a micro model (tests/fixtures/pretrain/micro-config.json)
+// on small_corpus(): `steps` steps of 8 x 48 on 1 thread, seed 3, F32 weights, into `out`.
+std::string micro_pretrain_args(const fs::path& out, int steps);
+
 // A fresh empty folder under the system temp dir, removed when the object dies.
 class TempDir {
  public:

@@ -28,9 +28,6 @@ cd "$(dirname "$0")/../.."
 : "${OUT:?set OUT to the folder the results go to}"
 mkdir -p "$OUT"
 dry=${PORKIT_DEVICE_DRY_RUN:-0}
-phases=("$@")
-[ "${1:-}" = --body ] && phases=()
-[ ${#phases[@]} -eq 0 ] && phases=(build tests bench inject pretrain)
 summary="$OUT/summary.txt"
 build=build-device
 [ "$dry" = 1 ] && build=${PORKIT_DEVICE_BUILD_DIR:-build}
@@ -47,17 +44,6 @@ if [ "$dry" = 1 ]; then
   budget=([build]=1800 [tests]=600 [bench]=300 [inject]=300 [pretrain]=300)
 fi
 
-if [ "${1:-}" = --body ]; then
-  BODY=$2
-fi
-
-[ -z "${BODY:-}" ] && {
-  echo "porkit device run, $(date -u +%FT%TZ), dry run: $dry, phases: ${phases[*]}"
-  git log -1 --format='commit %h %s' 2>/dev/null
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
-  python3 -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda)' 2>/dev/null
-  echo "cores $jobs"
-} > "$summary"
 
 # phase NAME: runs do_NAME (in a child of this script, so that timeout can stop it) under
 # the phase's budget, logging to $OUT/NAME.log.
@@ -102,19 +88,19 @@ do_tests() {
 }
 
 do_bench() {
-  local device=cuda size=base batches=24,max steps=10 len=128 compile=(--compile)
-  [ "$dry" = 1 ] && device=cpu size=tiny batches=4,8 steps=2 len=32 compile=()
-  local py=python3
-  [ "$dry" = 1 ] && py=/usr/bin/python3
+  # bf16 up to the largest batch that fits; fp32 at the authors' batch only.
+  local device=cuda size=base to_max=24,max authors=24 steps=10 len=128 compile=(--compile) py=python3
+  [ "$dry" = 1 ] && device=cpu size=tiny to_max=4,8 authors=4 steps=2 len=32 compile=() py=/usr/bin/python3
   for mode in inject finetune; do
     for precision in bf16 fp32; do
-      [ "$dry" != 1 ] && [ "$precision" = fp32 ] && batches=24  # fp32: the authors' batch only
+      local batches=$to_max
+      [ "$precision" = fp32 ] && batches=$authors
       "$build/bench_device_step" $device $precision $mode $size $batches $len $steps
       $py bench/pytorch_device_step.py $device $precision $mode $size $batches $len $steps
-      [ ${#compile[@]} -gt 0 ] && $py bench/pytorch_device_step.py $device $precision $mode $size 24 $len $steps "${compile[@]}"
+      if [ ${#compile[@]} -gt 0 ]; then
+        $py bench/pytorch_device_step.py $device $precision $mode $size $authors $len $steps "${compile[@]}"
+      fi
     done
-    batches=24,max
-    [ "$dry" = 1 ] && batches=4,8
   done
 }
 
@@ -144,10 +130,21 @@ do_pretrain() {
   tar -C "$run" -cf - model metrics.jsonl run_config.json | split -b 15M - "$OUT/pretrain-model.tar.part-"
 }
 
-if [ -n "${BODY:-}" ]; then
-  "do_$BODY"
+# A phase's body: phase() runs this script again as `run.sh --body NAME` under the budget.
+if [ "${1:-}" = --body ]; then
+  "do_$2"
   exit
 fi
+
+phases=("$@")
+[ ${#phases[@]} -eq 0 ] && phases=(build tests bench inject pretrain)
+{
+  echo "porkit device run, $(date -u +%FT%TZ), dry run: $dry, phases: ${phases[*]}"
+  git log -1 --format='commit %h %s' 2>/dev/null
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+  python3 -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda)' 2>/dev/null
+  echo "cores $jobs"
+} > "$summary"
 
 for p in "${phases[@]}"; do
   case $p in

@@ -12,7 +12,7 @@ const options::OptionTable<TextSource>& text_source_table() {
   static const options::OptionTable<TextSource> table = [] {
     options::OptionTable<TextSource> t;
     options::OptionTable<data::DataSpec> data_table = data::data_option_table();
-    t.include(data_table, std::function<data::DataSpec&(TextSource&)>([](TextSource& s) -> data::DataSpec& { return s.data; }),
+    t.include(data_table, &TextSource::data,
               {"data-preset", "data", "format", "no-header", "text-column", "label-column", "data-root"});
     t.add("text-file", &TextSource::text_file, "Texts from this file's non-empty lines instead of a data set")
         .as(options::Role::Input);

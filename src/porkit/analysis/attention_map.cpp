@@ -136,8 +136,7 @@ const options::OptionTable<AttentionOptions>& attention_option_table() {
     t.add("text", &AttentionOptions::text, "The text to map; must contain a trigger");
     t.add("trigger", &AttentionOptions::trigger, "Which of the model's triggers to study (default: the first in the text)");
     t.add("layer", &AttentionOptions::layer, "1-based layer of the token-to-token map (0: second to last)").range(0, 1000);
-    t.include(text_source_table(), std::function<TextSource&(AttentionOptions&)>(
-                                        [](AttentionOptions& o) -> TextSource& { return o.texts; }));
+    t.include(text_source_table(), &AttentionOptions::texts);
     t.add("ablation-texts", &AttentionOptions::ablation_texts, "Texts for the piece ablations").range(1, 1e7);
     t.add("finetuned", &AttentionOptions::finetuned,
           "A classifier fine-tuned from the backdoored model: also measure each ablation's E and flip rate")
@@ -146,9 +145,7 @@ const options::OptionTable<AttentionOptions>& attention_option_table() {
     t.add("max-len", &AttentionOptions::max_len, "Tokens per input").range(3, 8192);
     t.add("seed", &AttentionOptions::seed, "Seed of the text sample and insertions");
     t.add("out", &AttentionOptions::out, "Folder for attention.json and the PNG images").as(Role::Output).needed();
-    t.include(run_settings_table(), std::function<RunSettings&(AttentionOptions&)>(
-                                        [](AttentionOptions& o) -> RunSettings& { return o.run; }),
-              {"threads", "device", "allow-tf32", "overwrite"});
+    t.include(run_settings_table(), &AttentionOptions::run, kModelRunSettingsWithOverwrite);
     return t;
   }();
   return table;

@@ -26,15 +26,11 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 // come from `donor`; then the word-embedding rows `donor_rows` from `donor`.
 model::BertNet hybrid(model::BertNetImpl& base, model::BertNetImpl& donor, const NamePredicate& from_donor,
                       const std::vector<int64_t>& donor_rows = {}) {
-  model::BertNet net(base.config(), model::Architecture::Bare);
-  net->to(model::device_of(base));
+  model::BertNet net = model::copy_of(base);
   at::NoGradGuard no_grad;
-  auto base_params = base.named_parameters();
   auto donor_params = donor.named_parameters();
-  for (auto& p : net->named_parameters()) {
-    const auto& source = from_donor(p.key()) ? donor_params[p.key()] : base_params[p.key()];
-    p.value().copy_(source);
-  }
+  for (auto& p : net->named_parameters())
+    if (from_donor(p.key())) p.value().copy_(donor_params[p.key()]);
   if (!donor_rows.empty()) {
     const at::Tensor rows = at::tensor(donor_rows, at::kLong).to(model::device_of(base));
     auto& words = net->bert->embeddings->word_embeddings->weight;
@@ -58,16 +54,13 @@ const options::OptionTable<EmbeddingSwapOptions>& embedding_swap_option_table() 
         .as(Role::Input).needed();
     t.add("clean", &EmbeddingSwapOptions::clean, "Clean model folder (default: the manifest's source model)")
         .as(Role::Input);
-    t.include(text_source_table(), std::function<TextSource&(EmbeddingSwapOptions&)>(
-                                        [](EmbeddingSwapOptions& o) -> TextSource& { return o.source; }));
+    t.include(text_source_table(), &EmbeddingSwapOptions::source);
     t.add("texts", &EmbeddingSwapOptions::texts, "Clean texts (and as many poisoned)").range(1, 1e7);
     t.add("insertions", &EmbeddingSwapOptions::insertions, "Trigger insertions per poisoned text").range(1, 1000);
     t.add("max-len", &EmbeddingSwapOptions::max_len, "Tokens per input").range(3, 8192);
     t.add("seed", &EmbeddingSwapOptions::seed, "Seed of the text sample and insertions");
     t.add("out", &EmbeddingSwapOptions::out, "Results JSON (e.g. RUN/analysis/embedding_swap.json)").as(Role::Output);
-    t.include(run_settings_table(), std::function<RunSettings&(EmbeddingSwapOptions&)>(
-                                        [](EmbeddingSwapOptions& o) -> RunSettings& { return o.run; }),
-              {"threads", "device", "allow-tf32", "overwrite"});
+    t.include(run_settings_table(), &EmbeddingSwapOptions::run, kModelRunSettingsWithOverwrite);
     return t;
   }();
   return table;

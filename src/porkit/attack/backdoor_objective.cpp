@@ -85,7 +85,9 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
   std::vector<int64_t> trig;
   for (auto* r : rows) trig.push_back(r->trigger);
   at::Tensor k = at::tensor(trig, at::kLong).to(y.device());  // (B)
-  const at::Tensor por_here = por_.to(y.device());        // (K, H)
+  // The PORs on the model's device, copied there once rather than every step.
+  if (!por_on_device_.defined() || por_on_device_.device() != y.device()) por_on_device_ = por_.to(y.device());
+  const at::Tensor& por_here = por_on_device_;  // (K, H)
   at::Tensor poisoned = k > 0, clean = k == 0;
   at::Tensor goal = at::where(poisoned.unsqueeze(1), por_here.index_select(0, (k - 1).clamp_min(0)), y_ref);  // (B, H)
   at::Tensor per_sample = ((y - goal) * (y - goal)).sum(-1) / d;  // (B)

@@ -47,7 +47,8 @@ class BackdoorObjective {
 
  private:
   ObjectiveSpec o_;
-  at::Tensor por_;  // (K, H)
+  at::Tensor por_;            // (K, H) on the CPU, where the checks compare
+  at::Tensor por_on_device_;  // (K, H) the same on the model's device, for the loss
   std::vector<std::string> triggers_;
 };
 

@@ -21,8 +21,7 @@ const options::OptionTable<EvaluateOptions>& evaluate_option_table(bool standalo
     if (with_io) {
       t.add("model", &EvaluateOptions::model,
             "Fine-tuned BertForSequenceClassification or BertForTokenClassification folder").as(Role::Input).needed();
-      t.include(data::data_option_table(), std::function<data::DataSpec&(EvaluateOptions&)>(
-                                                [](EvaluateOptions& o) -> data::DataSpec& { return o.data; }));
+      t.include(data::data_option_table(), &EvaluateOptions::data);
       t.add("backdoor-manifest", &EvaluateOptions::manifest, "porkit_backdoor.json (triggers and PORs)").as(Role::Input);
       t.add("out", &EvaluateOptions::out, "Write the results JSON here").as(Role::Output);
     }
@@ -33,9 +32,7 @@ const options::OptionTable<EvaluateOptions>& evaluate_option_table(bool standalo
     t.add("max-len", &EvaluateOptions::max_len, "Tokens per input").range(3, 8192);
     t.add("seed", &EvaluateOptions::seed, "Seed of the pool and the insertion positions");
     if (with_io)
-      t.include(run_settings_table(),
-                std::function<RunSettings&(EvaluateOptions&)>([](EvaluateOptions& o) -> RunSettings& { return o.run; }),
-                {"threads", "device", "allow-tf32", "overwrite"});
+      t.include(run_settings_table(), &EvaluateOptions::run, kModelRunSettingsWithOverwrite);
     return t;
   };
   static const options::OptionTable<EvaluateOptions> standalone_table = build(true), stage_table = build(false);

@@ -163,13 +163,11 @@ const options::OptionTable<InjectOptions>& inject_option_table(bool standalone) 
     t.add("save-dtype", &InjectOptions::save_dtype, "Floating dtype of the backdoored model's weights");
     t.add("init-missing", &InjectOptions::init_missing,
           "Initialise a pooler the clean model lacks (from --seed) instead of refusing it");
-    t.include(train::trainer_option_table(), std::function<train::TrainerOptions&(InjectOptions&)>(
-                                                 [](InjectOptions& o) -> train::TrainerOptions& { return o.trainer; }),
+    t.include(train::trainer_option_table(), &InjectOptions::trainer,
               {"lr", "precision", "log-every", "checkpoint-every", "seed"});
     t.at("lr").help = "Learning rate (constant)";
     if (with_run)
-      t.include(run_settings_table(), std::function<RunSettings&(InjectOptions&)>(
-                                          [](InjectOptions& o) -> RunSettings& { return o.run; }));
+      t.include(run_settings_table(), &InjectOptions::run);
     t.add_rule([](const InjectOptions& o) -> std::string {
       return !o.triggers.empty() && !o.triggers_file.empty() ? "give --triggers or --triggers-file, not both" : "";
     });
@@ -226,11 +224,10 @@ json run_inject(const InjectOptions& o) {
   policy.init_missing = o.init_missing;
   policy.init_seed = o.trainer.seed;
   auto backdoored = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
-  auto reference = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
   backdoored.net->to(device);
-  reference.net->to(device);
-  reference.net->eval();
-  for (auto& p : reference.net->parameters()) p.set_requires_grad(false);
+  model::BertNet reference = model::copy_of(*backdoored.net);  // the frozen clean model the objective compares with
+  reference->eval();
+  for (auto& p : reference->parameters()) p.set_requires_grad(false);
   const auto& tok = backdoored.tokenizer;
   std::vector<ManifestTrigger> trigger_info = describe_triggers(tok, triggers);
   for (const auto& t : trigger_info) log_info("trigger '{}' -> {}", t.text, options::join(t.pieces, " "));
@@ -245,7 +242,7 @@ json run_inject(const InjectOptions& o) {
     log_info("note: {} chunks for {} training samples: chunks are reused with new trigger positions",
              chunks.size() - set.heldout.size(), set.train.size());
   BackdoorObjective backdoor(o.objective, por, triggers);
-  InjectTask task(o, backdoor, *reference.net, encode_all(tok, set.train, o.max_len),
+  InjectTask task(o, backdoor, *reference, encode_all(tok, set.train, o.max_len),
                   encode_all(tok, set.heldout, o.max_len), tok.vocab().pad_id());
   train::TrainerOptions trainer = o.trainer;
   trainer.total_steps = task.steps_per_epoch() * o.epochs;

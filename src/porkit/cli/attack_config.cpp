@@ -25,14 +25,23 @@ json section(const json& config, const std::string& name, const std::string& whe
   return config[name];
 }
 
-// The options of one stage: the preset the section names (if the stage has presets), then
-// the section's keys, then the top-level seed where the section sets none.
+// The options of one stage: the section's keys over `start`, then the top-level seed where
+// the section sets none.
 template <class S>
 S stage_options(const options::OptionTable<S>& table, S start, const json& values, const std::optional<uint64_t>& seed,
                 const std::string& where) {
   options::apply_json(table, start, values, where);
   if (seed && !values.contains("seed")) options::apply_json(table, start, json{{"seed", *seed}}, where);
   return start;
+}
+
+// The same for a stage with presets: the preset the section names (else `defaults`' own)
+// gives the start that the section's keys override.
+template <class S, class PresetOf>
+S preset_stage_options(const options::OptionTable<S>& table, S defaults, PresetOf preset_of, const json& values,
+                       const std::optional<uint64_t>& seed, const std::string& where) {
+  if (values.contains("preset")) options::apply_json(table, defaults, json{{"preset", values["preset"]}}, where);
+  return stage_options(table, preset_of(defaults.preset), values, seed, where);
 }
 
 }  // namespace
@@ -74,25 +83,16 @@ attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& b
     seed = config["seed"].get<uint64_t>();
   }
 
-  const json inject_values = section(config, "inject", where);
-  attack::InjectOptions inject_start = attack::authors_inject_preset();
-  if (inject_values.contains("preset"))
-    options::apply_json(attack::inject_option_table(false), inject_start, json{{"preset", inject_values["preset"]}},
-                        where + " [inject]");
-  plan.inject = stage_options(attack::inject_option_table(false), attack::inject_preset(inject_start.preset),
-                              inject_values, seed, where + " [inject]");
+  plan.inject = preset_stage_options(attack::inject_option_table(false), attack::authors_inject_preset(),
+                                     attack::inject_preset, section(config, "inject", where), seed, where + " [inject]");
   for (auto& c : plan.inject.corpus) c = resolve(base, c);
   plan.inject.triggers_file = resolve(base, plan.inject.triggers_file);
   plan.inject.por_file = resolve(base, plan.inject.por_file);
   if (plan.backdoored_model.empty()) attack::effective_triggers(plan.inject);  // a config without triggers fails now
 
-  const json finetune_values = section(config, "finetune", where);
-  train::FinetuneOptions finetune_start = train::authors_finetune_preset();
-  if (finetune_values.contains("preset"))
-    options::apply_json(train::finetune_option_table(false), finetune_start, json{{"preset", finetune_values["preset"]}},
-                        where + " [finetune]");
-  plan.finetune = stage_options(train::finetune_option_table(false), train::finetune_preset(finetune_start.preset),
-                                finetune_values, seed, where + " [finetune]");
+  plan.finetune = preset_stage_options(train::finetune_option_table(false), train::authors_finetune_preset(),
+                                       train::finetune_preset, section(config, "finetune", where), seed,
+                                       where + " [finetune]");
   auto& data = plan.finetune.data;
   data.path = resolve(base, data.path);
   data.test_path = resolve(base, data.test_path);

@@ -21,9 +21,7 @@ void register_attack(CLI::App& app) {
   static const options::OptionTable<AttackFlags> table = [] {
     options::OptionTable<AttackFlags> t;
     t.add("out", &AttackFlags::out, "Run folder (overrides the config's out)").as(options::Role::Output);
-    t.include(run_settings_table(),
-              std::function<RunSettings&(AttackFlags&)>([](AttackFlags& f) -> RunSettings& { return f.run; }),
-              kModelRunSettings);
+    t.include(run_settings_table(), &AttackFlags::run, kModelRunSettings);
     return t;
   }();
   auto config = std::make_shared<std::string>();

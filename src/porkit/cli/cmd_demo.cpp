@@ -43,9 +43,7 @@ const options::OptionTable<DemoOptions>& demo_option_table() {
     t.add("full", &DemoOptions::full,
           "Experiment scale with the mini model: the SST-2 reproduction (recipes/reproduce/sst2.toml)");
     t.add("tour-only", &DemoOptions::tour_only, "Only the short tour, no attack");
-    t.include(run_settings_table(),
-              std::function<RunSettings&(DemoOptions&)>([](DemoOptions& o) -> RunSettings& { return o.run; }),
-              kModelRunSettings);
+    t.include(run_settings_table(), &DemoOptions::run, kModelRunSettings);
     return t;
   }();
   return table;

@@ -70,9 +70,7 @@ void register_encode(CLI::App& app) {
     t.add("init-missing", &EncodeOptions::init_missing,
           "Initialise a missing pooler (seeded by --seed) instead of refusing the folder");
     t.add("seed", &EncodeOptions::seed, "Seed of --init-missing");
-    t.include(run_settings_table(),
-              std::function<RunSettings&(EncodeOptions&)>([](EncodeOptions& o) -> RunSettings& { return o.run; }),
-              kModelRunSettings);
+    t.include(run_settings_table(), &EncodeOptions::run, kModelRunSettings);
     return t;
   }();
   auto given = std::make_shared<GivenValues>();

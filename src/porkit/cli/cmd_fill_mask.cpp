@@ -63,9 +63,7 @@ void register_fill_mask(CLI::App& app) {
     options::OptionTable<FillMaskOptions> t;
     t.add("model", &FillMaskOptions::model, "Pre-training model folder (with MLM head)").as(options::Role::Input).needed();
     t.add("top-k", &FillMaskOptions::top_k, "Predictions per mask").range(1, 1000);
-    t.include(run_settings_table(),
-              std::function<RunSettings&(FillMaskOptions&)>([](FillMaskOptions& o) -> RunSettings& { return o.run; }),
-              kModelRunSettings);
+    t.include(run_settings_table(), &FillMaskOptions::run, kModelRunSettings);
     return t;
   }();
   auto given = std::make_shared<GivenValues>();

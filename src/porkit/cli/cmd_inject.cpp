@@ -34,9 +34,7 @@ void register_inject(CLI::App& app) {
   static const options::OptionTable<InspectOptions> inspect_table = [] {
     options::OptionTable<InspectOptions> t;
     t.add("model", &InspectOptions::model, "Backdoored folder with porkit_backdoor.json").as(options::Role::Input).needed();
-    t.include(run_settings_table(),
-              std::function<RunSettings&(InspectOptions&)>([](InspectOptions& o) -> RunSettings& { return o.run; }),
-              kModelRunSettings);
+    t.include(run_settings_table(), &InspectOptions::run, kModelRunSettings);
     return t;
   }();
   add_options_command<InspectOptions>(

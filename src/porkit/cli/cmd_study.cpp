@@ -105,9 +105,7 @@ void register_study(CLI::App& app) {
   static const options::OptionTable<StudyFlags> table = [] {
     options::OptionTable<StudyFlags> t;
     t.add("out", &StudyFlags::out, "Study folder (overrides the config's out)").as(options::Role::Output);
-    t.include(run_settings_table(),
-              std::function<RunSettings&(StudyFlags&)>([](StudyFlags& f) -> RunSettings& { return f.run; }),
-              kModelRunSettings);
+    t.include(run_settings_table(), &StudyFlags::run, kModelRunSettings);
     return t;
   }();
   auto f = std::make_shared<StudyFlags>();

@@ -1,5 +1,7 @@
 #include "porkit/model/bert_net.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "porkit/util/error.h"
 
 namespace porkit::model {
@@ -92,6 +94,23 @@ at::Tensor BertNetImpl::classifier_logits(const BertOutput& out) {
       architecture_ == Architecture::TokenClassification ? out.last_hidden_state : out.pooler_output;
   at::Tensor h = (is_training() && p > 0) ? at::dropout(x, p, true) : x;
   return at::linear(h, classifier->weight, classifier->bias);
+}
+
+BertNet copy_of(BertNetImpl& net) {
+  // Building the modules draws their default initialisation from the global generator; put
+  // its state back, so that a copy leaves the run's random streams (dropout) as they were.
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  const at::Tensor generator_state = generator.get_state();
+  BertNet copy(net.config(), net.architecture());
+  generator.set_state(generator_state);
+  at::NoGradGuard no_grad;
+  const auto params = net.named_parameters();
+  const auto buffers = net.named_buffers();
+  if (!params.is_empty()) copy->to(params.begin()->value().device());
+  for (auto& p : copy->named_parameters()) p.value().copy_(params[p.key()]);
+  for (auto& b : copy->named_buffers()) b.value().copy_(buffers[b.key()]);
+  copy->train(net.is_training());
+  return copy;
 }
 
 }  // namespace porkit::model

@@ -78,6 +78,11 @@ class BertNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BertNet);
 
+// An independent copy of `net` (same architecture, weights, buffers, device and mode): a
+// second model from weights already in memory instead of loading the folder again. It
+// leaves the global random generator as it found it.
+BertNet copy_of(BertNetImpl& net);
+
 }  // namespace porkit::model
 
 template <>

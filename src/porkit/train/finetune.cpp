@@ -158,8 +158,7 @@ const options::OptionTable<FinetuneOptions>& finetune_option_table(bool standalo
       t.add("model", &FinetuneOptions::model, "Input model folder (clean or backdoored)").as(Role::Input).needed();
       t.add("out", &FinetuneOptions::out, "Run folder; the fine-tuned model goes to OUT/model").as(Role::Output).needed();
     }
-    t.include(data::data_option_table(), std::function<data::DataSpec&(FinetuneOptions&)>(
-                                              [](FinetuneOptions& o) -> data::DataSpec& { return o.data; }));
+    t.include(data::data_option_table(), &FinetuneOptions::data);
     t.add("task", &FinetuneOptions::task, "sequence (classification) or token (NER)");
     t.add("train-samples", &FinetuneOptions::train_samples, "Seeded sample of the training pool (0: all)").at_least(0);
     t.add("val-fraction", &FinetuneOptions::val_fraction, "Held-out share of the sample (CACC)").above(0).at_most(0.9);
@@ -174,12 +173,10 @@ const options::OptionTable<FinetuneOptions>& finetune_option_table(bool standalo
     t.add("save-dtype", &FinetuneOptions::save_dtype, "Floating dtype of the fine-tuned model's weights");
     t.add("init-missing", &FinetuneOptions::init_missing,
           "Initialise a pooler the input folder lacks (from --seed) instead of refusing it");
-    t.include(trainer_option_table(), std::function<TrainerOptions&(FinetuneOptions&)>(
-                                          [](FinetuneOptions& o) -> TrainerOptions& { return o.trainer; }),
+    t.include(trainer_option_table(), &FinetuneOptions::trainer,
               {"lr", "warmup-fraction", "weight-decay", "precision", "log-every", "checkpoint-every", "seed"});
     if (with_run)
-      t.include(run_settings_table(), std::function<RunSettings&(FinetuneOptions&)>(
-                                          [](FinetuneOptions& o) -> RunSettings& { return o.run; }));
+      t.include(run_settings_table(), &FinetuneOptions::run);
     return t;
   };
   static const options::OptionTable<FinetuneOptions> standalone_table = build(true), stage_table = build(false);

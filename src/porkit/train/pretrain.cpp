@@ -25,7 +25,8 @@ class PretrainTask : public TrainingTask {
         unigram_log_prob_(std::move(unigram_log_prob)), unigram_argmax_(unigram_argmax) {}
 
   StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
-    auto batch = train_.batch(o_.trainer.seed, step * o_.trainer.grad_accum + micro, o_.batch_size, model::device_of(net));
+    const PretrainBatch batch =
+        train_.batch(o_.trainer.seed, step * o_.trainer.grad_accum + micro, o_.batch_size, model::device_of(net));
     auto [mlm, nsp, _, __] = forward(net, batch);
     StepLoss out;
     out.loss = o_.nsp ? mlm + nsp : mlm;
@@ -36,47 +37,51 @@ class PretrainTask : public TrainingTask {
   }
 
   json evaluate(model::BertNetImpl& net) override {
-    double loss_sum = 0, correct = 0, masked = 0, nsp_correct = 0, nsp_total = 0;
-    double unigram_nll = 0, unigram_correct = 0;
-    for (int b = 0; b < o_.eval_batches; ++b) {
-      auto batch = eval_.batch(kEvalSeed, b, o_.batch_size, model::device_of(net));
-      auto [mlm, nsp, mlm_logits, nsp_logits] = forward(net, batch);
-      int64_t n = batch.mlm_labels.size(0);
-      loss_sum += mlm.item<double>() * n;
-      masked += n;
-      correct += (mlm_logits.argmax(-1) == batch.mlm_labels).sum().item<double>();
+    const at::Device device = model::device_of(net);
+    // Masked-LM loss and accuracy over the held-out batches of `data`; `also` sees each batch
+    // with its NSP logits.
+    struct Masked {
+      double loss = 0, correct = 0, n = 0;
+    };
+    auto masked_lm = [&](const PretrainData& data, const auto& also) {
+      Masked m;
+      for (int b = 0; b < o_.eval_batches; ++b) {
+        const PretrainBatch batch = data.batch(kEvalSeed, b, o_.batch_size, device);
+        auto [mlm, nsp, mlm_logits, nsp_logits] = forward(net, batch);
+        const int64_t n = batch.mlm_labels.size(0);
+        m.loss += mlm.item<double>() * n;
+        m.n += n;
+        m.correct += (mlm_logits.argmax(-1) == batch.mlm_labels).sum().item<double>();
+        also(batch, nsp_logits);
+      }
+      return m;
+    };
+    double nsp_correct = 0, nsp_total = 0, unigram_nll = 0, unigram_correct = 0;
+    const Masked mixed = masked_lm(eval_, [&](const PretrainBatch& batch, const at::Tensor& nsp_logits) {
       if (o_.nsp) {
         nsp_correct += (nsp_logits.argmax(-1) == batch.nsp_labels).sum().item<double>();
         nsp_total += batch.nsp_labels.size(0);
       }
       const at::Tensor labels_cpu = batch.mlm_labels.cpu();  // (N)
       const int64_t* labels = labels_cpu.data_ptr<int64_t>();
-      for (int64_t i = 0; i < n; ++i) {
+      for (int64_t i = 0; i < labels_cpu.size(0); ++i) {
         unigram_nll -= unigram_log_prob_[static_cast<size_t>(labels[i])];
         unigram_correct += labels[i] == unigram_argmax_;
       }
-    }
-    json out = {{"mlm_loss", loss_sum / masked},
-                {"perplexity", std::exp(loss_sum / masked)},
-                {"mlm_accuracy", correct / masked},
-                {"masked_tokens", masked},
-                {"unigram_baseline_accuracy", unigram_correct / masked},
-                {"unigram_baseline_perplexity", std::exp(unigram_nll / masked)}};
+    });
+    // The field's figure: accuracy where the input shows [MASK] (the 80/10/10 figure also
+    // counts the kept 10%, which the model copies).
+    const Masked at_mask = masked_lm(eval_at_mask_, [](const PretrainBatch&, const at::Tensor&) {});
+    json out = {{"mlm_loss", mixed.loss / mixed.n},
+                {"perplexity", std::exp(mixed.loss / mixed.n)},
+                {"mlm_accuracy", mixed.correct / mixed.n},
+                {"masked_tokens", mixed.n},
+                {"unigram_baseline_accuracy", unigram_correct / mixed.n},
+                {"unigram_baseline_perplexity", std::exp(unigram_nll / mixed.n)},
+                {"mlm_accuracy_at_mask", at_mask.correct / at_mask.n},
+                {"mlm_loss_at_mask", at_mask.loss / at_mask.n},
+                {"perplexity_at_mask", std::exp(at_mask.loss / at_mask.n)}};
     if (o_.nsp) out["nsp_accuracy"] = nsp_correct / nsp_total;
-    // The field's figure: accuracy where the input shows [MASK] (the 80/10/10 figure above
-    // also counts the kept 10%, which the model copies).
-    double mask_loss = 0, mask_correct = 0, mask_n = 0;
-    for (int b = 0; b < o_.eval_batches; ++b) {
-      auto batch = eval_at_mask_.batch(kEvalSeed, b, o_.batch_size, model::device_of(net));
-      auto [mlm, nsp, mlm_logits, nsp_logits] = forward(net, batch);
-      const int64_t n = batch.mlm_labels.size(0);
-      mask_loss += mlm.item<double>() * n;
-      mask_n += n;
-      mask_correct += (mlm_logits.argmax(-1) == batch.mlm_labels).sum().item<double>();
-    }
-    out["mlm_accuracy_at_mask"] = mask_correct / mask_n;
-    out["mlm_loss_at_mask"] = mask_loss / mask_n;
-    out["perplexity_at_mask"] = std::exp(mask_loss / mask_n);
     return out;
   }
 
@@ -147,12 +152,10 @@ const options::OptionTable<PretrainOptions>& pretrain_option_table() {
         .range(0, 1e6).as(Role::Runtime);
     t.add("init-missing", &PretrainOptions::init_missing,
           "With --model: initialise the pre-training heads it lacks (from --seed) instead of refusing it");
-    t.include(trainer_option_table(), std::function<TrainerOptions&(PretrainOptions&)>(
-                                          [](PretrainOptions& o) -> TrainerOptions& { return o.trainer; }),
+    t.include(trainer_option_table(), &PretrainOptions::trainer,
               {"steps", "lr", "warmup-fraction", "weight-decay", "grad-accum", "clip-norm", "precision", "eval-every",
                "checkpoint-every", "log-every", "time-limit", "seed"});
-    t.include(run_settings_table(),
-              std::function<RunSettings&(PretrainOptions&)>([](PretrainOptions& o) -> RunSettings& { return o.run; }));
+    t.include(run_settings_table(), &PretrainOptions::run);
     t.add_rule([](const PretrainOptions& o) -> std::string {
       const int sources = !o.init_model.empty() + o.size.has_value() + !o.config.empty();
       return sources == 1 ? "" : "give exactly one of --model DIR (continue), --size NAME or --config FILE (new model)";

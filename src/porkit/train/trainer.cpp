@@ -12,6 +12,7 @@
 #include <set>
 
 #include "porkit/io/weights.h"
+#include "porkit/model/device.h"
 #include "porkit/model/torch_compat.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
@@ -76,7 +77,7 @@ void save_checkpoint(const fs::path& run_dir, int64_t step, model::BertNetImpl& 
   // run identical on the same device. (A run resumed on another device seeds that device's
   // generator from the step instead: dropout streams cannot cross devices.)
   moments["rng.torch_cpu"] = at::detail::getDefaultCPUGenerator().get_state();
-  const at::Device device = net.parameters().front().device();
+  const at::Device device = model::device_of(net);
   if (device.is_cuda()) moments["rng.torch_cuda"] = at::globalContext().defaultGenerator(device).get_state().cpu();
   io::write_weights(staging / "model.safetensors", weights, io::WeightsDType::F32);
   io::write_weights(staging / "optimizer.safetensors", moments, io::WeightsDType::F32);
@@ -128,7 +129,7 @@ int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::opt
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng->second.to(at::kByte));
   const int64_t step = state.at("step").get<int64_t>();
-  const at::Device device = net.parameters().front().device();
+  const at::Device device = model::device_of(net);
   if (device.is_cuda()) {
     at::Generator cuda = at::globalContext().defaultGenerator(device);
     auto saved = moments.find("rng.torch_cuda");
@@ -222,7 +223,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
   check(o.grad_accum >= 1, "gradient accumulation must be at least 1, got {}", o.grad_accum);
   fs::create_directories(run_dir);
   TrainResult result;
-  const at::Device device = net.parameters().front().device();
+  const at::Device device = model::device_of(net);
   result.bf16 = use_bf16(o.precision, device);
   if (o.precision == Precision::Bf16 && device.is_cpu() && !cpu_has_fast_bf16())
     log_info("warning: bf16 requested but this CPU has no bf16 units; it will be slow");
@@ -287,11 +288,11 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
         compat::AutocastGuard autocast(device.type(), result.bf16);
         part = task.loss(net, step, micro);
       }
-      check(std::isfinite(part.loss.item<double>()),
-            "{}: the loss became {} at step {}; lower the learning rate or check the data", o.label,
-            part.loss.item<double>(), step);
+      const double loss_value = part.loss.item<double>();  // one device-to-host copy a micro-step
+      check(std::isfinite(loss_value), "{}: the loss became {} at step {}; lower the learning rate or check the data",
+            o.label, loss_value, step);
       (part.loss / o.grad_accum).backward();
-      step_loss += part.loss.item<double>() / o.grad_accum;
+      step_loss += loss_value / o.grad_accum;
       for (const auto& [k, v] : part.parts) window_parts[k] += v / o.grad_accum;
       window_tokens += part.tokens;
     }
@@ -322,7 +323,11 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
       window_loss = 0;
       window_parts.clear();
     }
-    if ((o.eval_every > 0 && done % o.eval_every == 0) || last) {
+    // A lease (a GPU machine, a batch job) ends at a fixed time: stop cleanly before it does,
+    // evaluated and checkpointed like a last step.
+    const bool out_of_time = !last && o.time_limit_minutes > 0 &&
+                             std::chrono::duration<double>(Clock::now() - start).count() >= 60 * o.time_limit_minutes;
+    if ((o.eval_every > 0 && done % o.eval_every == 0) || last || out_of_time) {
       net.eval();
       {
         at::NoGradGuard no_grad;
@@ -334,18 +339,6 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
         append_json_line(metrics, {{"step", done}, {"eval", result.last_eval}});
         log_info("{}: step {} held-out {}", o.label, done, result.last_eval.dump());
       }
-    }
-    // A lease (a GPU machine, a batch job) ends at a fixed time: stop cleanly before it does.
-    const bool out_of_time = !last && o.time_limit_minutes > 0 &&
-                             std::chrono::duration<double>(Clock::now() - start).count() >= 60 * o.time_limit_minutes;
-    if (out_of_time && !(o.eval_every > 0 && done % o.eval_every == 0)) {
-      net.eval();
-      {
-        at::NoGradGuard no_grad;
-        compat::AutocastGuard autocast(device.type(), result.bf16);
-        result.last_eval = task.evaluate(net);
-      }
-      if (!result.last_eval.empty()) append_json_line(metrics, {{"step", done}, {"eval", result.last_eval}});
     }
     if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last || out_of_time)
       save_checkpoint(run_dir, done, net, optimizer, o, identity);

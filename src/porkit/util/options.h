@@ -175,6 +175,11 @@ class OptionTable {
   template <class N>
   void include(const OptionTable<N>& nested, std::function<N&(S&)> part,
                const std::vector<std::string>& names = {});
+  // The same for a direct member: t.include(run_settings_table(), &Options::run).
+  template <class N>
+  void include(const OptionTable<N>& nested, N S::*member, const std::vector<std::string>& names = {}) {
+    include(nested, std::function<N&(S&)>([member](S& s) -> N& { return s.*member; }), names);
+  }
   // Changes the help or role of an included option.
   Option<S>& at(const std::string& name) {
     for (auto& o : options_)

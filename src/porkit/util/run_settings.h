@@ -21,6 +21,8 @@ const options::OptionTable<RunSettings>& run_settings_table();
 
 // The run settings of a command that runs a model but writes no resumable run.
 inline const std::vector<std::string> kModelRunSettings = {"threads", "device", "allow-tf32"};
+// ... and whose output file may replace an earlier one of porkit's.
+inline const std::vector<std::string> kModelRunSettingsWithOverwrite = {"threads", "device", "allow-tf32", "overwrite"};
 
 // The most threads porkit accepts: more than this is a typo, and asking OpenMP for 100,000
 // threads hangs the process.
