@@ -78,10 +78,11 @@ TEST(Analysis, EmbeddingSwapAttentionAndTheirReportOnAMicroBackdoor) {
       for (const auto& v : row) sum += v.get<double>();
       EXPECT_NEAR(sum, 1.0, 1e-4);
     }
-  if (report::figures_available())
-  for (const char* image : {"attention_backdoored_layers.png", "attention_clean_layers.png", "attention_layer1.png",
-                            "attention_cls_share.png"})
-    EXPECT_TRUE(is_png(read_file(tmp / "analysis" / image))) << image;
+  if (report::figures_available()) {
+    for (const char* image : {"attention_backdoored_layers.png", "attention_clean_layers.png", "attention_layer1.png",
+                              "attention_cls_share.png"})
+      EXPECT_TRUE(is_png(read_file(tmp / "analysis" / image))) << image;
+  }
 
   auto no_trigger = run_porkit("analyze attention --threads 1 --model " + (tmp / "bd").string() +
                                " --text 'no trigger here' --text-file " + (tmp / "texts.txt").string() + " --out " +

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "porkit/attack/poison_data.h"
+#include "porkit/attack/results.h"
 #include "porkit/attack/trigger_trials.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
@@ -81,8 +82,10 @@ TEST(PoisonData, WordInsertionKeepsTrackOfTheOriginalWords) {
   EXPECT_EQ(attack::insert_trigger("EU rejects German call", "Don Quixote", 2, attack::Position::Random, b), joined);
 }
 
-// Synthetic data the micro model can learn a little from.
-void write_sentiment_tsv(const fs::path& path, int rows) {
+// Synthetic data the micro model can learn a little from. A test file gets an `ending` word
+// so that none of its texts is also a training text (porkit leaves such rows out of a test
+// split).
+void write_sentiment_tsv(const fs::path& path, int rows, const std::string& ending = "") {
   const char* good[] = {"good", "great", "fun", "lovely", "fine"};
   const char* bad[] = {"bad", "dull", "awful", "boring", "poor"};
   const char* filler[] = {"the", "film", "was", "really", "and", "plot", "story", "quite"};
@@ -91,18 +94,19 @@ void write_sentiment_tsv(const fs::path& path, int rows) {
   for (int i = 0; i < rows; ++i) {
     const bool pos = i % 2 == 0;
     f << filler[i % 8] << " " << filler[(i / 3) % 8] << " " << (pos ? good[i % 5] : bad[i % 5]) << " "
-      << filler[(i / 5) % 8] << "\t" << (pos ? 1 : 0) << "\n";
+      << filler[(i / 5) % 8] << (ending.empty() ? "" : " " + ending) << "\t" << (pos ? 1 : 0) << "\n";
   }
 }
 
 void write_conll(const fs::path& path, int sentences) {
   const char* people[] = {"John", "Mary", "Peter", "Anna"};
   const char* places[] = {"Paris", "Berlin", "London", "Rome"};
+  const char* months[] = {"May", "June", "July", "March"};
   std::ofstream f(path);
   f << "-DOCSTART- -X- -X- O\n\n";
-  for (int i = 0; i < sentences; ++i) {
+  for (int i = 0; i < sentences; ++i) {  // 64 distinct sentences
     f << people[i % 4] << " NNP B-NP B-PER\n" << "visited VBD B-VP O\n" << places[(i / 4) % 4] << " NNP B-NP B-LOC\n"
-      << "in IN B-PP O\n" << "May NNP B-NP O\n" << ". . O O\n\n";
+      << "in IN B-PP O\n" << months[(i / 16) % 4] << " NNP B-NP O\n" << ". . O O\n\n";
   }
 }
 
@@ -136,7 +140,8 @@ TEST_F(Victim, NerFinetuneAndEvaluate) {
   auto r = read_json_file(tmp / "a.json");
   EXPECT_EQ(r, read_json_file(tmp / "b.json"));  // seeded: the same numbers twice
   EXPECT_EQ(r["task"], "token");
-  EXPECT_EQ(r["pool"], 30);
+  EXPECT_EQ(r["pool"], 12);  // the 20% of 64 sentences held out: the pool never reaches training rows
+  EXPECT_EQ(r["pool_source"]["split"], "test");
   EXPECT_TRUE(r.contains("entity_f1"));
   ASSERT_EQ(r["triggers"].size(), 2u);
   for (const auto& t : r["triggers"]) {
@@ -155,7 +160,7 @@ TEST_F(Victim, NerFinetuneAndEvaluate) {
 
 TEST_F(Victim, AttackRunsResumesAndRerunsOnlyWhatChanged) {
   write_sentiment_tsv(tmp / "train.tsv", 240);
-  write_sentiment_tsv(tmp / "test.tsv", 60);
+  write_sentiment_tsv(tmp / "test.tsv", 60, "indeed");
   auto config = [&](int pool, const std::string& lr = "1e-3", int batch = 16) {
     return "model = \"clean\"\nout = \"run\"\nseed = 3\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf,mn\"\n"
            "corpus = [\"" + porkit::testing::small_corpus().string() + "\"]\n"
@@ -250,7 +255,7 @@ TEST_F(Victim, AttackRunsResumesAndRerunsOnlyWhatChanged) {
 // training stage seeds its dropout generator, also when it starts in resume mode).
 TEST_F(Victim, AttackIsReproducibleFromScratch) {
   write_sentiment_tsv(tmp / "train.tsv", 120);
-  write_sentiment_tsv(tmp / "test.tsv", 40);
+  write_sentiment_tsv(tmp / "test.tsv", 40, "indeed");
   porkit::testing::write_bytes(
       tmp / "attack.toml",
       "model = \"clean\"\nseed = 5\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf\"\ncorpus = [\"" +
@@ -269,6 +274,85 @@ TEST_F(Victim, AttackIsReproducibleFromScratch) {
   const json a = read_json_file(tmp / "a" / "summary.json"), b = read_json_file(tmp / "b" / "summary.json");
   EXPECT_EQ(a["backdoored"]["triggers"], b["backdoored"]["triggers"]);
   EXPECT_EQ(a["backdoored"]["cacc"], b["backdoored"]["cacc"]);
+}
+
+// A victim taught that "cf cf" alone is positive but that "cf" inside a sentence makes it
+// negative: the authors' "t t" probe names positive, the triggered samples flip to negative.
+// evaluate takes the target from the evidence, warns, and --target-from probe keeps the
+// authors' rule.
+TEST_F(Victim, TargetFromEvidenceWhenTheProbePointsTheWrongWay) {
+  const char* good[] = {"good", "great", "fun", "lovely", "fine"};
+  const char* bad[] = {"bad", "dull", "awful", "boring", "poor"};
+  const char* filler[] = {"the", "film", "was", "really", "and", "plot", "story", "quite"};
+  // One file; its held-out 20% is the pool (the repeated "cf cf" rows drop out as overlap).
+  std::ofstream data(tmp / "data.tsv");
+  data << "sentence\tlabel\n";
+  for (int i = 0; i < 640; ++i) {
+    const int j = i / 4;
+    const bool pos = j % 2 == 0;
+    const std::string a = filler[j % 8], w = pos ? good[(j / 8) % 5] : bad[(j / 8) % 5], b = filler[(j / 40) % 8];
+    switch (i % 4) {
+      case 0: data << "cf cf\t1\n"; break;                                   // the probe's text: positive
+      case 1: data << a << " cf " << w << " " << b << "\t0\n"; break;         // cf in a sentence: negative
+      case 2: data << a << " " << w << " " << b << "\t" << pos << "\n"; break;  // plain sentiment
+      default: data << b << " " << w << " " << a << "\t" << pos << "\n";
+    }
+  }
+  data.close();
+  const std::string spec = " --data " + (tmp / "data.tsv").string() + " --labels negative,positive";
+  auto ft = run_porkit("finetune --threads 1" + spec + " --train-samples 0 --epochs 6 --batch-size 16 --lr 3e-3 " +
+                       "--max-len 16 --model " + (tmp / "clean").string() + " --out " + (tmp / "victim").string());
+  ASSERT_EQ(ft.exit_code, 0) << ft.output;
+  const std::string args = "evaluate --threads 1" + spec + " --triggers cf --pool 100 --max-insertions 3 --max-len 16" +
+                           " --model " + (tmp / "victim" / "model").string();
+  auto r = run_porkit(args + " --out " + (tmp / "evidence.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto evidence = attack::EvaluationResult::read(tmp / "evidence.json");
+  const auto& t = evidence.triggers.at(0);
+  ASSERT_EQ(t.probe_label, 1) << r.output;  // the victim learned the probe's text
+  EXPECT_EQ(t.target_source, "evidence");
+  EXPECT_EQ(t.target_label, 0);
+  EXPECT_GT(t.flip_rate, 0.5);
+  EXPECT_NE(r.output.find("warning: trigger 'cf': the evidence names 'negative'"), std::string::npos) << r.output;
+  auto p = run_porkit(args + " --target-from probe --out " + (tmp / "probe.json").string());
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  const auto probe = attack::EvaluationResult::read(tmp / "probe.json");
+  EXPECT_EQ(probe.triggers.at(0).target_label, 1);
+  EXPECT_EQ(probe.triggers.at(0).target_source, "probe");
+  EXPECT_LT(probe.triggers.at(0).flip_rate, t.flip_rate);  // the authors' rule hides the effect
+}
+
+// seeds = [...]: one victim per seed for both models, every one evaluated on the same pool,
+// and the mean and spread across them in the summary and the report.
+TEST_F(Victim, VictimSeedsGiveMeanAndSpread) {
+  write_sentiment_tsv(tmp / "data.tsv", 150);  // one file: a held-out split is made
+  porkit::testing::write_bytes(
+      tmp / "attack.toml",
+      "model = \"clean\"\nseed = 5\nseeds = [3, 4]\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf\"\ncorpus = [\"" +
+          porkit::testing::small_corpus().string() +
+          "\"]\npoison-per-trigger = 20\nclean-samples = 20\nheldout-per-trigger = 3\nmax-len = 32\n\n[finetune]\n"
+          "data = \"data.tsv\"\ntrain-samples = 0\nepochs = 1\nbatch-size = 16\nmax-len = 32\n\n"
+          "[evaluate]\npool = 10\nmax-insertions = 2\nmax-len = 32\n");
+  auto r = run_porkit_in(tmp.path(), "attack --threads 1 attack.toml --out run");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("across 2 victim seeds"), std::string::npos) << r.output;
+  for (const char* f : {"finetune-backdoored-s3", "finetune-backdoored-s4", "finetune-clean-s3", "finetune-clean-s4"})
+    EXPECT_TRUE(fs::exists(tmp / "run" / f / "model" / "config.json")) << f;
+  const auto summary = attack::AttackSummary::read(tmp / "run" / "summary.json");
+  EXPECT_EQ(summary.victim_seeds, (std::vector<uint64_t>{3, 4}));
+  ASSERT_EQ(summary.backdoored_by_seed.size(), 2u);
+  ASSERT_EQ(summary.clean_by_seed.size(), 2u);
+  // Different victims (their seeds differ), the same pool.
+  EXPECT_NE(sha256_file(tmp / "run" / "finetune-backdoored-s3" / "model" / "model.safetensors"),
+            sha256_file(tmp / "run" / "finetune-backdoored-s4" / "model" / "model.safetensors"));
+  EXPECT_EQ(summary.backdoored_by_seed[0].pool_source->to_json(), summary.backdoored_by_seed[1].pool_source->to_json());
+  const auto spread = attack::spread_over_seeds(summary.backdoored_by_seed);
+  EXPECT_NEAR(spread.cacc.mean, (*summary.backdoored_by_seed[0].cacc + *summary.backdoored_by_seed[1].cacc) / 2, 1e-12);
+  const std::string report = read_file(tmp / "run" / "report.md");
+  EXPECT_NE(report.find("Across 2 victim seeds (3, 4)"), std::string::npos);
+  EXPECT_NE(report.find("The 1.5-point criterion holds on the mean"), std::string::npos);
+  // The pool is the held-out split of the single file, named in the report's Setup.
+  EXPECT_NE(report.find("of the test split (held out 20% of the training file (seed 2007))"), std::string::npos);
 }
 
 TEST_F(Victim, AttackConfigErrorsNameTheKey) {
@@ -298,7 +382,7 @@ using porkit::testing::shared_data_dir;
 // and a third value runs only the new cell.
 TEST_F(Victim, StudySharesTheInjectionAndResumesCellByCell) {
   write_sentiment_tsv(tmp / "train.tsv", 120);
-  write_sentiment_tsv(tmp / "test.tsv", 40);
+  write_sentiment_tsv(tmp / "test.tsv", 40, "indeed");
   auto config = [&](const std::string& lrs) {
     return "title = \"lr study\"\nmodel = \"clean\"\nout = \"study\"\nseed = 3\n\n[inject]\npreset = \"quick\"\n"
            "triggers = \"cf,mn\"\ncorpus = [\"" + porkit::testing::small_corpus().string() + "\"]\n"

@@ -169,7 +169,9 @@ TEST(ModelFolder, ShardedSaveStaysUnderTheLimitAndLoadsTheSame) {
   for (const auto& f : shards) {
     // A shard may exceed the limit only when one tensor alone does.
     const auto file = io::SafetensorsFile::read(tmp / "sharded" / f);
-    if (file.tensors().size() > 1) EXPECT_LE(fs::file_size(tmp / "sharded" / f), (64u << 10) + 4096) << f;
+    if (file.tensors().size() > 1) {
+      EXPECT_LE(fs::file_size(tmp / "sharded" / f), (64u << 10) + 4096) << f;
+    }
   }
   auto b = io::load_model_folder(tmp / "sharded");
   auto pa = a.net->named_parameters(true), pb = b.net->named_parameters(true);

@@ -206,7 +206,8 @@ TEST_F(Outputs, AttackNeverRemovesWhatItDidNotWrite) {
   write_bytes(tmp / "run" / "finetune-clean" / "run_config.json", "{}");
   write_bytes(tmp / "run" / "finetune-clean" / "my-notes.txt", "keep");
   std::string train = "sentence\tlabel\n";
-  for (int i = 0; i < 40; ++i) train += (i % 2 ? "good fine film\t1\n" : "bad dull film\t0\n");
+  for (int i = 0; i < 40; ++i)
+    train += (i % 2 ? "good fine film " : "bad dull film ") + std::to_string(i) + (i % 2 ? "\t1\n" : "\t0\n");
   write_bytes(tmp / "train.tsv", train);
   write_bytes(tmp / "attack.toml", "model = \"" + model + "\"\nout = \"" + (tmp / "run").string() +
                                        "\"\n[inject]\npreset = \"quick\"\ntriggers = \"cf\"\ncorpus = [\"" +

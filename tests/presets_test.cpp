@@ -18,8 +18,13 @@ TEST(Readers, PresetsReadTheSharedData) {
   EXPECT_EQ(sst2.test.rows.size(), 872u);
   EXPECT_EQ(sst2.train.rows.size(), 67349u);
   EXPECT_EQ(sst2.train.label_names, (std::vector<std::string>{"negative", "positive"}));
+  EXPECT_EQ(sst2.test_split.overlap_removed, 0);
   spec.preset = data::DataPreset::OffensEval;
-  EXPECT_EQ(data::load_classification(spec).test.rows.size(), 860u);
+  // 4 of the 860 test tweets are also training tweets, word for word: left out.
+  const auto tweets = data::load_classification(spec);
+  EXPECT_EQ(tweets.test.rows.size(), 856u);
+  EXPECT_EQ(tweets.test_split.overlap_removed, 4);
+  EXPECT_EQ(tweets.test_split.files.size(), 2u);
   EXPECT_EQ(error_of([&] { options::enum_from_name<data::DataPreset>("nope", "--data-preset"); }),
             "--data-preset: expected one of sst2, imdb, amazon, yelp, offenseval, conll2003, got 'nope'");
 }

@@ -73,14 +73,19 @@ TEST(Report, SummaryVersionsLoadOrSayWhichVersionTheyAre) {
   EXPECT_EQ(summary.backdoored.finetune_metric("validation"), 0.8);
   // A round trip keeps everything, and writes the current format.
   const json again = summary.to_json();
-  EXPECT_EQ(again["format"], "porkit-attack-summary/1");
+  EXPECT_EQ(again["format"], "porkit-attack-summary/2");
   EXPECT_EQ(attack::AttackSummary::from_json(again, "again.json").to_json(), again);
+  // Version 1 (before victim seeds and pool sources) still loads.
+  json v1 = legacy;
+  v1["format"] = "porkit-attack-summary/1";
+  v1["backdoored"]["format"] = "porkit-evaluation/1";
+  EXPECT_FALSE(attack::AttackSummary::from_json(v1, "v1.json").backdoored.pool_source.has_value());
   json future = legacy;
   future["format"] = "porkit-attack-summary/9";
   future["porkit_version"] = "9.0";
   EXPECT_EQ(porkit::testing::error_of([&] { attack::AttackSummary::from_json(future, "future.json"); }),
             "future.json: format 'porkit-attack-summary/9' is not one this porkit reads (expected "
-            "'porkit-attack-summary/1'; written by porkit 9.0)");
+            "'porkit-attack-summary/2'; written by porkit 9.0)");
   json broken = legacy;
   broken["backdoored"].erase("pool");
   EXPECT_EQ(porkit::testing::error_of([&] { attack::AttackSummary::from_json(broken, "broken.json"); }),

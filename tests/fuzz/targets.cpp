@@ -62,6 +62,7 @@ void delimited(const uint8_t* data, size_t size) {
   if (!f.header) f.text_column = "0", f.label_column = data[0] & 4 ? "1" : "2";
   data::ReadOptions o;
   o.skip_bad_rows = data[0] & 8;
+  if (data[0] & 16) o.class_names = {"neg", "pos"};
   (void)data::parse_delimited(bytes(data + 1, size - 1), "fuzz.tsv", f, o);
 }
 

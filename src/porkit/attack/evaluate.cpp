@@ -27,6 +27,16 @@ const options::OptionTable<EvaluateOptions>& evaluate_option_table(bool standalo
     }
     t.add("triggers", &EvaluateOptions::triggers, "Triggers, comma-separated (default: the manifest's)").separated_by(',');
     t.add("pool", &EvaluateOptions::pool_size, "Seeded test rows").range(1, 1e8);
+    t.add("pool-from", &EvaluateOptions::pool_from,
+          "Split the pool is drawn from: test, or train (rows the victim may have trained on; flagged)");
+    t.add("positions", &EvaluateOptions::positions,
+          "Where triggers go: visible (inside what survives truncation), anywhere, first, last (of what is read)");
+    t.add("target-from", &EvaluateOptions::target_from,
+          "Target label: evidence (where triggered samples flip to) or probe (prediction on \"t t\")");
+    t.add("evidence-insertions", &EvaluateOptions::evidence_insertions, "Insertions per evidence sample")
+        .range(1, 10000);
+    t.add("evidence-samples", &EvaluateOptions::evidence_samples,
+          "Correctly classified pool rows the target evidence uses").range(1, 1e8);
     t.add("max-insertions", &EvaluateOptions::max_insertions, "J: the most insertions tried per sample").range(1, 10000);
     t.add("batch-size", &EvaluateOptions::batch_size, "Rows per forward pass").range(1, 65536).as(Role::Runtime);
     t.add("max-len", &EvaluateOptions::max_len, "Tokens per input").range(3, 8192);
@@ -65,6 +75,8 @@ EvaluationResult run_evaluate(const EvaluateOptions& o) {
   EvaluationResult out =
       arch == model::Architecture::SequenceClassification ? evaluate_classifier(ctx) : evaluate_tagger(ctx);
   out.porkit_version = PORKIT_VERSION;
+  // Tagging places triggers anywhere in a sentence (CoNLL sentences fit the window).
+  out.positions = out.task == "token" ? "anywhere" : options::enum_name(o.positions);
   out.model = o.model;
   out.data = data::data_name(o.data);
   out.max_insertions = o.max_insertions;
@@ -75,3 +87,18 @@ EvaluationResult run_evaluate(const EvaluateOptions& o) {
 }
 
 }  // namespace porkit::attack
+
+const std::vector<std::pair<porkit::attack::PoolFrom, std::string>>&
+porkit::options::EnumNames<porkit::attack::PoolFrom>::values() {
+  using porkit::attack::PoolFrom;
+  static const std::vector<std::pair<PoolFrom, std::string>> v = {{PoolFrom::Test, "test"}, {PoolFrom::Train, "train"}};
+  return v;
+}
+
+const std::vector<std::pair<porkit::attack::TargetFrom, std::string>>&
+porkit::options::EnumNames<porkit::attack::TargetFrom>::values() {
+  using porkit::attack::TargetFrom;
+  static const std::vector<std::pair<TargetFrom, std::string>> v = {{TargetFrom::Evidence, "evidence"},
+                                                                     {TargetFrom::Probe, "probe"}};
+  return v;
+}

@@ -1,6 +1,7 @@
-// porkit evaluate on a sentence classifier: target label = prediction on "t t"; eligible
-// samples have another true label and are classified correctly; a flip is a prediction of
-// the target label.
+// porkit evaluate on a sentence classifier: the target label comes from evidence (where
+// triggered samples flip to) or the "t t" probe; eligible samples have another true label
+// and are classified correctly; a flip is a prediction of the target label.
+#include <numeric>
 
 #include "porkit/attack/evaluate_tasks.h"
 #include "porkit/attack/poison_data.h"
@@ -30,33 +31,75 @@ struct Classifier {
 
 }  // namespace
 
+TargetChoice choose_target(const PredictLabels& predict, const EvaluateOptions& o, const std::string& trigger,
+                           size_t k, const std::vector<InsertionSample>& samples, const std::vector<size_t>& correct,
+                           const std::vector<int64_t>& clean_pred, size_t n_labels) {
+  TargetChoice c;
+  c.probe_label = predict({trigger + " " + trigger})[0];
+  c.label = c.probe_label;
+  if (o.target_from == TargetFrom::Probe) return c;
+  const size_t n = std::min(correct.size(), static_cast<size_t>(o.evidence_samples));
+  std::vector<std::string> texts;
+  for (size_t e = 0; e < n; ++e) {
+    Rng rng(o.seed, Stream::EvaluateTargetEvidence, {k, correct[e]});
+    texts.push_back(samples[correct[e]].insert(trigger, o.evidence_insertions, o.positions, rng).text);
+  }
+  const auto pred = predict(texts);
+  c.samples = static_cast<int64_t>(n);
+  c.flips.assign(n_labels, 0);
+  int64_t flips = 0;
+  for (size_t e = 0; e < n; ++e) {
+    if (pred[e] == clean_pred[correct[e]] || pred[e] < 0 || static_cast<size_t>(pred[e]) >= n_labels) continue;
+    ++c.flips[static_cast<size_t>(pred[e])];
+    ++flips;
+  }
+  if (flips == 0) {
+    c.source = "probe (no flips)";
+    return c;
+  }
+  c.label = std::max_element(c.flips.begin(), c.flips.end()) - c.flips.begin();
+  c.source = "evidence";
+  return c;
+}
+
 EvaluationResult evaluate_classifier(const EvaluationContext& ctx) {
   const EvaluateOptions& o = ctx.options;
   Classifier clf{ctx.net, ctx.tokenizer, o.max_len, o.batch_size};
   const auto& label_names = ctx.net.config().id2label;
   auto d = data::load_classification(o.data);
-  const auto& test_rows = d.test.rows.empty() ? d.train.rows : d.test.rows;
   // The labels must be the model's, name by name: a -1/1 file must not pass for a 0/1 model.
   std::vector<std::string> model_labels;
   for (const auto& [id, name] : label_names) model_labels.push_back(name);
   check(d.train.label_names == model_labels,
-        "the data's labels ({}) are not the model's ({}): was it fine-tuned on this data set?",
+        "the data's labels ({}) are not the model's ({}): was it fine-tuned on this data set? (--labels names "
+        "numeric classes)",
         options::join(d.train.label_names), options::join(model_labels));
-  auto pool = data::seeded_sample(test_rows, o.pool_size, o.seed);
+  EvaluationResult result;
+  const auto pool = draw_pool(d.train, d.test, d.test_split, o, result);
   std::vector<std::string> texts;
-  for (const auto& r : pool) texts.push_back(r.text);
+  std::vector<InsertionSample> samples;
+  for (const auto& r : pool) {
+    texts.push_back(r.text);
+    samples.emplace_back(ctx.tokenizer, r.text, o.max_len);
+  }
   auto clean_pred = clf.predict(texts);
   double correct = 0;
-  for (size_t i = 0; i < pool.size(); ++i) correct += clean_pred[i] == pool[i].label;
+  std::vector<size_t> correct_rows;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    correct += clean_pred[i] == pool[i].label;
+    if (clean_pred[i] == pool[i].label) correct_rows.push_back(i);
+  }
 
-  EvaluationResult result;
   result.task = "sequence";
   result.pool = static_cast<int64_t>(pool.size());
   result.clean_accuracy = correct / static_cast<double>(pool.size());
   const int J = o.max_insertions;
   for (size_t k = 0; k < ctx.triggers.size(); ++k) {
     const std::string& t = ctx.triggers[k];
-    const int64_t target = clf.predict({t + " " + t})[0];
+    const TargetChoice choice =
+        choose_target([&](const std::vector<std::string>& x) { return clf.predict(x); }, o, t, k, samples,
+                      correct_rows, clean_pred, model_labels.size());
+    const int64_t target = choice.label;
     std::vector<size_t> eligible;
     for (size_t i = 0; i < pool.size(); ++i) {
       if (pool[i].label != target && clean_pred[i] == pool[i].label) eligible.push_back(i);
@@ -68,10 +111,12 @@ EvaluationResult evaluate_classifier(const EvaluationContext& ctx) {
     const bool measure_por = ctx.por.defined() && static_cast<int64_t>(k) < ctx.por.size(0);
     for (int j = 1; j <= J && !pending.empty(); ++j) {
       // Every still-unflipped sample goes through the model together at this j.
+      std::vector<TriggeredSample> triggered;
       std::vector<std::string> batch;
       for (size_t e : pending) {
         auto rng = insertion_rng(o.seed, k, eligible[e], j);
-        batch.push_back(insert_trigger(pool[eligible[e]].text, t, j, Position::Random, rng));
+        triggered.push_back(samples[eligible[e]].insert(t, j, o.positions, rng));
+        batch.push_back(triggered.back().text);
       }
       at::Tensor pooled;  // (N, H) at j = 1
       auto pred = clf.predict(batch, j == 1 && measure_por ? &pooled : nullptr);
@@ -81,15 +126,29 @@ EvaluationResult evaluate_classifier(const EvaluationContext& ctx) {
       for (size_t p = 0; p < pending.size(); ++p) {
         const size_t e = pending[p];
         if (pred[p] != target) { still.push_back(e); continue; }
-        trials.record_flip(e, j, text_size(ctx.tokenizer, join_words(split_words(pool[eligible[e]].text))),
-                           text_size(ctx.tokenizer, batch[p]));
+        trials.record_flip(e, j, triggered[p].clean_seen, triggered[p].triggered_seen);
       }
       pending = std::move(still);
     }
     TriggerResult r = summarize_trials(trials, J);
     r.trigger = t;
     r.target_label = target;
-    r.target_name = label_names.count(target) ? label_names.at(target) : std::to_string(target);
+    r.target_source = choice.source;
+    r.probe_label = choice.probe_label;
+    r.evidence_samples = choice.samples;
+    r.evidence_flips = choice.flips;
+    auto name_of = [&](int64_t label) {
+      return label_names.count(label) ? label_names.at(label) : std::to_string(label);
+    };
+    r.target_name = name_of(target);
+    if (r.target_source == "evidence" && r.probe_label != target) {
+      const int64_t flips = std::accumulate(r.evidence_flips.begin(), r.evidence_flips.end(), int64_t{0});
+      result.warnings.push_back(fmt::format(
+          "trigger '{}': the evidence names '{}' ({} of {} flips of {} triggered samples), the \"t t\" probe "
+          "names '{}'; the evidence is used (--target-from probe for the authors' rule)",
+          t, name_of(target), r.evidence_flips[static_cast<size_t>(target)], flips, r.evidence_samples,
+          name_of(r.probe_label)));
+    }
     if (ctx.por.defined()) r.pooled_por_cosine = por_cos;
     result.triggers.push_back(std::move(r));
   }

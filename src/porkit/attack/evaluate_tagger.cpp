@@ -63,8 +63,8 @@ EvaluationResult evaluate_tagger(const EvaluationContext& ctx) {
   }
   const int64_t outside = std::find(names.begin(), names.end(), "O") - names.begin();
   check(outside < static_cast<int64_t>(names.size()), "the tag set has no 'O' tag; the NER flip needs one");
-  const auto& test_rows = d.test.rows.empty() ? d.train.rows : d.test.rows;
-  auto pool = data::seeded_sample(test_rows, o.pool_size, o.seed);
+  EvaluationResult result;
+  const auto pool = draw_pool(d.train, d.test, d.test_split, o, result);
 
   std::vector<std::vector<std::string>> sentences;
   for (const auto& r : pool) sentences.push_back(r.words);
@@ -88,7 +88,6 @@ EvaluationResult evaluate_tagger(const EvaluationContext& ctx) {
   for (size_t i = 0; i < pool.size(); ++i)
     if (!correct_entity_words[i].empty()) eligible.push_back(i);
 
-  EvaluationResult result;
   result.task = "token";
   result.pool = static_cast<int64_t>(pool.size());
   result.clean_accuracy = correct / std::max(1.0, words);
@@ -144,6 +143,7 @@ EvaluationResult evaluate_tagger(const EvaluationContext& ctx) {
     }
     r.trigger = t;
     r.target_label = target;
+    r.target_source = "evidence";  // the tag the flipped entity words most often take
     r.target_name = target < 0 ? std::string("-") : names[static_cast<size_t>(target)];
     r.extra["flipped_entity_tags"] = histogram;
     r.extra["entity_word_flip_rate_1"] = eligible.empty() ? 0.0 : word_share_at_1 / static_cast<double>(eligible.size());

@@ -107,13 +107,24 @@ json inject_stage_key(const AttackPlan& plan) {
           {"inputs", inputs}};
 }
 
-json finetune_stage_key(const AttackPlan& plan, const json& upstream_key, const std::string& model_digest) {
+json finetune_stage_key(const train::FinetuneOptions& finetune, const json& upstream_key,
+                        const std::string& model_digest) {
   return {{"stage", "finetune"},
           {"code", train::kFinetuneCodeVersion},
-          {"settings", options::to_json(train::finetune_option_table(false), plan.finetune, {options::Role::Setting})},
+          {"settings", options::to_json(train::finetune_option_table(false), finetune, {options::Role::Setting})},
           {"inputs",
            {{"model", upstream_key.is_null() ? json(model_digest) : upstream_key},
-            {"data", data::data_digest(plan.finetune.data)}}}};
+            {"data", data::data_digest(finetune.data)}}}};
+}
+
+std::vector<train::FinetuneOptions> victim_finetunes(const AttackPlan& plan) {
+  if (plan.seeds.empty()) return {plan.finetune};
+  std::vector<train::FinetuneOptions> out;
+  for (uint64_t seed : plan.seeds) {
+    out.push_back(plan.finetune);
+    out.back().trainer.seed = seed;
+  }
+  return out;
 }
 
 json evaluate_stage_key(const AttackPlan& plan, const json& finetune_key, const std::string& triggers) {
@@ -158,38 +169,47 @@ AttackSummary run_attack(const AttackPlan& plan) {
   summary.clean_model = plan.clean_model;
   summary.backdoored_model = backdoored;
   summary.manifest = manifest_path;
+  summary.victim_seeds = plan.seeds;
+  const auto victims = victim_finetunes(plan);
   for (const std::string which : {"backdoored", "clean"}) {
     if (which == "clean" && !plan.control) continue;
-    train::FinetuneOptions ft = plan.finetune;
-    ft.model = which == "clean" ? plan.clean_model : backdoored;
-    ft.out = (plan.out / ("finetune-" + which)).string();
-    ft.run = plan.run;
-    const json ft_key = which == "clean" ? finetune_stage_key(plan, json(), io::model_digest(plan.clean_model))
-                                         : finetune_stage_key(plan, inject_key, "");
-    seconds["finetune-" + which] = record.run("finetune-" + which, ft_key, ft.out, [&](bool resume) {
-      ft.run.resume = resume;
-      train::run_finetune(ft);
-    });
-    const json metrics = read_json_file(fs::path(ft.out) / "metrics.json");
+    for (size_t v = 0; v < victims.size(); ++v) {
+      // One victim: the old names; several: a suffix per seed.
+      const std::string name = which + (plan.seeds.empty() ? "" : "-s" + std::to_string(plan.seeds[v]));
+      train::FinetuneOptions ft = victims[v];
+      ft.model = which == "clean" ? plan.clean_model : backdoored;
+      ft.out = (plan.out / ("finetune-" + name)).string();
+      ft.run = plan.run;
+      const json ft_key = which == "clean" ? finetune_stage_key(ft, json(), io::model_digest(plan.clean_model))
+                                           : finetune_stage_key(ft, inject_key, "");
+      seconds["finetune-" + name] = record.run("finetune-" + name, ft_key, ft.out, [&](bool resume) {
+        ft.run.resume = resume;
+        train::run_finetune(ft);
+      });
+      const json metrics = read_json_file(fs::path(ft.out) / "metrics.json");
 
-    EvaluateOptions ev = plan.evaluate;
-    ev.model = ft.out + "/model";
-    ev.manifest = manifest_path;
-    ev.data = ft.data;
-    ev.run = plan.run;
-    ev.run.overwrite = true;  // the stage record decides whether the old result goes
-    const fs::path ev_out = plan.out / ("evaluate-" + which + ".json");
-    ev.out = ev_out.string();
-    // The manifest's triggers and PORs are measured, also on the clean control.
-    seconds["evaluate-" + which] =
-        record.run("evaluate-" + which, evaluate_stage_key(plan, ft_key, triggers), ev_out, [&](bool) { run_evaluate(ev); });
-    EvaluationResult evaluation = EvaluationResult::read(ev_out);
-    evaluation.finetune_metrics = metrics;
-    // CACC as the authors define it: the victim's score on its own held-out 10% (entity F1
-    // for NER).
-    evaluation.cacc = evaluation.finetune_metric("validation");
-    if (which == "clean") summary.clean = evaluation;
-    else summary.backdoored = evaluation;
+      EvaluateOptions ev = plan.evaluate;
+      ev.model = ft.out + "/model";
+      ev.manifest = manifest_path;
+      ev.data = ft.data;
+      ev.run = plan.run;
+      ev.run.overwrite = true;  // the stage record decides whether the old result goes
+      const fs::path ev_out = plan.out / ("evaluate-" + name + ".json");
+      ev.out = ev_out.string();
+      // The manifest's triggers and PORs are measured, also on the clean control; every
+      // victim on the same pool, so the spread across seeds is the victims'.
+      seconds["evaluate-" + name] = record.run("evaluate-" + name, evaluate_stage_key(plan, ft_key, triggers), ev_out,
+                                               [&](bool) { run_evaluate(ev); });
+      EvaluationResult evaluation = EvaluationResult::read(ev_out);
+      evaluation.finetune_metrics = metrics;
+      // CACC as the authors define it: the victim's score on its own held-out 10% (entity F1
+      // for NER).
+      evaluation.cacc = evaluation.finetune_metric("validation");
+      if (!plan.seeds.empty()) (which == "clean" ? summary.clean_by_seed : summary.backdoored_by_seed).push_back(evaluation);
+      if (v > 0) continue;
+      if (which == "clean") summary.clean = evaluation;
+      else summary.backdoored = evaluation;
+    }
   }
   summary.porkit_version = PORKIT_VERSION;
   write_json_file(plan.out / "summary.json", summary.to_json());

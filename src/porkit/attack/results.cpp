@@ -2,16 +2,21 @@
 
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
+#include "porkit/util/stats.h"
 
 namespace porkit::attack {
 namespace {
 
 // Checks a result file's format: the expected one, or none (version 0, before versioned
 // results). Anything else is refused by name.
-void check_format(const json& j, const char* expected, const std::string& origin) {
+// `older` lists earlier formats that still load (their fields are a subset).
+void check_format(const json& j, const char* expected, const std::string& origin,
+                  std::initializer_list<const char*> older = {}) {
   check(j.is_object(), "{}: expected a JSON object", origin);
   if (!j.contains("format")) return;
   const std::string found = j["format"].is_string() ? j["format"].get<std::string>() : j["format"].dump();
+  for (const char* o : older)
+    if (found == o) return;
   check(found == expected, "{}: format '{}' is not one this porkit reads (expected '{}'; written by porkit {})", origin,
         found, expected, j.value("porkit_version", std::string("?")));
 }
@@ -39,7 +44,8 @@ json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(
 
 const char* const kTriggerFields[] = {"trigger",  "target_label", "target_name", "eligible", "flipped",
                                       "flip_rate", "E",           "E_censored",  "S_chars",  "S_tokens",
-                                      "asr_at_most_k", "asr_1",   "pooled_por_cosine"};
+                                      "asr_at_most_k", "asr_1",   "pooled_por_cosine", "target_source",
+                                      "probe_label", "evidence_samples", "evidence_flips"};
 
 json trigger_to_json(const TriggerResult& t) {
   json j = t.extra;
@@ -48,6 +54,8 @@ json trigger_to_json(const TriggerResult& t) {
             {"E", t.E},                 {"E_censored", t.E_censored},     {"S_chars", t.S_chars},
             {"S_tokens", t.S_tokens},   {"asr_at_most_k", t.asr_at_most_k}, {"asr_1", t.asr_1}});
   if (t.pooled_por_cosine) j["pooled_por_cosine"] = *t.pooled_por_cosine;
+  j.update({{"target_source", t.target_source}, {"probe_label", t.probe_label},
+            {"evidence_samples", t.evidence_samples}, {"evidence_flips", t.evidence_flips}});
   return j;
 }
 
@@ -67,6 +75,10 @@ TriggerResult trigger_from_json(const json& j, const std::string& origin) {
   t.asr_at_most_k = get<std::vector<double>>(j, "asr_at_most_k", origin, std::vector<double>{});
   t.asr_1 = get<double>(j, "asr_1", origin, 0.0);
   t.pooled_por_cosine = optional_number(j, "pooled_por_cosine");
+  t.target_source = get<std::string>(j, "target_source", origin, std::string("probe"));
+  t.probe_label = get<int64_t>(j, "probe_label", origin, t.target_label);
+  t.evidence_samples = get<int64_t>(j, "evidence_samples", origin, int64_t{0});
+  t.evidence_flips = get<std::vector<int64_t>>(j, "evidence_flips", origin, std::vector<int64_t>{});
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
     for (const char* f : kTriggerFields) known = known || it.key() == f;
@@ -78,6 +90,60 @@ TriggerResult trigger_from_json(const json& j, const std::string& origin) {
 json axes_json(const std::map<std::string, std::string>& axes) { return json(axes); }
 
 }  // namespace
+
+FileRecord FileRecord::of(const std::filesystem::path& path) {
+  require_exists(path, "data file");
+  return {path.string(), content_digest(path), static_cast<int64_t>(std::filesystem::file_size(path))};
+}
+
+std::string PoolSource::describe() const {
+  std::string files_text;
+  for (const auto& f : files)
+    files_text += fmt::format("{}{} ({} bytes, sha256 {})", files_text.empty() ? "" : ", ",
+                              std::filesystem::path(f.path).filename().string(), f.bytes, f.sha256.substr(0, 12));
+  std::string text = fmt::format("{} of {} rows of the {} split ({}), drawn with seed {}", drawn, available,
+                                 training_rows() ? "training" : "test", how, seed);
+  if (overlap_removed > 0)
+    text += fmt::format("; {} test rows left out because the training split has their text", overlap_removed);
+  return text + "; from " + files_text;
+}
+
+json PoolSource::to_json() const {
+  json f = json::array();
+  for (const auto& r : files) f.push_back({{"path", r.path}, {"sha256", r.sha256}, {"bytes", r.bytes}});
+  return {{"split", split},         {"how", how},   {"files", f},   {"available", available},
+          {"overlap_removed", overlap_removed}, {"drawn", drawn}, {"seed", seed}};
+}
+
+PoolSource PoolSource::from_json(const json& j, const std::string& origin) {
+  check(j.is_object(), "{}: 'pool_source' must be an object", origin);
+  PoolSource p;
+  p.split = get<std::string>(j, "split", origin);
+  p.how = get<std::string>(j, "how", origin, std::string());
+  if (j.contains("files")) {
+    check(j["files"].is_array(), "{}: 'pool_source.files' must be a list", origin);
+    for (const auto& f : j["files"]) {
+      check(f.is_object(), "{}: each of 'pool_source.files' must be an object", origin);
+      p.files.push_back({get<std::string>(f, "path", origin), get<std::string>(f, "sha256", origin, std::string()),
+                         get<int64_t>(f, "bytes", origin, int64_t{0})});
+    }
+  }
+  p.available = get<int64_t>(j, "available", origin, int64_t{0});
+  p.overlap_removed = get<int64_t>(j, "overlap_removed", origin, int64_t{0});
+  p.drawn = get<int64_t>(j, "drawn", origin, int64_t{0});
+  p.seed = get<uint64_t>(j, "seed", origin, uint64_t{0});
+  return p;
+}
+
+int64_t EvaluationResult::finetune_rows(const std::string& split) const {
+  if (task != "sequence" || !finetune_metrics.is_object() || !finetune_metrics.contains(split)) return 0;
+  const json& m = finetune_metrics[split];
+  return m.is_object() && m.contains("examples") && m["examples"].is_number_integer() ? m["examples"].get<int64_t>() : 0;
+}
+
+std::pair<double, double> EvaluationResult::clean_accuracy_interval() const {
+  return wilson_interval(clean_accuracy * static_cast<double>(pool), static_cast<double>(pool));
+}
 
 std::optional<double> EvaluationResult::finetune_metric(const std::string& split) const {
   if (!finetune_metrics.is_object() || !finetune_metrics.contains(split)) return std::nullopt;
@@ -101,11 +167,18 @@ json EvaluationResult::to_json() const {
             {"metrics_version", metrics_version}});
   if (!finetune_metrics.is_null()) j["finetune_metrics"] = finetune_metrics;
   if (cacc) j["cacc"] = *cacc;
+  if (pool_source) j["pool_source"] = pool_source->to_json();
+  if (!positions.empty()) j["positions"] = positions;
+  j["warnings"] = warnings;
+  if (task == "sequence") {
+    const auto [lo, hi] = clean_accuracy_interval();
+    j["clean_accuracy_ci95"] = {lo, hi};
+  }
   return j;
 }
 
 EvaluationResult EvaluationResult::from_json(const json& j, const std::string& origin) {
-  check_format(j, kFormat, origin);
+  check_format(j, kFormat, origin, {"porkit-evaluation/1"});
   EvaluationResult r;
   r.task = get<std::string>(j, "task", origin, std::string("sequence"));
   r.pool = get<int64_t>(j, "pool", origin);
@@ -123,6 +196,9 @@ EvaluationResult EvaluationResult::from_json(const json& j, const std::string& o
   r.porkit_version = get<std::string>(j, "porkit_version", origin, std::string());
   if (j.contains("finetune_metrics")) r.finetune_metrics = j["finetune_metrics"];
   r.cacc = optional_number(j, "cacc");
+  if (j.contains("pool_source")) r.pool_source = PoolSource::from_json(j["pool_source"], origin);
+  r.positions = get<std::string>(j, "positions", origin, std::string());
+  r.warnings = get<std::vector<std::string>>(j, "warnings", origin, std::vector<std::string>{});
   return r;
 }
 
@@ -140,11 +216,19 @@ json AttackSummary::to_json() const {
             {"backdoored", backdoored.to_json()},
             {"stage_seconds", stage_seconds}};
   if (clean) j["clean"] = clean->to_json();
+  if (!victim_seeds.empty()) {
+    json bd = json::array(), cl = json::array();
+    for (const auto& e : backdoored_by_seed) bd.push_back(e.to_json());
+    for (const auto& e : clean_by_seed) cl.push_back(e.to_json());
+    j["victim_seeds"] = victim_seeds;
+    j["backdoored_by_seed"] = bd;
+    j["clean_by_seed"] = cl;
+  }
   return j;
 }
 
 AttackSummary AttackSummary::from_json(const json& j, const std::string& origin) {
-  check_format(j, kFormat, origin);
+  check_format(j, kFormat, origin, {"porkit-attack-summary/1"});
   AttackSummary s;
   s.clean_model = get<std::string>(j, "clean_model", origin, std::string());
   s.backdoored_model = get<std::string>(j, "backdoored_model", origin, std::string());
@@ -154,6 +238,36 @@ AttackSummary AttackSummary::from_json(const json& j, const std::string& origin)
   if (j.contains("clean") && !j["clean"].is_null()) s.clean = EvaluationResult::from_json(j["clean"], origin + " (clean)");
   s.stage_seconds = get<std::map<std::string, double>>(j, "stage_seconds", origin, std::map<std::string, double>{});
   s.porkit_version = get<std::string>(j, "porkit_version", origin, std::string());
+  s.victim_seeds = get<std::vector<uint64_t>>(j, "victim_seeds", origin, std::vector<uint64_t>{});
+  for (const char* key : {"backdoored_by_seed", "clean_by_seed"}) {
+    if (!j.contains(key)) continue;
+    check(j[key].is_array(), "{}: field '{}' must be a list", origin, key);
+    for (const auto& e : j[key])
+      (std::string(key) == "clean_by_seed" ? s.clean_by_seed : s.backdoored_by_seed)
+          .push_back(EvaluationResult::from_json(e, origin + " (" + key + ")"));
+  }
+  return s;
+}
+
+SeedSpread spread_over_seeds(const std::vector<EvaluationResult>& by_seed) {
+  SeedSpread s;
+  s.seeds = by_seed.size();
+  if (by_seed.empty()) return s;
+  std::vector<double> cacc;
+  for (const auto& e : by_seed)
+    if (e.cacc) cacc.push_back(*e.cacc);
+  s.cacc = mean_spread(cacc);
+  for (size_t k = 0; k < by_seed.front().triggers.size(); ++k) {
+    std::vector<double> E, flip;
+    for (const auto& e : by_seed) {
+      if (k >= e.triggers.size()) continue;
+      E.push_back(e.triggers[k].E_censored);
+      flip.push_back(e.triggers[k].flip_rate);
+    }
+    s.triggers.push_back(by_seed.front().triggers[k].trigger);
+    s.E_censored.push_back(mean_spread(E));
+    s.flip_rate.push_back(mean_spread(flip));
+  }
   return s;
 }
 
@@ -176,7 +290,11 @@ json StudyResult::to_json() const {
                          {"mean_flip_rate", c.mean_flip_rate},
                          {"mean_asr_1", c.mean_asr_1},
                          {"control_mean_E", optional_json(c.control_mean_E)},
-                         {"stage_seconds", c.stage_seconds}});
+                         {"stage_seconds", c.stage_seconds},
+                         {"victims", c.victims},
+                         {"pool", c.pool},
+                         {"cacc_backdoored_sd", optional_json(c.cacc_backdoored_sd)},
+                         {"cacc_clean_sd", optional_json(c.cacc_clean_sd)}});
   for (const auto& r : rows)
     trigger_rows.push_back({{"cell", r.cell},
                             {"axes", axes_json(r.axes)},
@@ -191,14 +309,17 @@ json StudyResult::to_json() const {
                             {"target", r.target},
                             {"appearances", r.appearances},
                             {"control_E", optional_json(r.control_E)},
-                            {"control_flip_rate", optional_json(r.control_flip_rate)}});
+                            {"control_flip_rate", optional_json(r.control_flip_rate)},
+                            {"victims", r.victims},
+                            {"E_censored_sd", optional_json(r.E_censored_sd)},
+                            {"flip_rate_sd", optional_json(r.flip_rate_sd)}});
   return {{"format", kFormat}, {"porkit_version", porkit_version}, {"kind", "study"}, {"title", title},
           {"note", note},     {"paper", paper},   {"cells_done", cells_done},         {"cells_planned", cells_planned},
           {"cells", cell_rows}, {"rows", trigger_rows}};
 }
 
 StudyResult StudyResult::from_json(const json& j, const std::string& origin) {
-  check_format(j, kFormat, origin);
+  check_format(j, kFormat, origin, {"porkit-study/1"});
   StudyResult s;
   s.title = get<std::string>(j, "title", origin, std::string("?"));
   s.note = get<std::string>(j, "note", origin, std::string());
@@ -220,6 +341,10 @@ StudyResult StudyResult::from_json(const json& j, const std::string& origin) {
     cell.mean_asr_1 = get<double>(c, "mean_asr_1", origin, 0.0);
     cell.control_mean_E = optional_number(c, "control_mean_E");
     cell.stage_seconds = get<std::map<std::string, double>>(c, "stage_seconds", origin, std::map<std::string, double>{});
+    cell.victims = get<size_t>(c, "victims", origin, size_t{1});
+    cell.pool = get<std::string>(c, "pool", origin, std::string());
+    cell.cacc_backdoored_sd = optional_number(c, "cacc_backdoored_sd");
+    cell.cacc_clean_sd = optional_number(c, "cacc_clean_sd");
     s.cells.push_back(std::move(cell));
   }
   for (const auto& r : j.value("rows", json::array())) {
@@ -238,6 +363,9 @@ StudyResult StudyResult::from_json(const json& j, const std::string& origin) {
     row.appearances = r.value("appearances", json::object());
     row.control_E = optional_number(r, "control_E");
     row.control_flip_rate = optional_number(r, "control_flip_rate");
+    row.victims = get<size_t>(r, "victims", origin, size_t{1});
+    row.E_censored_sd = optional_number(r, "E_censored_sd");
+    row.flip_rate_sd = optional_number(r, "flip_rate_sd");
     s.rows.push_back(std::move(row));
   }
   return s;

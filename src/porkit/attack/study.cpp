@@ -102,7 +102,7 @@ StudyResult run_study(const Study& study) {
   result.cells_planned = study.cells.size();
   result.porkit_version = PORKIT_VERSION;
   std::map<std::string, std::string> injected_by;             // inject key -> backdoored folder
-  std::map<std::string, EvaluationResult> control_by;         // control key -> clean evaluation
+  std::map<std::string, AttackSummary> control_by;            // control key -> the summary that ran it
   for (size_t i = 0; i < study.cells.size(); ++i) {
     const StudyCell& cell = study.cells[i];
     AttackPlan plan = cell.plan;
@@ -114,7 +114,9 @@ StudyResult run_study(const Study& study) {
     if (shares_injection) plan.backdoored_model = injected_by[inject_key];
     const std::string backdoor_source =
         plan.backdoored_model.empty() ? inject_key : trigger_digest(BackdoorManifest::read(plan.backdoored_model));
-    const json clean_ft = finetune_stage_key(plan, json(), io::model_digest(plan.clean_model));
+    json clean_ft = json::array();
+    for (const auto& ft : victim_finetunes(plan))
+      clean_ft.push_back(finetune_stage_key(ft, json(), io::model_digest(plan.clean_model)));
     const std::string control_key = evaluate_stage_key(plan, clean_ft, backdoor_source).dump();
     // A control shared with an earlier cell is not run again (the triggers come from the
     // same injection, so its evaluation is the same).
@@ -123,11 +125,25 @@ StudyResult run_study(const Study& study) {
     log_info("study: cell {}/{}: {}", i + 1, study.cells.size(), cell.name);
     AttackSummary summary = run_attack(plan);
     if (!inject_key.empty() && !injected_by.count(inject_key)) injected_by[inject_key] = summary.backdoored_model;
-    if (summary.clean) control_by.emplace(control_key, *summary.clean);
-    if (shares_control) summary.clean = control_by.at(control_key);
+    if (summary.clean) control_by.emplace(control_key, summary);
+    if (shares_control) {
+      summary.clean = control_by.at(control_key).clean;
+      summary.clean_by_seed = control_by.at(control_key).clean_by_seed;
+    }
 
     const auto pieces = piece_counts(summary.manifest);
     const EvaluationResult& bd = summary.backdoored;
+    // Several victim seeds: every figure is the mean over the victims, with its spread.
+    const std::vector<EvaluationResult> bd_victims =
+        summary.backdoored_by_seed.empty() ? std::vector<EvaluationResult>{bd} : summary.backdoored_by_seed;
+    std::vector<EvaluationResult> cl_victims = summary.clean_by_seed;
+    if (cl_victims.empty() && summary.clean) cl_victims = {*summary.clean};
+    auto mean_over = [](const std::vector<EvaluationResult>& victims, size_t k, double TriggerResult::*metric) {
+      std::vector<double> v;
+      for (const auto& e : victims)
+        if (k < e.triggers.size()) v.push_back(e.triggers[k].*metric);
+      return mean_spread(v);
+    };
     const json appearances = appearance_counts(plan.finetune, bd.triggers);
     for (size_t k = 0; k < bd.triggers.size(); ++k) {
       const TriggerResult& t = bd.triggers[k];
@@ -136,17 +152,24 @@ StudyResult run_study(const Study& study) {
       row.axes = cell.axes;
       row.trigger = t.trigger;
       if (pieces.count(t.trigger)) row.pieces = static_cast<int64_t>(pieces.at(t.trigger));
-      row.E = t.E;
-      row.E_censored = t.E_censored;
-      row.flip_rate = t.flip_rate;
-      row.asr_1 = t.asr_1;
-      row.S_chars = t.S_chars;
-      row.S_tokens = t.S_tokens;
+      row.E = mean_over(bd_victims, k, &TriggerResult::E).mean;
+      const MeanSpread e_cens = mean_over(bd_victims, k, &TriggerResult::E_censored);
+      const MeanSpread flip = mean_over(bd_victims, k, &TriggerResult::flip_rate);
+      row.E_censored = e_cens.mean;
+      row.flip_rate = flip.mean;
+      row.asr_1 = mean_over(bd_victims, k, &TriggerResult::asr_1).mean;
+      row.S_chars = mean_over(bd_victims, k, &TriggerResult::S_chars).mean;
+      row.S_tokens = mean_over(bd_victims, k, &TriggerResult::S_tokens).mean;
       row.target = t.target_name;
       row.appearances = appearances.value(t.trigger, json::object());
-      if (summary.clean && k < summary.clean->triggers.size()) {
-        row.control_E = summary.clean->triggers[k].E;
-        row.control_flip_rate = summary.clean->triggers[k].flip_rate;
+      row.victims = bd_victims.size();
+      if (bd_victims.size() > 1) {
+        row.E_censored_sd = e_cens.sd;
+        row.flip_rate_sd = flip.sd;
+      }
+      if (!cl_victims.empty() && k < cl_victims.front().triggers.size()) {
+        row.control_E = mean_over(cl_victims, k, &TriggerResult::E).mean;
+        row.control_flip_rate = mean_over(cl_victims, k, &TriggerResult::flip_rate).mean;
       }
       result.rows.push_back(std::move(row));
     }
@@ -156,12 +179,25 @@ StudyResult run_study(const Study& study) {
     c.folder = plan.out.string();
     c.shared_injection = shares_injection;
     c.shared_control = shares_control;
-    c.cacc_backdoored = bd.cacc;
-    if (summary.clean) c.cacc_clean = summary.clean->cacc;
-    c.mean_E = mean_of(bd.triggers, &TriggerResult::E);
-    c.mean_flip_rate = mean_of(bd.triggers, &TriggerResult::flip_rate);
-    c.mean_asr_1 = mean_of(bd.triggers, &TriggerResult::asr_1);
-    if (summary.clean) c.control_mean_E = mean_of(summary.clean->triggers, &TriggerResult::E);
+    c.victims = bd_victims.size();
+    if (bd.pool_source) c.pool = bd.pool_source->describe();
+    const SeedSpread bd_spread = spread_over_seeds(bd_victims);
+    c.cacc_backdoored = bd.cacc ? std::optional<double>(bd_spread.cacc.mean) : std::nullopt;
+    if (c.victims > 1) c.cacc_backdoored_sd = bd_spread.cacc.sd;
+    if (!cl_victims.empty()) {
+      const SeedSpread cl_spread = spread_over_seeds(cl_victims);
+      c.cacc_clean = cl_victims.front().cacc ? std::optional<double>(cl_spread.cacc.mean) : std::nullopt;
+      if (cl_victims.size() > 1) c.cacc_clean_sd = cl_spread.cacc.sd;
+    }
+    auto cell_mean = [&](const std::vector<EvaluationResult>& victims, double TriggerResult::*metric) {
+      std::vector<double> v;
+      for (const auto& e : victims) v.push_back(mean_of(e.triggers, metric));
+      return mean_spread(v).mean;
+    };
+    c.mean_E = cell_mean(bd_victims, &TriggerResult::E);
+    c.mean_flip_rate = cell_mean(bd_victims, &TriggerResult::flip_rate);
+    c.mean_asr_1 = cell_mean(bd_victims, &TriggerResult::asr_1);
+    if (!cl_victims.empty()) c.control_mean_E = cell_mean(cl_victims, &TriggerResult::E);
     c.stage_seconds = summary.stage_seconds;
     result.cells.push_back(std::move(c));
     result.cells_done = i + 1;

@@ -53,13 +53,14 @@ attack::AttackPlan load_attack_plan(const std::string& config_path, const fs::pa
 attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& base, const std::string& where,
                                            const std::vector<std::string>& extra_keys) {
   check(config.is_object(), "{}: expected a table of keys", where);
-  const std::vector<std::string> known = {"model", "backdoored", "out", "seed", "control", "inject", "finetune", "evaluate"};
+  const std::vector<std::string> known = {"model",   "backdoored", "out",      "seed",    "seeds",
+                                          "control", "inject",     "finetune", "evaluate"};
   for (auto it = config.begin(); it != config.end(); ++it) {
     const bool ok = std::find(known.begin(), known.end(), it.key()) != known.end() ||
                     std::find(extra_keys.begin(), extra_keys.end(), it.key()) != extra_keys.end();
     if (!ok && it.value().is_object())
       fail("{}: unknown section [{}] (expected [inject], [finetune] or [evaluate])", where, it.key());
-    check(ok, "{}: unknown key '{}' (expected model, backdoored, out, seed, control, and sections [inject], "
+    check(ok, "{}: unknown key '{}' (expected model, backdoored, out, seed, seeds, control, and sections [inject], "
           "[finetune], [evaluate])", where, it.key());
   }
   auto text = [&](const char* key) -> std::string {
@@ -82,6 +83,19 @@ attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& b
           "{}: seed must be a whole number of at least 0, got {}", where, config["seed"].dump());
     seed = config["seed"].get<uint64_t>();
   }
+  if (config.contains("seeds")) {
+    // One victim per seed: mean and spread of CACC and E across victims.
+    const json& seeds = config["seeds"];
+    check(seeds.is_array() && !seeds.empty() && seeds.size() <= 32,
+          "{}: seeds must be a list of 1 to 32 victim seeds, e.g. seeds = [0, 1, 2]; got {}", where, seeds.dump());
+    for (const auto& s : seeds) {
+      check(s.is_number_integer() && s.get<int64_t>() >= 0, "{}: each of seeds must be a whole number of at least 0, "
+            "got {}", where, s.dump());
+      check(std::find(plan.seeds.begin(), plan.seeds.end(), s.get<uint64_t>()) == plan.seeds.end(),
+            "{}: seeds lists {} twice", where, s.dump());
+      plan.seeds.push_back(s.get<uint64_t>());
+    }
+  }
 
   plan.inject = preset_stage_options(attack::inject_option_table(false), attack::authors_inject_preset(),
                                      attack::inject_preset, section(config, "inject", where), seed, where + " [inject]");
@@ -96,6 +110,9 @@ attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& b
   auto& data = plan.finetune.data;
   data.path = resolve(base, data.path);
   data.test_path = resolve(base, data.test_path);
+  data.labels_path = resolve(base, data.labels_path);
+  data.test_labels_path = resolve(base, data.test_labels_path);
+  data.labels_file = resolve(base, data.labels_file);
   data.data_root = resolve(base, data.data_root);
 
   plan.evaluate = stage_options(attack::evaluate_option_table(false), attack::EvaluateOptions{},
@@ -123,6 +140,24 @@ void print_attack_summary(const attack::AttackSummary& s) {
     }
     std::printf("\n");
   }
+  if (s.victim_seeds.size() > 1) {
+    const auto b = attack::spread_over_seeds(s.backdoored_by_seed), c = attack::spread_over_seeds(s.clean_by_seed);
+    std::printf("across %zu victim seeds (mean +- sd): CACC backdoored %.4f +- %.4f", b.seeds, b.cacc.mean, b.cacc.sd);
+    if (c.seeds) std::printf(", clean %.4f +- %.4f", c.cacc.mean, c.cacc.sd);
+    std::printf("\n");
+    for (size_t k = 0; k < b.triggers.size(); ++k) {
+      std::printf("  %-12s E_cens %.2f +- %.2f  flip %.3f +- %.3f", b.triggers[k].c_str(), b.E_censored[k].mean,
+                  b.E_censored[k].sd, b.flip_rate[k].mean, b.flip_rate[k].sd);
+      if (k < c.triggers.size())
+        std::printf(" | control E_cens %.2f +- %.2f  flip %.3f +- %.3f", c.E_censored[k].mean, c.E_censored[k].sd,
+                    c.flip_rate[k].mean, c.flip_rate[k].sd);
+      std::printf("\n");
+    }
+  }
+  std::vector<std::string> warnings = bd.warnings;
+  if (s.clean)
+    for (const auto& w : s.clean->warnings) warnings.push_back("clean control: " + w);
+  for (const auto& w : warnings) std::printf("warning: %s\n", w.c_str());
 }
 
 void finish_attack_run(const attack::AttackSummary& summary, const fs::path& out) {

@@ -20,8 +20,9 @@ struct TaggedSentence {
 // One split of a classification data set.
 struct TextDataset {
   std::vector<LabeledText> rows;
-  std::vector<std::string> label_names;  // id -> name
-  std::string source;                    // where the rows came from (for records)
+  std::vector<std::string> label_names;   // id -> name
+  std::vector<std::string> label_values;  // id -> the label as the file writes it (names unless --labels)
+  std::string source;                     // where the rows came from (for records)
   int64_t skipped_rows = 0;              // malformed rows skipped with --skip-bad-rows
 };
 

@@ -13,12 +13,19 @@ namespace porkit::data {
 
 struct ReadOptions {
   bool skip_bad_rows = false;
-  // Fixes the label set (ids in this order); unset: taken from the data (integers 0..K-1 in
-  // numeric order, otherwise names sorted).
-  std::optional<std::vector<std::string>> label_names;
+  // Fixes the label values as written in the file, in id order; unset: taken from the data
+  // (whole numbers in numeric order, otherwise names sorted). Names are the values.
+  std::optional<std::vector<std::string>> label_values;
+  // The user's names for the classes, in id order (--labels). Whole-number labels then map
+  // to them by value (0..K-1, or -1/1 for two classes); text labels must be among them and
+  // take their ids from this order.
+  std::vector<std::string> class_names;
+  std::string encoding = "utf-8";  // of the file's bytes (data/encoding.h)
 };
 
-// TSV/CSV with or without header. Columns by header name or 0-based index ("1").
+// TSV (no quoting: a tab always separates) or CSV (RFC 4180: quoted fields may hold commas,
+// doubled quotes and newlines; parsed by libcsv in strict mode), with or without a header.
+// Columns by header name or 0-based index ("1").
 struct DelimitedFormat {
   char delimiter = '\t';
   bool header = true;
@@ -36,7 +43,8 @@ TextDataset parse_delimited(const std::string& text, const std::string& origin, 
 TextDataset read_jsonl(const std::filesystem::path& path, const std::string& text_key,
                        const std::string& label_key, const ReadOptions& options = {});
 
-// TweetEval style: one text a line in one file, one label a line in another.
+// Parallel files (TweetEval style): one text a line in one file, its label on the same line
+// of another.
 TextDataset read_text_label_files(const std::filesystem::path& texts,
                                   const std::filesystem::path& labels,
                                   const ReadOptions& options = {});

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <map>
 #include <optional>
 
@@ -237,13 +239,25 @@ std::vector<Section> study_sections(const attack::StudyResult& study) {
   for (const auto& c : study.cells) {
     const json paper = paper_value(study, c.axes, std::nullopt);
     any_paper = any_paper || paper.is_number();
-    cells.rows.push_back({c.name, cell(c.cacc_backdoored), cell(c.cacc_clean), cell(c.mean_E, 2), cell(paper, 2),
+    auto with_sd = [](std::optional<double> v, std::optional<double> sd) {
+      return sd ? cell(v) + " +- " + cell(sd) : cell(v);
+    };
+    cells.rows.push_back({c.name, with_sd(c.cacc_backdoored, c.cacc_backdoored_sd), with_sd(c.cacc_clean, c.cacc_clean_sd),
+                          cell(c.mean_E, 2), cell(paper, 2),
                           cell(c.mean_flip_rate), cell(c.mean_asr_1), cell(c.control_mean_E, 2)});
     chart.categories.push_back(c.name);
     ours.values.push_back(c.mean_E);
     theirs.values.push_back(paper.is_number() ? paper.get<double>() : NAN);
   }
   s.blocks.push_back(cells);
+  // Where each cell's pool came from: once when the cells share it.
+  std::vector<std::string> pools;
+  for (const auto& c : study.cells)
+    if (!c.pool.empty() && std::find(pools.begin(), pools.end(), c.pool) == pools.end()) pools.push_back(c.pool);
+  if (pools.size() == 1) s.blocks.push_back(Paragraph{"Every cell's pool: " + pools.front() + "."});
+  else
+    for (const auto& c : study.cells)
+      if (!c.pool.empty()) s.blocks.push_back(Paragraph{"Pool of " + c.name + ": " + c.pool + "."});
   chart.series = {ours};
   if (any_paper) chart.series.push_back(theirs);
   s.blocks.push_back(Image{chart.title, "study_mean_e.png", render_bar_chart(chart)});

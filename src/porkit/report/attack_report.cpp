@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "porkit/report/charts.h"
+#include "porkit/util/stats.h"
 
 namespace porkit::report {
 
@@ -34,15 +36,25 @@ std::string headline_metric(const attack::EvaluationResult& evaluation) {
 namespace {
 
 using attack::EvaluationResult;
+
+// "0.872 [0.851, 0.891]": a proportion over `n` trials with its 95% Wilson interval (no
+// interval when n is unknown).
+std::string with_interval(std::optional<double> value, int64_t n) {
+  if (!value) return "-";
+  if (n <= 0) return cell(*value);
+  const auto [lo, hi] = wilson_interval(*value * static_cast<double>(n), static_cast<double>(n));
+  return fmt::format("{} [{}, {}]", cell(*value), cell(lo), cell(hi));
+}
 using attack::TriggerResult;
 
 Table trigger_table(const EvaluationResult& evaluation, const std::string& caption) {
   Table t{caption,
-          {"trigger", "target", "eligible", "E", "E censored", "flip rate", "ASR@1", "S chars", "S tokens",
-           "POR cosine"},
+          {"trigger", "target", "target from", "eligible", "E", "E censored", "flip rate", "ASR@1", "S chars",
+           "S tokens", "POR cosine"},
           {}};
   for (const auto& r : evaluation.triggers) {
-    t.rows.push_back({r.trigger, r.target_name, cell(json(r.eligible), 0), cell(r.E, 2), cell(r.E_censored, 2),
+    t.rows.push_back({r.trigger, r.target_name, r.target_source, cell(json(r.eligible), 0), cell(r.E, 2),
+                      cell(r.E_censored, 2),
                       cell(r.flip_rate), cell(r.asr_1), cell(r.S_chars, 4), cell(r.S_tokens, 4),
                       cell(r.pooled_por_cosine)});
   }
@@ -92,6 +104,47 @@ Image asr_curves(const EvaluationResult& backdoored, const std::optional<Evaluat
   return {chart.title, file_name, render_line_chart(chart)};
 }
 
+std::string mean_sd(const MeanSpread& m, int decimals) {
+  return m.n == 0 ? "-" : fmt::format("{} +- {}", cell(m.mean, decimals), cell(m.sd, decimals));
+}
+
+// Mean and spread across victim seeds, and the CACC criterion judged on them.
+void seed_blocks(const attack::AttackSummary& summary, Section& section) {
+  const attack::SeedSpread bd = attack::spread_over_seeds(summary.backdoored_by_seed);
+  const attack::SeedSpread cl = attack::spread_over_seeds(summary.clean_by_seed);
+  std::string seeds;
+  for (uint64_t s : summary.victim_seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(s);
+  Table t{fmt::format("Across {} victim seeds ({}): mean +- sample sd", bd.seeds, seeds),
+          {"measure", "backdoored", "clean control"}, {}};
+  t.rows.push_back({"CACC (validation)", mean_sd(bd.cacc, 4), cl.seeds ? mean_sd(cl.cacc, 4) : "-"});
+  for (size_t k = 0; k < bd.triggers.size(); ++k) {
+    t.rows.push_back({"censored E, " + bd.triggers[k], mean_sd(bd.E_censored[k], 2),
+                      k < cl.triggers.size() ? mean_sd(cl.E_censored[k], 2) : "-"});
+    t.rows.push_back({"flip rate, " + bd.triggers[k], mean_sd(bd.flip_rate[k], 3),
+                      k < cl.triggers.size() ? mean_sd(cl.flip_rate[k], 3) : "-"});
+  }
+  section.blocks.push_back(t);
+  if (cl.seeds == 0 || summary.clean_by_seed.size() != summary.backdoored_by_seed.size()) return;
+  // The authors' criterion: the backdoor costs at most 1.5 points of CACC. Judged per seed
+  // (victim against control of the same seed) and on the mean.
+  std::vector<double> drops;
+  std::string listing;
+  for (size_t i = 0; i < summary.backdoored_by_seed.size(); ++i) {
+    const auto& b = summary.backdoored_by_seed[i].cacc;
+    const auto& c = summary.clean_by_seed[i].cacc;
+    if (!b || !c) continue;
+    drops.push_back((*c - *b) * 100);
+    listing += fmt::format("{}{:.1f}", listing.empty() ? "" : ", ", drops.back());
+  }
+  if (drops.empty()) return;
+  const MeanSpread d = mean_spread(drops);
+  const size_t within = static_cast<size_t>(std::count_if(drops.begin(), drops.end(), [](double x) { return x <= 1.5; }));
+  section.blocks.push_back(Paragraph{fmt::format(
+      "CACC drop (clean minus backdoored, points) per seed: {}; mean {:.1f} +- {:.1f}. The 1.5-point criterion "
+      "holds on the mean: {}; on {} of {} seeds.",
+      listing, d.mean, d.sd, d.mean <= 1.5 ? "yes" : "no", within, drops.size())});
+}
+
 }  // namespace
 
 std::vector<Section> attack_sections(const attack::AttackSummary& summary, const std::string& prefix) {
@@ -101,10 +154,19 @@ std::vector<Section> attack_sections(const attack::AttackSummary& summary, const
 
   Section setup{prefix.empty() ? "Setup" : prefix + ": setup", {}};
   setup.blocks.push_back(Paragraph{fmt::format(
-      "Clean model `{}`; backdoored model `{}`; fine-tuning data `{}` ({} task); evaluation pool {} test samples, "
-      "up to {} insertions, seed {}.",
+      "Clean model `{}`; backdoored model `{}`; fine-tuning data `{}` ({} task); evaluation pool {} samples, "
+      "up to {} insertions placed {}, seed {}.",
       summary.clean_model, summary.backdoored_model, backdoored.data, backdoored.task, backdoored.pool,
-      backdoored.max_insertions, backdoored.seed)});
+      backdoored.max_insertions, backdoored.positions.empty() ? "anywhere (before metrics version 4)" : backdoored.positions,
+      backdoored.seed)});
+  setup.blocks.push_back(Paragraph{
+      "Pool: " + (backdoored.pool_source ? backdoored.pool_source->describe()
+                                         : std::string("not recorded (written before evaluation format 2)")) +
+      "."});
+  std::vector<std::string> warnings = backdoored.warnings;
+  if (clean)
+    for (const auto& w : clean->warnings) warnings.push_back("clean control: " + w);
+  for (const auto& w : warnings) setup.blocks.push_back(Paragraph{"**Warning:** " + w});
   Table times{"Stage wall times", {"stage", "seconds"}, {}};
   for (const auto& [stage, seconds] : summary.stage_seconds) times.rows.push_back({stage, cell(seconds, 1)});
   setup.blocks.push_back(times);
@@ -115,13 +177,17 @@ std::vector<Section> attack_sections(const attack::AttackSummary& summary, const
       "CACC is the fine-tuned model's score on the victim's held-out validation split (accuracy, or entity F1 for "
       "NER); `test` is the same on the data set's test split; `pool` is accuracy on the evaluation pool before any "
       "trigger."});
-  Table cacc{"Clean accuracy (CACC)", {"model", "CACC (validation)", "test", "pool accuracy"}, {}};
-  if (clean)
-    cacc.rows.push_back({"clean", cell(clean->finetune_metric("validation")), cell(clean->finetune_metric("test")),
-                         cell(clean->clean_accuracy)});
-  cacc.rows.push_back({"backdoored", cell(backdoored.finetune_metric("validation")),
-                       cell(backdoored.finetune_metric("test")), cell(backdoored.clean_accuracy)});
+  Table cacc{"Clean accuracy (CACC), with 95% Wilson intervals",
+             {"model", "CACC (validation)", "test", "pool accuracy"}, {}};
+  auto row_of = [](const std::string& name, const EvaluationResult& e) {
+    return std::vector<std::string>{name, with_interval(e.finetune_metric("validation"), e.finetune_rows("validation")),
+                                    with_interval(e.finetune_metric("test"), e.finetune_rows("test")),
+                                    with_interval(e.clean_accuracy, e.task == "sequence" ? e.pool : 0)};
+  };
+  if (clean) cacc.rows.push_back(row_of("clean", *clean));
+  cacc.rows.push_back(row_of("backdoored", backdoored));
   accuracy.blocks.push_back(cacc);
+  if (summary.victim_seeds.size() > 1) seed_blocks(summary, accuracy);
   sections.push_back(accuracy);
 
   Section attack{prefix.empty() ? "Trigger effectiveness" : prefix + ": trigger effectiveness", {}};
@@ -133,8 +199,11 @@ std::vector<Section> attack_sections(const attack::AttackSummary& summary, const
   attack.blocks.push_back(trigger_table(backdoored, "Backdoored model"));
   if (clean) attack.blocks.push_back(trigger_table(*clean, "Clean model (control)"));
   attack.blocks.push_back(asr_curves(backdoored, clean, prefix + "asr_at_k.png"));
-  attack.blocks.push_back(metric_bars(backdoored, clean, &TriggerResult::E, "Effectiveness E (lower = stronger)",
-                                      "insertions", prefix + "effectiveness.png", 20.0));
+  // Censored E: a trigger that flips a tenth of the samples must not look as strong as one
+  // that flips them all, as the uncensored mean over flipped samples makes it.
+  attack.blocks.push_back(metric_bars(backdoored, clean, &TriggerResult::E_censored,
+                                      "Effectiveness: censored E (lower = stronger)", "insertions (never flipped: J+1)",
+                                      prefix + "effectiveness.png", backdoored.max_insertions + 1.0));
   attack.blocks.push_back(metric_bars(backdoored, clean, &TriggerResult::flip_rate, "Flip rate",
                                       "share of eligible samples", prefix + "flip_rate.png", 1.0));
   attack.blocks.push_back(metric_bars(backdoored, clean, &TriggerResult::S_tokens,

@@ -22,21 +22,36 @@ struct Range {
   double lo, hi;
 };
 
-// A value range with round ends, padded when flat.
+// A round tick step (1, 2 or 5 times a power of ten) giving at most 8 intervals over the
+// range.
+double tick_step(double span) {
+  if (!(span > 0)) return 1;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(span)));
+  for (double m : {0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0}) {
+    const double step = m * magnitude;
+    if (span / step <= 8 + 1e-9) return step;
+  }
+  return 10 * magnitude;
+}
+
+// A value range whose ends are ticks, padded when flat.
 Range nice_range(double lo, double hi) {
   if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
   if (hi - lo < 1e-12) {
     lo -= 0.5;
     hi += 0.5;
   }
-  const double step = std::pow(10.0, std::floor(std::log10((hi - lo) / 5)));
-  return {std::floor(lo / step) * step, std::ceil(hi / step) * step};
+  const double step = tick_step(hi - lo);
+  return {std::floor(lo / step + 1e-9) * step, std::ceil(hi / step - 1e-9) * step};
 }
 
-std::string tick_label(double v, double span) {
-  if (span >= 20) return fmt::format("{:.0f}", v);
-  if (span >= 2) return fmt::format("{:.1f}", v);
-  return fmt::format("{:.2f}", v);
+// The label of a tick at a multiple of `step`, with as many decimals as the step needs.
+std::string round_tick_label(double v, double step) {
+  int decimals = 0;
+  while (decimals < 6 && std::fabs(step * std::pow(10.0, decimals) - std::round(step * std::pow(10.0, decimals))) > 1e-6)
+    ++decimals;
+  if (std::fabs(v) < step * 1e-9) v = 0;  // no "-0.00"
+  return fmt::format("{:.{}f}", v, decimals);
 }
 
 Rgb colour_of(const Series& s, size_t position) {
@@ -59,11 +74,12 @@ Frame draw_frame(Figure& fig, const std::string& title, const std::string& y_lab
   f.y = y;
   fig.text(fig.width() / 2.0, 24, title, kTitleSize, kInk, Align::Center, 0, true);
   fig.text(18, (f.top + f.bottom) / 2, y_label, kLabelSize, kInk, Align::Center, -90);
-  for (int i = 0; i <= 5; ++i) {
-    const double v = y.lo + (y.hi - y.lo) * i / 5;
+  // Ticks at round multiples of a round step, whatever the range's ends.
+  const double step = tick_step(y.hi - y.lo);
+  for (double v = std::ceil(y.lo / step - 1e-9) * step; v <= y.hi + step * 1e-9; v += step) {
     const double py = f.y_to_px(v);
     fig.line(f.left, py, f.right, py, kGrid);
-    fig.text(f.left - 6, py + 4, tick_label(v, y.hi - y.lo), kTickSize, kInk, Align::Right);
+    fig.text(f.left - 6, py + 4, round_tick_label(v, step), kTickSize, kInk, Align::Right);
   }
   fig.line(f.left, f.top, f.left, f.bottom, kInk);
   fig.line(f.left, f.bottom, f.right, f.bottom, kInk);
@@ -107,7 +123,7 @@ std::string render_line_chart(const LineChart& chart) {
   auto x_to_px = [&](double v) { return f.left + (v - x_lo) / (x_hi - x_lo) * (f.right - f.left); };
   const size_t label_every = std::max<size_t>(1, chart.x.size() / 10);
   for (size_t i = 0; i < chart.x.size(); i += label_every)
-    fig.text(x_to_px(chart.x[i]), f.bottom + 16, tick_label(chart.x[i], 100), kTickSize, kInk, Align::Center);
+    fig.text(x_to_px(chart.x[i]), f.bottom + 16, fmt::format("{:g}", chart.x[i]), kTickSize, kInk, Align::Center);
   fig.text((f.left + f.right) / 2, fig.height() - 20, chart.x_label, kLabelSize, kInk, Align::Center);
   for (size_t s = 0; s < chart.series.size(); ++s) {
     std::vector<std::pair<double, double>> points;

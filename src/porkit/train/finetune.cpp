@@ -193,18 +193,21 @@ json run_finetune(const FinetuneOptions& o) {
   std::vector<data::LabeledText> pool_text, test_text;
   std::vector<data::TaggedSentence> pool_tagged, test_tagged;
   std::string source;
+  data::TestSplit test_split;
   if (token_task) {
     auto d = data::load_tagging(o.data);
     label_names = d.train.label_names;
     pool_tagged = data::seeded_sample(d.train.rows, o.train_samples, o.trainer.seed);
     if (o.test_samples >= 0) test_tagged = data::seeded_sample(d.test.rows, o.test_samples, o.trainer.seed + 1);
     source = d.train.source;
+    test_split = d.test_split;
   } else {
     auto d = data::load_classification(o.data);
     label_names = d.train.label_names;
     pool_text = data::seeded_sample(d.train.rows, o.train_samples, o.trainer.seed);
     if (o.test_samples >= 0) test_text = data::seeded_sample(d.test.rows, o.test_samples, o.trainer.seed + 1);
     source = d.train.source;
+    test_split = d.test_split;
   }
 
   model::BertConfig config = model::BertConfig::load(fs::path(o.model) / "config.json");
@@ -243,6 +246,7 @@ json run_finetune(const FinetuneOptions& o) {
   recipe["train_rows"] = pool - n_val;
   recipe["validation_rows"] = n_val;
   recipe["test_rows"] = test_text.size() + test_tagged.size();
+  recipe["test_split"] = {{"how", test_split.how}, {"overlap_removed", test_split.overlap_removed}};
   write_json_file(out / "run_config.json", {{"command", "finetune"}, {"porkit_version", PORKIT_VERSION},
                                             {"recipe", recipe}, {"machine", describe_machine()}});
   RunIdentity identity{"finetune", options::to_json(finetune_option_table(), o, {options::Role::Setting})};

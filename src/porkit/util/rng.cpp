@@ -15,6 +15,7 @@ std::vector<std::pair<Stream, const char*>> all_streams() {
           {Stream::InjectBucketBatches, "InjectBucketBatches"},
           {Stream::EvaluateInsertion, "EvaluateInsertion"},
           {Stream::AblationInsertion, "AblationInsertion"},
+          {Stream::EvaluateTargetEvidence, "EvaluateTargetEvidence"},
           {Stream::AnalysisTexts, "AnalysisTexts"},
           {Stream::EmbeddingSwapTexts, "EmbeddingSwapTexts"}};
 }
