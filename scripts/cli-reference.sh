@@ -14,7 +14,7 @@ generated="$(mktemp)"
 trap 'rm -f "$generated"' EXIT
 {
   echo "$begin"
-  for cmd in info tokenize encode init fill-mask pretrain finetune inject inspect-backdoor evaluate attack study \
+  for cmd in info tokenize encode init fill-mask quality pretrain finetune inject inspect-backdoor evaluate attack study \
              "analyze embedding-swap" "analyze attention" report demo; do
     echo
     echo "### porkit $cmd"

@@ -1,7 +1,10 @@
 // The porkit binary: every bad input gives one error line and a non-zero exit, never a crash.
 #include <gtest/gtest.h>
 
+#include "porkit/io/safetensors.h"
+#include "porkit/io/weights.h"
 #include "porkit/util/files.h"
+#include "porkit/util/json_io.h"
 #include "test_util.h"
 
 namespace porkit {
@@ -86,8 +89,8 @@ TEST(Cli, UnknownOptionIsAnError) {
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* cmd : {"info", "tokenize", "encode", "init", "pretrain", "fill-mask", "finetune", "inject",
-                          "inspect-backdoor", "evaluate", "attack", "demo"}) {
+  for (const char* cmd : {"info", "tokenize", "encode", "init", "pretrain", "fill-mask", "quality", "finetune",
+                          "inject", "inspect-backdoor", "evaluate", "attack", "demo"}) {
     auto r = run_porkit(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
@@ -103,6 +106,51 @@ TEST(Cli, InitIsSeededAndRoundTrips) {
   ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab + " --seed 6 --out " + (tmp / "c").string()).exit_code, 0);
   EXPECT_EQ(sha256_file(tmp / "a" / "model.safetensors"), sha256_file(tmp / "b" / "model.safetensors"));
   EXPECT_NE(sha256_file(tmp / "a" / "model.safetensors"), sha256_file(tmp / "c" / "model.safetensors"));
+}
+
+// porkit quality on a random micro model: every figure with its control, and the instances it
+// scores are what it says (every selected position [MASK]), so an outside implementation
+// can score the same ones (tools/reference/mlm_at_mask.py).
+TEST(Cli, QualityScoresMaskedPositionsBesideTheirControls) {
+  TempDir tmp;
+  const std::string cfg = (fixtures_dir() / "pretrain" / "micro-config.json").string();
+  const std::string vocab = porkit::testing::vocab_dir().string();
+  ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab +
+                       " --architecture BertForPreTraining --seed 2 --out " + (tmp / "m").string()).exit_code, 0);
+  const std::string args = "quality --threads 1 --model " + (tmp / "m").string() + " --corpus " +
+                           porkit::testing::small_corpus().string() + " --max-len 32 --batches 4 --batch-size 8" +
+                           " --sentences 40 --out " + (tmp / "q.json").string() + " --dump-instances " +
+                           (tmp / "inst.safetensors").string();
+  auto r = run_porkit(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("masked-LM accuracy at [MASK]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("unigram baseline"), std::string::npos);
+  const json q = read_json_file(tmp / "q.json");
+  // A random model knows less than word frequency; its NSP is near chance; its pooled outputs
+  // are one vector for every sentence.
+  EXPECT_LT(q["mlm_accuracy_at_mask"].get<double>(), q["unigram_baseline_accuracy"].get<double>());
+  EXPECT_GT(q["unigram_baseline_accuracy"].get<double>(), 0.02);
+  EXPECT_NEAR(q["nsp_accuracy"].get<double>(), 0.5, 0.2);
+  EXPECT_GT(q["pooled_cosine_mean"].get<double>(), 0.9);
+  EXPECT_EQ(q["pooled_cosine_sentences"], 40);
+  // The dumped instances: every scored position holds [MASK] (id 103), one per masked token.
+  const auto t = io::to_tensors(io::SafetensorsFile::read(tmp / "inst.safetensors"));
+  const at::Tensor ids = t.at("ids").reshape({-1}), positions = t.at("mlm_positions");
+  EXPECT_EQ(positions.size(0), static_cast<int64_t>(q["masked_tokens"].get<double>()));
+  EXPECT_TRUE(ids.index_select(0, positions).eq(103).all().item<bool>());
+  EXPECT_EQ(t.at("mlm_labels").size(0), positions.size(0));
+  EXPECT_FALSE(t.at("mlm_labels").eq(103).any().item<bool>());
+  // The same seed gives the same figures; the output file is not overwritten by accident.
+  EXPECT_EQ(run_porkit(args).exit_code, 1);
+  ASSERT_EQ(run_porkit(args + " --overwrite").exit_code, 0);
+  EXPECT_EQ(read_json_file(tmp / "q.json")["mlm_accuracy_at_mask"], q["mlm_accuracy_at_mask"]);
+  // A bare encoder has no masked-LM head: refused by name.
+  ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab + " --architecture BertModel --seed 2 --out " +
+                       (tmp / "bare").string()).exit_code, 0);
+  auto bare = run_porkit("quality --threads 1 --max-len 32 --model " + (tmp / "bare").string() + " --corpus " +
+                         porkit::testing::small_corpus().string());
+  EXPECT_EQ(bare.exit_code, 1);
+  EXPECT_NE(bare.output.find("cls.predictions"), std::string::npos) << bare.output;
 }
 
 // docs/cli.md's option reference is the binary's own --help (scripts/cli-reference.sh).

@@ -63,6 +63,9 @@ void run_info(const InfoOptions& o) {
               {"ignored_in_file", loaded.report.ignored},
               {"tensors", tensors}};
   if (config.num_labels() > 0) out["labels"] = config.to_json()["id2label"];
+  // What `porkit quality --out DIR/porkit_quality.json` measured, when it was asked to.
+  const fs::path quality_file = folder / "porkit_quality.json";
+  if (fs::exists(quality_file)) out["quality"] = read_json_file(quality_file);
   if (o.json_output) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
@@ -77,6 +80,18 @@ void run_info(const InfoOptions& o) {
   std::printf("parameters    %ld\n", total);
   for (const auto& [d, n] : dtype_counts) std::printf("dtype         %s: %ld values\n", d.c_str(), n);
   std::printf("sha256        %s\n", sha.c_str());
+  if (out.contains("quality")) {
+    const json& q = out["quality"];
+    std::printf("quality       masked-LM accuracy at [MASK] %.4f (unigram baseline %.4f); next-sentence %s; "
+                "pooled cosine of unrelated sentences %.3f (porkit_quality.json)\n",
+                q.value("mlm_accuracy_at_mask", 0.0), q.value("unigram_baseline_accuracy", 0.0),
+                q.contains("nsp_accuracy") && q["nsp_accuracy"].is_number()
+                    ? fmt::format("{:.4f}", q["nsp_accuracy"].get<double>()).c_str()
+                    : "-",
+                q.value("pooled_cosine_mean", 0.0));
+  } else if (arch == model::Architecture::PreTraining) {
+    std::printf("quality       not measured (porkit quality --model DIR --out DIR/porkit_quality.json)\n");
+  }
   if (!loaded.report.initialised.empty())
     std::printf("absent        %zu tensor(s) not in the file: %s (commands that need them refuse the folder "
                 "unless given --init-missing)\n",

@@ -23,6 +23,7 @@ void register_attack(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_report(CLI::App& app);
 void register_study(CLI::App& app);
+void register_quality(CLI::App& app);
 
 // The results table of porkit evaluate.
 void print_evaluation(const attack::EvaluationResult& results);

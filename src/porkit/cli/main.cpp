@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_init(app);
   porkit::cli::register_pretrain(app);
   porkit::cli::register_fill_mask(app);
+  porkit::cli::register_quality(app);
   porkit::cli::register_demo(app);
   porkit::cli::register_finetune(app);
   porkit::cli::register_inject(app);

@@ -144,7 +144,8 @@ NamedTensors read_folder_weights(const std::filesystem::path& folder) {
   fail("{} has no model.safetensors or model.safetensors.index.json", folder.string());
 }
 
-void write_weights(const std::filesystem::path& path, const NamedTensors& tensors, WeightsDType weights_dtype) {
+void write_weights(const std::filesystem::path& path, const NamedTensors& tensors, WeightsDType weights_dtype,
+                   const std::map<std::string, std::string>& metadata) {
   const DType dtype = weights_dtype == WeightsDType::F16 ? DType::F16 : DType::F32;
   std::map<std::string, TensorBytes> out;
   for (const auto& [name, tensor] : tensors) {
@@ -158,7 +159,9 @@ void write_weights(const std::filesystem::path& path, const NamedTensors& tensor
     b.bytes.assign(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
     out.emplace(name, std::move(b));
   }
-  write_file_atomic(path, serialize_safetensors(out, {{"format", "pt"}}));
+  std::map<std::string, std::string> meta = metadata;
+  meta["format"] = "pt";
+  write_file_atomic(path, serialize_safetensors(out, meta));
 }
 
 LoadReport load_into(model::BertNetImpl& net, const NamedTensors& checkpoint, const std::string& origin,

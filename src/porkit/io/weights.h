@@ -27,8 +27,9 @@ NamedTensors to_tensors(const SafetensorsFile& file);
 enum class WeightsDType { F32, F16 };
 
 // Writes tensors as one safetensors file, atomically, in `dtype` for floating tensors;
-// metadata {"format": "pt"} so that transformers accepts it.
-void write_weights(const std::filesystem::path& path, const NamedTensors& tensors, WeightsDType dtype);
+// metadata {"format": "pt"} so that transformers accepts it, plus `metadata`.
+void write_weights(const std::filesystem::path& path, const NamedTensors& tensors, WeightsDType dtype,
+                   const std::map<std::string, std::string>& metadata = {});
 
 // Writes the weights of a model folder: model.safetensors, or, when they exceed
 // `max_shard_bytes` (> 0), Hugging Face shards model-0000K-of-0000N.safetensors of at most

@@ -4,6 +4,7 @@
 
 #include "porkit/io/model_folder.h"
 #include "porkit/model/device.h"
+#include "porkit/train/masked_lm_eval.h"
 #include "porkit/train/pretrain_data.h"
 #include "porkit/train/token_corpus.h"
 #include "porkit/util/error.h"
@@ -16,99 +17,31 @@ namespace {
 
 constexpr uint64_t kEvalSeed = 20211101;  // held-out instances and masks are fixed across runs
 
+
 class PretrainTask : public TrainingTask {
  public:
-  // `eval_at_mask` holds the same held-out instances with every selected position [MASK].
-  PretrainTask(const PretrainData& train, const PretrainData& eval, const PretrainData& eval_at_mask,
-               const PretrainOptions& o, std::vector<double> unigram_log_prob, int64_t unigram_argmax)
-      : train_(train), eval_(eval), eval_at_mask_(eval_at_mask), o_(o),
-        unigram_log_prob_(std::move(unigram_log_prob)), unigram_argmax_(unigram_argmax) {}
+  PretrainTask(const PretrainData& train, HeldOutText held_out, const PretrainOptions& o, UnigramBaseline unigram)
+      : train_(train), held_out_(held_out), o_(o), unigram_(std::move(unigram)) {}
 
   StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
     const PretrainBatch batch =
         train_.batch(o_.trainer.seed, step * o_.trainer.grad_accum + micro, o_.batch_size, model::device_of(net));
-    auto [mlm, nsp, _, __] = forward(net, batch);
+    const PretrainingForward f = pretraining_forward(net, batch, o_.nsp);
     StepLoss out;
-    out.loss = o_.nsp ? mlm + nsp : mlm;
-    out.parts["mlm"] = mlm.item<double>();
-    if (o_.nsp) out.parts["nsp"] = nsp.item<double>();
+    out.loss = o_.nsp ? f.mlm_loss + f.nsp_loss : f.mlm_loss;
+    out.parts["mlm"] = f.mlm_loss.item<double>();
+    if (o_.nsp) out.parts["nsp"] = f.nsp_loss.item<double>();
     out.tokens = batch.real_tokens;
     return out;
   }
 
-  json evaluate(model::BertNetImpl& net) override {
-    const at::Device device = model::device_of(net);
-    // Masked-LM loss and accuracy over the held-out batches of `data`; `also` sees each batch
-    // with its NSP logits.
-    struct Masked {
-      double loss = 0, correct = 0, n = 0;
-    };
-    auto masked_lm = [&](const PretrainData& data, const auto& also) {
-      Masked m;
-      for (int b = 0; b < o_.eval_batches; ++b) {
-        const PretrainBatch batch = data.batch(kEvalSeed, b, o_.batch_size, device);
-        auto [mlm, nsp, mlm_logits, nsp_logits] = forward(net, batch);
-        const int64_t n = batch.mlm_labels.size(0);
-        m.loss += mlm.item<double>() * n;
-        m.n += n;
-        m.correct += (mlm_logits.argmax(-1) == batch.mlm_labels).sum().item<double>();
-        also(batch, nsp_logits);
-      }
-      return m;
-    };
-    double nsp_correct = 0, nsp_total = 0, unigram_nll = 0, unigram_correct = 0;
-    const Masked mixed = masked_lm(eval_, [&](const PretrainBatch& batch, const at::Tensor& nsp_logits) {
-      if (o_.nsp) {
-        nsp_correct += (nsp_logits.argmax(-1) == batch.nsp_labels).sum().item<double>();
-        nsp_total += batch.nsp_labels.size(0);
-      }
-      const at::Tensor labels_cpu = batch.mlm_labels.cpu();  // (N)
-      const int64_t* labels = labels_cpu.data_ptr<int64_t>();
-      for (int64_t i = 0; i < labels_cpu.size(0); ++i) {
-        unigram_nll -= unigram_log_prob_[static_cast<size_t>(labels[i])];
-        unigram_correct += labels[i] == unigram_argmax_;
-      }
-    });
-    // The field's figure: accuracy where the input shows [MASK] (the 80/10/10 figure also
-    // counts the kept 10%, which the model copies).
-    const Masked at_mask = masked_lm(eval_at_mask_, [](const PretrainBatch&, const at::Tensor&) {});
-    json out = {{"mlm_loss", mixed.loss / mixed.n},
-                {"perplexity", std::exp(mixed.loss / mixed.n)},
-                {"mlm_accuracy", mixed.correct / mixed.n},
-                {"masked_tokens", mixed.n},
-                {"unigram_baseline_accuracy", unigram_correct / mixed.n},
-                {"unigram_baseline_perplexity", std::exp(unigram_nll / mixed.n)},
-                {"mlm_accuracy_at_mask", at_mask.correct / at_mask.n},
-                {"mlm_loss_at_mask", at_mask.loss / at_mask.n},
-                {"perplexity_at_mask", std::exp(at_mask.loss / at_mask.n)}};
-    if (o_.nsp) out["nsp_accuracy"] = nsp_correct / nsp_total;
-    return out;
-  }
+  json evaluate(model::BertNetImpl& net) override { return held_out_masked_lm(net, held_out_, unigram_); }
 
  private:
-  // Returns (mlm loss, nsp loss, mlm logits (N, V), nsp logits (B, 2)).
-  std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> forward(model::BertNetImpl& net,
-                                                                     const PretrainBatch& batch) {
-    auto out = net.encode(batch.inputs.ids, batch.inputs.type_ids, batch.inputs.attention_mask);
-    const int64_t H = out.last_hidden_state.size(-1);
-    // The vocabulary projection only at the selected positions: (N, H) -> (N, V).
-    at::Tensor selected = out.last_hidden_state.reshape({-1, H}).index_select(0, batch.mlm_positions);
-    at::Tensor mlm_logits = net.mlm_logits(selected).to(at::kFloat);
-    at::Tensor mlm = at::cross_entropy_loss(mlm_logits, batch.mlm_labels);
-    at::Tensor nsp_logits, nsp = at::zeros({}, at::kFloat);
-    if (o_.nsp) {
-      nsp_logits = net.nsp_logits(out.pooler_output).to(at::kFloat);
-      nsp = at::cross_entropy_loss(nsp_logits, batch.nsp_labels);
-    }
-    return {mlm, nsp, mlm_logits, nsp_logits};
-  }
-
   const PretrainData& train_;
-  const PretrainData& eval_;
-  const PretrainData& eval_at_mask_;
+  HeldOutText held_out_;
   const PretrainOptions& o_;
-  std::vector<double> unigram_log_prob_;
-  int64_t unigram_argmax_;
+  UnigramBaseline unigram_;
 };
 
 int64_t tokens_seen(const fs::path& metrics) {
@@ -229,13 +162,7 @@ void run_pretrain(const PretrainOptions& o) {
   PretrainData eval_at_mask(*eval_corpus, eval_first, eval_end, tokenizer->vocab(), at_mask_options);
 
   // Unigram baseline from training-token frequencies (add-one smoothed).
-  std::vector<double> counts(static_cast<size_t>(net->config().vocab_size), 1.0);
-  for (int64_t i = 0; i < train_corpus.num_tokens(); ++i) counts[static_cast<size_t>(train_corpus.tokens[i])] += 1;
-  double total = 0;
-  for (double c : counts) total += c;
-  std::vector<double> log_prob(counts.size());
-  for (size_t i = 0; i < counts.size(); ++i) log_prob[i] = std::log(counts[i] / total);
-  int64_t argmax = std::max_element(counts.begin(), counts.end()) - counts.begin();
+  UnigramBaseline unigram = UnigramBaseline::of(train_corpus, net->config().vocab_size);
 
   const json recipe = options::to_json(pretrain_option_table(), o);
   RunIdentity identity{"pretrain", options::to_json(pretrain_option_table(), o, {options::Role::Setting})};
@@ -250,7 +177,8 @@ void run_pretrain(const PretrainOptions& o) {
            [&] { int64_t n = 0; for (auto& p : net->parameters()) n += p.numel(); return n; }(),
            train_data.num_chunks(), eval_data.num_chunks(), describe_machine());
 
-  PretrainTask task(train_data, eval_data, eval_at_mask, o, std::move(log_prob), argmax);
+  HeldOutText held_out{eval_data, eval_at_mask, o.eval_batches, o.batch_size, kEvalSeed, o.nsp};
+  PretrainTask task(train_data, held_out, o, std::move(unigram));
   TrainerOptions trainer = o.trainer;
   trainer.label = "pretrain";
   auto result = train(*net, task, trainer, out, o.run.resume, identity);

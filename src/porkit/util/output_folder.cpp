@@ -117,10 +117,23 @@ void claim_output_file(const fs::path& file, bool overwrite) {
   if (!fs::exists(status)) return;
   check(fs::is_regular_file(status), "{} exists and is not a file; choose another output path", file.string());
   check(overwrite, "{} exists; pass --overwrite to replace it", file.string());
+  // porkit's own: a JSON object with "porkit_version", or a safetensors file whose header
+  // metadata names porkit as its writer.
+  const std::string bytes = read_file(file);
   json existing;
   try {
-    existing = json::parse(read_file(file));
+    existing = json::parse(bytes);
   } catch (const std::exception&) {
+    if (bytes.size() >= 8) {
+      uint64_t n = 0;
+      for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+      if (n <= bytes.size() - 8) {
+        const json header = json::parse(bytes.substr(8, n), nullptr, false);
+        if (header.is_object() && header.contains("__metadata__") && header["__metadata__"].is_object() &&
+            header["__metadata__"].contains("porkit_version"))
+          existing = header["__metadata__"];
+      }
+    }
   }
   check(existing.is_object() && existing.contains("porkit_version"),
         "{} was not written by porkit; porkit never replaces a file it did not write", file.string());

@@ -16,6 +16,7 @@ std::vector<std::pair<Stream, const char*>> all_streams() {
           {Stream::EvaluateInsertion, "EvaluateInsertion"},
           {Stream::AblationInsertion, "AblationInsertion"},
           {Stream::EvaluateTargetEvidence, "EvaluateTargetEvidence"},
+          {Stream::QualitySentences, "QualitySentences"},
           {Stream::AnalysisTexts, "AnalysisTexts"},
           {Stream::EmbeddingSwapTexts, "EmbeddingSwapTexts"}};
 }

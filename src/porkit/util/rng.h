@@ -31,6 +31,7 @@ enum class Stream : uint64_t {
   EvaluateInsertion = 3001,    // (trigger, sample, insertions): positions in evaluate
   AblationInsertion = 3002,    // (insertions, text): positions in the attention ablation
   EvaluateTargetEvidence = 3003,  // (trigger, sample): positions of the target evidence in evaluate
+  QualitySentences = 4001,     // which sentences porkit quality compares for anisotropy
   AnalysisTexts = 0x616e61,    // which texts an analysis samples
   EmbeddingSwapTexts = 0x737770,  // trigger positions of the embedding-swap texts
 };
