@@ -131,6 +131,11 @@ TEST(Targets, NoFlipFallsBackToTheProbeAndSaysSo) {
   const auto c = attack::choose_target(ignores_triggers, o, "cf", 0, f.samples, f.correct, f.clean_pred, 2);
   EXPECT_EQ(c.source, "probe (no flips)");
   EXPECT_EQ(c.label, 0);  // "cf cf" has no "good"
+  // No correctly classified row: no evidence at all, and no empty batch reaches the model.
+  const auto none = attack::choose_target(misleading_probe, o, "cf", 0, f.samples, {}, f.clean_pred, 2);
+  EXPECT_EQ(none.source, "probe (no flips)");
+  EXPECT_EQ(none.label, 1);
+  EXPECT_EQ(none.samples, 0);
 }
 
 TEST(Stats, WilsonIntervalAgreesWithItsClosedForms) {

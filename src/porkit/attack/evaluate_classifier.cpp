@@ -39,6 +39,10 @@ TargetChoice choose_target(const PredictLabels& predict, const EvaluateOptions& 
   c.label = c.probe_label;
   if (o.target_from == TargetFrom::Probe) return c;
   const size_t n = std::min(correct.size(), static_cast<size_t>(o.evidence_samples));
+  if (n == 0) {  // nothing classified correctly: no evidence to read
+    c.source = "probe (no flips)";
+    return c;
+  }
   std::vector<std::string> texts;
   for (size_t e = 0; e < n; ++e) {
     Rng rng(o.seed, Stream::EvaluateTargetEvidence, {k, correct[e]});
