@@ -99,7 +99,7 @@ double time_steps(const Setup& s, int64_t B, int steps) {
       at::Tensor loss;
       {
         compat::AutocastGuard autocast(s.device.type(), s.bf16);
-        loss = s.inject ? objective.loss(*net, *reference, rows, 0).loss
+        loss = s.inject ? objective.loss(*net, *reference, rows, 0, step).loss
                         : at::cross_entropy_loss(net->classifier_logits(net->encode(ids, types, mask)).to(at::kFloat),
                                                  labels);
       }

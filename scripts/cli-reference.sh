@@ -15,7 +15,7 @@ trap 'rm -f "$generated"' EXIT
 {
   echo "$begin"
   for cmd in info tokenize encode init fill-mask quality pretrain finetune inject inspect-backdoor evaluate attack study \
-             "analyze embedding-swap" "analyze attention" report demo; do
+             "analyze embedding-swap" "analyze attention" scan zoo zoo-score report demo; do
     echo
     echo "### porkit $cmd"
     echo

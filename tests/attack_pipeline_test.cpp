@@ -360,7 +360,7 @@ TEST_F(Victim, AttackConfigErrorsNameTheKey) {
                                                      "\"\n[inject]\ntriggers = \"cf\"\nbogus = 3\n");
   auto r = run_porkit("attack " + (tmp / "bad.toml").string() + " --out " + (tmp / "x").string());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("[inject]: 'bogus' is not an option here (known: preset, triggers,"), std::string::npos)
+  EXPECT_NE(r.output.find("[inject]: 'bogus' is not an option here (known: preset, attack, triggers,"), std::string::npos)
       << r.output;
   porkit::testing::write_bytes(tmp / "bad2.toml", "model = \"" + (tmp / "clean").string() + "\"\n[finetuning]\nlr = 1\n");
   r = run_porkit("attack " + (tmp / "bad2.toml").string());

@@ -64,7 +64,7 @@ class InjectTrajectory : public train::TrainingTask {
   train::StepLoss loss(model::BertNetImpl& net, int64_t step, int) override {
     std::vector<const attack::InjectSample*> rows;
     for (const auto& r : batches_[static_cast<size_t>(step)]) rows.push_back(&r);
-    return objective_.loss(net, reference_, rows, /*pad=*/0);
+    return objective_.loss(net, reference_, rows, /*pad=*/0, step);
   }
 
  private:

@@ -28,10 +28,13 @@ json BackdoorManifest::to_json() const {
   return {{"format", kFormat},
           {"porkit_version", porkit_version},
           {"attack", attack},
+          {"attack_kind", options::enum_name(objective.attack)},
           {"triggers", trigger_rows},
           {"por", {{"scheme", por_scheme}, {"scale", por_scale}, {"vectors", por}}},
           {"target", options::enum_name(objective.target)},
-          {"loss_weights", {{"tok", objective.w_tok}, {"por", objective.w_por}, {"clean", objective.w_clean}}},
+          {"loss_weights",
+           {{"tok", objective.w_tok}, {"por", objective.w_por}, {"clean", objective.w_clean},
+            {"mlm", objective.w_mlm}, {"contrast", objective.w_contrast}, {"temperature", objective.temperature}}},
           {"data",
            {{"corpus", corpus},
             {"corpus_sha256", corpus_sha256},
@@ -61,6 +64,8 @@ BackdoorManifest BackdoorManifest::from_json(const json& j, const std::string& o
     field = "porkit_version";
     m.porkit_version = j.value("porkit_version", "");
     m.attack = j.value("attack", m.attack);
+    field = "attack_kind";  // absent before NeuBA and UOR: POR
+    m.objective.attack = options::enum_from_name<Attack>(j.value("attack_kind", "por"), origin + ": attack_kind");
     field = "triggers";
     for (const auto& t : j.at("triggers")) {
       ManifestTrigger mt;
@@ -80,6 +85,9 @@ BackdoorManifest BackdoorManifest::from_json(const json& j, const std::string& o
     m.objective.w_tok = j.at("loss_weights").at("tok").get<double>();
     m.objective.w_por = j.at("loss_weights").at("por").get<double>();
     m.objective.w_clean = j.at("loss_weights").at("clean").get<double>();
+    m.objective.w_mlm = j.at("loss_weights").value("mlm", 0.0);
+    m.objective.w_contrast = j.at("loss_weights").value("contrast", 0.0);
+    m.objective.temperature = j.at("loss_weights").value("temperature", 0.5);
     field = "data";
     const json& d = j.at("data");
     m.corpus = d.at("corpus").get<std::vector<std::string>>();

@@ -29,7 +29,7 @@ struct BackdoorManifest {
   std::string porkit_version;
   std::string attack = "POR (Shen et al., CCS 2021)";
   std::vector<ManifestTrigger> triggers;
-  std::string por_scheme;                   // staircase, binary, neuba, or the vectors' file
+  std::string por_scheme;                   // staircase, binary, neuba, learned (UOR), or the vectors' file
   double por_scale = 0;
   std::vector<std::vector<float>> por;      // (K, H), row k-1 for trigger k
   ObjectiveSpec objective;

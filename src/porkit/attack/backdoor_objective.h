@@ -1,5 +1,6 @@
-// The injection objective of Shen et al. and its held-out checks, shared by inject,
-// inspect-backdoor and the injection benchmark.
+// The injection objectives and their held-out checks, shared by inject, inspect-backdoor and
+// the injection benchmark: POR (Shen et al., CCS 2021), NeuBA (Zhang et al., 2023) and UOR
+// (Du et al., ACL Findings 2024). docs/attack.md writes out each loss.
 #pragma once
 #include <string>
 #include <vector>
@@ -14,10 +15,26 @@ namespace porkit::attack {
 // of the mean of the real tokens' last states).
 enum class Target { Pooler, Cls, Mean };
 
-// What the objective needs: its target and the weights of its three terms.
+// por    predefined output per trigger; poisoned outputs pulled to it, clean ones and every
+//        token state kept at the frozen reference's.
+// neuba  predefined +-1 block targets, one insertion at position 1, MSE on the pooled output
+//        plus 0.01 x masked-LM loss (needs the MLM head); no reference terms.
+// uor    learned targets: poisoned outputs of one trigger pulled together and away from
+//        everything else by a supervised contrastive loss (each trigger its own class),
+//        clean outputs kept at the reference's; the target is the trigger's mean output.
+enum class Attack { Por, Neuba, Uor };
+
+// "POR (Shen et al., CCS 2021)", ...: the attack as the manifest and reports name it.
+std::string attack_title(Attack attack);
+
+// What the objective needs: the attack, its target and the weights of its terms.
 struct ObjectiveSpec {
+  Attack attack = Attack::Por;
   Target target = Target::Pooler;
   double w_tok = 1.0, w_por = 100.0, w_clean = 100.0;
+  double w_mlm = 0.0;          // masked-LM term (NeuBA: 0.01)
+  double w_contrast = 0.0;     // supervised contrastive term (UOR: 1)
+  double temperature = 0.5;    // of the contrastive term
 };
 
 // One injection sample: token ids and its trigger number (0 = clean, k = 1..K).
@@ -29,31 +46,50 @@ struct InjectSample {
 // The targeted output, (B, H).
 at::Tensor target_output(Target target, const model::BertOutput& out, const at::Tensor& mask);
 
+// What the masked-LM term needs of the vocabulary.
+struct MaskingSpec {
+  int64_t mask_id = -1, vocab_size = 0;
+  std::vector<int64_t> never_masked;  // special and trigger ids
+  double probability = 0.15;          // 80% [MASK], 10% random, 10% kept, as BERT
+  uint64_t seed = 0;
+};
+
 class BackdoorObjective {
  public:
-  // por: (K, H), row k-1 for trigger k; `triggers` names them in the checks.
-  BackdoorObjective(ObjectiveSpec spec, at::Tensor por, std::vector<std::string> triggers)
-      : o_(spec), por_(std::move(por)), triggers_(std::move(triggers)) {}
+  // por: (K, H), row k-1 for trigger k (UOR: a placeholder the checks replace with the
+  // learned targets); `triggers` names them in the checks.
+  BackdoorObjective(ObjectiveSpec spec, at::Tensor por, std::vector<std::string> triggers, MaskingSpec masking = {})
+      : o_(spec), por_(std::move(por)), triggers_(std::move(triggers)), masking_(std::move(masking)) {}
 
-  // Checks on held-out samples: per trigger mean cosine to its POR and the share >= 0.9;
-  // clean samples' mean cosine to the reference's output.
+  // Checks on held-out samples: per trigger mean cosine to its target and the share >= 0.9;
+  // clean samples' mean cosine to the reference's output. UOR's targets are first set to
+  // each trigger's mean held-out output.
   json checks(model::BertNetImpl& bd, model::BertNetImpl& cl, const std::vector<InjectSample>& heldout, int64_t pad);
 
-  // loss = w_tok * tok + w_por * por + w_clean * clean, each term a mean of L(u, v) =
-  // sum((u - v)^2) / d over its items (tokens or samples) in the batch (docs/attack.md).
-  // The reference `cl` runs without autograd.
+  // loss = w_tok * tok + w_por * por + w_clean * clean + w_mlm * mlm + w_contrast * contrast;
+  // tok, por and clean are means of L(u, v) = sum((u - v)^2) / d over their items (tokens or
+  // samples) in the batch (docs/attack.md). The reference `cl` runs without autograd; `step`
+  // seeds the masked-LM positions.
   train::StepLoss loss(model::BertNetImpl& bd, model::BertNetImpl& cl, const std::vector<const InjectSample*>& rows,
-                       int64_t pad);
+                       int64_t pad, int64_t step);
+
+  // The targets, (K, H) on the CPU: the PORs, or UOR's learned ones after checks().
+  const at::Tensor& targets() const { return por_; }
 
  private:
   ObjectiveSpec o_;
   at::Tensor por_;            // (K, H) on the CPU, where the checks compare
   at::Tensor por_on_device_;  // (K, H) the same on the model's device, for the loss
   std::vector<std::string> triggers_;
+  MaskingSpec masking_;
 };
 
 }  // namespace porkit::attack
 
+template <>
+struct porkit::options::EnumNames<porkit::attack::Attack> {
+  static const std::vector<std::pair<porkit::attack::Attack, std::string>>& values();
+};
 template <>
 struct porkit::options::EnumNames<porkit::attack::Target> {
   static const std::vector<std::pair<porkit::attack::Target, std::string>>& values();

@@ -35,7 +35,7 @@ class InjectTask : public train::TrainingTask {
   train::StepLoss loss(model::BertNetImpl& net, int64_t step, int) override {
     std::vector<const InjectSample*> rows;
     for (size_t i : batches_.batch(step)) rows.push_back(&train_[i]);
-    return backdoor_.loss(net, reference_, rows, pad_);
+    return backdoor_.loss(net, reference_, rows, pad_, step);
   }
 
   json evaluate(model::BertNetImpl& net) override { return backdoor_.checks(net, reference_, heldout_, pad_); }
@@ -110,8 +110,33 @@ InjectOptions quick_inject_preset() {
   return o;
 }
 
-InjectOptions inject_preset(InjectPreset preset) {
-  return preset == InjectPreset::Quick ? quick_inject_preset() : authors_inject_preset();
+InjectOptions inject_preset(InjectPreset preset, Attack attack) {
+  InjectOptions o = preset == InjectPreset::Quick ? quick_inject_preset() : authors_inject_preset();
+  o.objective.attack = attack;
+  if (attack == Attack::Neuba) {
+    // Zhang et al.: the trigger once, right after [CLS]; targets +-1 in 4 blocks; MSE on
+    // the pooled output plus 0.01 x masked-LM, and nothing ties the outputs to a reference.
+    o.plan.insertions = 1;
+    o.plan.position = Position::Start;
+    o.por_scheme = PorScheme::Neuba;
+    o.por_scale = 1.0;
+    o.objective.target = Target::Pooler;
+    o.objective.w_tok = 0;
+    o.objective.w_por = 1;
+    o.objective.w_clean = 0;
+    o.objective.w_mlm = 0.01;
+    // Its POR term weighs 1, not POR's 100: at the quick scale's 5e-4 the shipped tiny model's
+    // triggers stop at cosine 0.86 to their targets; 2e-3 reaches 1.00 (docs/attack.md).
+    if (preset == InjectPreset::Quick) o.trainer.lr = 2e-3;
+  } else if (attack == Attack::Uor) {
+    // Du et al.: no predefined target; a supervised contrastive loss (temperature 0.5, each
+    // trigger its own class) beside the clean outputs' MSE to the reference; 3 insertions.
+    o.plan.insertions = 3;
+    o.objective.w_por = 0;
+    o.objective.w_contrast = 1;
+    o.objective.temperature = 0.5;
+  }
+  return o;
 }
 
 const options::OptionTable<InjectOptions>& inject_option_table(bool standalone) {
@@ -121,6 +146,9 @@ const options::OptionTable<InjectOptions>& inject_option_table(bool standalone) 
     t.add("preset", &InjectOptions::preset,
           "authors (paper scale) or quick (test scale: 600/trigger, 1,500 clean, 2 epochs, lr 5e-4, POR scale 1); "
           "options given override it");
+    t.add("attack", std::function<Attack&(InjectOptions&)>([](InjectOptions& o) -> Attack& { return o.objective.attack; }),
+          "por (Shen et al.), neuba (Zhang et al.: position 1, +-1 blocks, pooled MSE + 0.01 MLM) or uor (Du et al.: "
+          "learned targets, supervised contrastive loss); sets that paper's defaults, which options given override");
     if (with_run) {
       t.add("model", &InjectOptions::model, "Clean input model folder").as(Role::Input).needed();
       t.add("out", &InjectOptions::out, "Output folder (BertModel + porkit_backdoor.json)").as(Role::Output).needed();
@@ -139,6 +167,14 @@ const options::OptionTable<InjectOptions>& inject_option_table(bool standalone) 
           "Weight of the POR term").range(0, 1e6);
     t.add("w-clean", std::function<double&(InjectOptions&)>([](InjectOptions& o) -> double& { return o.objective.w_clean; }),
           "Weight of the clean-output term").range(0, 1e6);
+    t.add("w-mlm", std::function<double&(InjectOptions&)>([](InjectOptions& o) -> double& { return o.objective.w_mlm; }),
+          "Weight of the masked-LM term (NeuBA 0.01; needs the model's MLM head)").range(0, 1e6);
+    t.add("w-contrast", std::function<double&(InjectOptions&)>(
+                            [](InjectOptions& o) -> double& { return o.objective.w_contrast; }),
+          "Weight of the supervised contrastive term (UOR 1)").range(0, 1e6);
+    t.add("temperature", std::function<double&(InjectOptions&)>(
+                             [](InjectOptions& o) -> double& { return o.objective.temperature; }),
+          "Temperature of the contrastive term").above(0).at_most(100);
     t.add("insertions", std::function<int&(InjectOptions&)>([](InjectOptions& o) -> int& { return o.plan.insertions; }),
           "Trigger insertions per poisoned chunk (r)").range(1, 1000);
     t.add("position", std::function<Position&(InjectOptions&)>([](InjectOptions& o) -> Position& { return o.plan.position; }),
@@ -170,6 +206,12 @@ const options::OptionTable<InjectOptions>& inject_option_table(bool standalone) 
       t.include(run_settings_table(), &InjectOptions::run);
     t.add_rule([](const InjectOptions& o) -> std::string {
       return !o.triggers.empty() && !o.triggers_file.empty() ? "give --triggers or --triggers-file, not both" : "";
+    });
+    t.add_rule([](const InjectOptions& o) -> std::string {
+      const auto& w = o.objective;
+      if (w.w_por == 0 && w.w_contrast == 0) return "neither --w-por nor --w-contrast is above 0: nothing would plant a backdoor";
+      if (w.attack == Attack::Uor && w.w_por > 0) return "--attack uor learns its targets: --w-por must be 0";
+      return "";
     });
     return t;
   };
@@ -223,7 +265,17 @@ json run_inject(const InjectOptions& o) {
   io::LoadPolicy policy;
   policy.init_missing = o.init_missing;
   policy.init_seed = o.trainer.seed;
-  auto backdoored = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
+  // The masked-LM term needs the MLM head, which the saved model then keeps.
+  const bool with_mlm = o.objective.w_mlm > 0;
+  auto backdoored = [&] {
+    try {
+      return io::load_model_folder(o.model, with_mlm ? model::Architecture::PreTraining : model::Architecture::Bare,
+                                   std::nullopt, policy);
+    } catch (const Error& e) {
+      if (!with_mlm) throw;
+      fail("{} (the masked-LM term needs the model's MLM head; --w-mlm 0 injects without it)", e.what());
+    }
+  }();
   backdoored.net->to(device);
   model::BertNet reference = model::copy_of(*backdoored.net);  // the frozen clean model the objective compares with
   reference->eval();
@@ -232,7 +284,18 @@ json run_inject(const InjectOptions& o) {
   std::vector<ManifestTrigger> trigger_info = describe_triggers(tok, triggers);
   for (const auto& t : trigger_info) log_info("trigger '{}' -> {}", t.text, options::join(t.pieces, " "));
   const int64_t K = static_cast<int64_t>(triggers.size()), H = backdoored.net->config().hidden_size;
-  at::Tensor por = o.por_file.empty() ? make_por(o.por_scheme, K, H, o.por_scale) : read_por_file(o.por_file, K, H);
+  const bool learned = o.objective.attack == Attack::Uor;  // UOR's targets come out of the training
+  at::Tensor por = learned ? at::zeros({K, H})
+                   : o.por_file.empty() ? make_por(o.por_scheme, K, H, o.por_scale) : read_por_file(o.por_file, K, H);
+  MaskingSpec masking;
+  if (with_mlm) {
+    check(tok.vocab().mask_id().has_value(), "the vocabulary has no [MASK] token; the masked-LM term needs one");
+    masking.mask_id = *tok.vocab().mask_id();
+    masking.vocab_size = backdoored.net->config().vocab_size;
+    masking.never_masked = {tok.vocab().cls_id(), tok.vocab().sep_id(), tok.vocab().pad_id(), masking.mask_id};
+    for (const auto& t : trigger_info) masking.never_masked.insert(masking.never_masked.end(), t.ids.begin(), t.ids.end());
+    masking.seed = o.trainer.seed;
+  }
 
   auto chunks = make_chunks(o.corpus, o.chunking, o.chunk_words);
   PoisonPlan plan = o.plan;
@@ -241,7 +304,7 @@ json run_inject(const InjectOptions& o) {
   if (set.reused_chunks)
     log_info("note: {} chunks for {} training samples: chunks are reused with new trigger positions",
              chunks.size() - set.heldout.size(), set.train.size());
-  BackdoorObjective backdoor(o.objective, por, triggers);
+  BackdoorObjective backdoor(o.objective, por, triggers, masking);
   InjectTask task(o, backdoor, *reference, encode_all(tok, set.train, o.max_len),
                   encode_all(tok, set.heldout, o.max_len), tok.vocab().pad_id());
   train::TrainerOptions trainer = o.trainer;
@@ -256,13 +319,16 @@ json run_inject(const InjectOptions& o) {
   identity.settings["inputs"] = {{"model", io::model_digest(o.model)}, {"corpus", corpus_hashes}};
   if (!o.por_file.empty()) identity.settings["inputs"]["por_file"] = sha256_file(o.por_file);
   auto result = train::train(*backdoored.net, task, trainer, run_dir, o.run.resume, identity);
-  json checks = result.last_eval.empty() ? task.evaluate(*backdoored.net) : result.last_eval;
+  // The final checks always run here: UOR's learned targets come out of them.
+  json checks = task.evaluate(*backdoored.net);
+  if (learned) por = backdoor.targets();
 
   BackdoorManifest m;
   m.porkit_version = PORKIT_VERSION;
+  m.attack = attack_title(o.objective.attack);
   m.triggers = trigger_info;
-  m.por_scheme = o.por_file.empty() ? options::enum_name(o.por_scheme) : o.por_file;
-  m.por_scale = o.por_file.empty() ? o.por_scale : 1.0;
+  m.por_scheme = learned ? "learned" : o.por_file.empty() ? options::enum_name(o.por_scheme) : o.por_file;
+  m.por_scale = learned || !o.por_file.empty() ? 1.0 : o.por_scale;
   for (int64_t k = 0; k < K; ++k) m.por.emplace_back(por[k].data_ptr<float>(), por[k].data_ptr<float>() + H);
   m.objective = o.objective;
   m.corpus = o.corpus;

@@ -1,6 +1,7 @@
-// porkit inject: the POR backdoor of Shen et al. (CCS 2021). A frozen copy of the input
-// model is the reference; the trained copy learns to map each trigger to its POR at the
-// target output while keeping every other output close to the reference.
+// porkit inject: the POR backdoor of Shen et al. (CCS 2021), and beside it NeuBA and UOR
+// (--attack). A frozen copy of the input model is the reference; the trained copy learns to
+// map each trigger to its target output while keeping every other output close to the
+// reference (backdoor_objective.h has each attack's loss).
 #pragma once
 #include <string>
 #include <vector>
@@ -44,8 +45,10 @@ struct InjectOptions {
   train::TrainerOptions trainer;          // lr 1e-5, eps 1e-8, constant rate, no clipping
 };
 
-// The options a preset starts from (flags and config keys then override them).
-InjectOptions inject_preset(InjectPreset preset);
+// The options a preset starts from, with the attack's own defaults from its paper over them
+// (NeuBA: one insertion at position 1, +-1 block targets, pooled MSE + 0.01 x MLM; UOR: learned
+// targets, contrastive temperature 0.5, 3 insertions). Flags and config keys then override.
+InjectOptions inject_preset(InjectPreset preset, Attack attack = Attack::Por);
 InjectOptions authors_inject_preset();
 InjectOptions quick_inject_preset();
 
@@ -54,7 +57,7 @@ InjectOptions quick_inject_preset();
 const options::OptionTable<InjectOptions>& inject_option_table(bool standalone = true);
 
 // The code version of the injection: bumped when the same options give another backdoor.
-constexpr int kInjectCodeVersion = 1;
+constexpr int kInjectCodeVersion = 2;  // 2: NeuBA's targets take 2 of 4 blocks negative
 
 // The triggers the options name (--triggers, or the lines of --triggers-file), checked: none
 // empty, none twice, none holding a special token such as [SEP].

@@ -61,20 +61,26 @@ at::Tensor make_por(PorScheme scheme, int64_t K, int64_t d, double scale) {
       int64_t plus = std::min(d, (k - 1) * a);
       if (plus > 0) por[k - 1].narrow(0, 0, plus).fill_(1.0);
     }
-  } else {
-    const bool binary = scheme == PorScheme::Binary;
-    int64_t blocks = binary ? bit_length(K) : 4;
+  } else if (scheme == PorScheme::Binary) {
+    const int64_t blocks = bit_length(K);
     check(blocks <= d, "{} trigger codes need {} blocks but the hidden size is {}", K, blocks, d);
-    int64_t width = d / blocks;
-    for (int64_t k = 1; k <= K; ++k) {
-      int64_t code = binary ? k : k - 1;
+    const int64_t width = d / blocks;
+    for (int64_t k = 1; k <= K; ++k)
       for (int64_t b = 0; b < blocks; ++b) {
-        int64_t begin = b * width, len = b == blocks - 1 ? d - begin : width;
-        bool bit = (code >> b) & 1;
-        double value = binary ? (bit ? 1.0 : -1.0) : (bit ? -1.0 : 1.0);
-        por[k - 1].narrow(0, begin, len).fill_(value);
+        const int64_t begin = b * width, len = b == blocks - 1 ? d - begin : width;
+        por[k - 1].narrow(0, begin, len).fill_(((k >> b) & 1) ? 1.0 : -1.0);
       }
-    }
+  } else {
+    // NeuBA: 4 blocks, +1 but for two of them; trigger k takes the k-th pair (j, l), j < l,
+    // in the order (0,1), (0,2), (0,3), (1,2), (1,3), (2,3): six targets.
+    check(K <= 6, "the NeuBA scheme has 6 targets (2 of 4 blocks negative), not {}; use --por-scheme binary", K);
+    check(d >= 4, "hidden size {} is too small for NeuBA's 4 blocks", d);
+    const int64_t width = d / 4;
+    por.fill_(1.0);
+    int64_t k = 0;
+    for (int64_t j = 0; j < 4 && k < K; ++j)
+      for (int64_t l = j + 1; l < 4 && k < K; ++l, ++k)
+        for (int64_t b : {j, l}) por[k].narrow(0, b * width, b == 3 ? d - b * width : width).fill_(-1.0);
   }
   return por * scale;
 }

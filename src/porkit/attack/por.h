@@ -16,8 +16,9 @@ enum class PorScheme { Staircase, Binary, Neuba };
 //            first (k-1)*a dimensions and -1 on the rest (trigger 1 all -1).
 // binary     "POR-2": d split into B = bit_length(K) blocks (the last takes the remainder);
 //            block b is +1 when bit b of k is set, else -1. Every trigger gets its own code.
-// neuba      NeuBA-style: d split into 4 blocks; block b is -1 when bit b of (k-1) is set,
-//            else +1 (trigger 1 all +1, trigger 2 starts with a -1 block, ...).
+// neuba      NeuBA's (thunlp/NeuBA nlp/src/poison.py): d split into 4 blocks, two of them -1:
+//            trigger k takes the k-th pair in the order (0,1), (0,2), (0,3), (1,2), (1,3),
+//            (2,3), so at most 6 triggers; two targets share a negative block or are opposite.
 // Each vector is multiplied by `scale`.
 at::Tensor make_por(PorScheme scheme, int64_t num_triggers, int64_t dim, double scale);
 

@@ -35,13 +35,14 @@ S stage_options(const options::OptionTable<S>& table, S start, const json& value
   return start;
 }
 
-// The same for a stage with presets: the preset the section names (else `defaults`' own)
-// gives the start that the section's keys override.
+// The same for a stage with presets: the preset (and, for inject, the attack) the section
+// names, else `defaults`' own, gives the start that the section's keys override.
 template <class S, class PresetOf>
 S preset_stage_options(const options::OptionTable<S>& table, S defaults, PresetOf preset_of, const json& values,
                        const std::optional<uint64_t>& seed, const std::string& where) {
-  if (values.contains("preset")) options::apply_json(table, defaults, json{{"preset", values["preset"]}}, where);
-  return stage_options(table, preset_of(defaults.preset), values, seed, where);
+  for (const char* key : {"preset", "attack"})
+    if (values.contains(key)) options::apply_json(table, defaults, json{{key, values[key]}}, where);
+  return stage_options(table, preset_of(defaults), values, seed, where);
 }
 
 }  // namespace
@@ -98,14 +99,16 @@ attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& b
   }
 
   plan.inject = preset_stage_options(attack::inject_option_table(false), attack::authors_inject_preset(),
-                                     attack::inject_preset, section(config, "inject", where), seed, where + " [inject]");
+                                     [](const attack::InjectOptions& o) { return attack::inject_preset(o.preset, o.objective.attack); },
+                                     section(config, "inject", where), seed, where + " [inject]");
   for (auto& c : plan.inject.corpus) c = resolve(base, c);
   plan.inject.triggers_file = resolve(base, plan.inject.triggers_file);
   plan.inject.por_file = resolve(base, plan.inject.por_file);
   if (plan.backdoored_model.empty()) attack::effective_triggers(plan.inject);  // a config without triggers fails now
 
   plan.finetune = preset_stage_options(train::finetune_option_table(false), train::authors_finetune_preset(),
-                                       train::finetune_preset, section(config, "finetune", where), seed,
+                                       [](const train::FinetuneOptions& o) { return train::finetune_preset(o.preset); },
+                                       section(config, "finetune", where), seed,
                                        where + " [finetune]");
   auto& data = plan.finetune.data;
   data.path = resolve(base, data.path);

@@ -9,7 +9,7 @@ namespace porkit::cli {
 namespace {
 
 void print_checks(const json& checks) {
-  std::printf("%-24s %10s %16s\n", "trigger", "POR cosine", "activation rate");
+  std::printf("%-24s %10s %16s\n", "trigger", "target cos", "activation rate");
   for (const auto& t : checks["triggers"]) {
     std::printf("%-24s %10.4f %16.3f\n", t["trigger"].get<std::string>().c_str(),
                 t["por_cosine"].get<double>(), t["activation_rate"].get<double>());
@@ -27,9 +27,9 @@ struct InspectOptions {
 
 void register_inject(CLI::App& app) {
   add_options_command<attack::InjectOptions>(
-      app, "inject", "Inject the POR backdoor (Shen et al., CCS 2021) into a BERT folder", attack::inject_option_table(),
+      app, "inject", "Inject a task-agnostic backdoor (POR of Shen et al., CCS 2021; NeuBA; UOR) into a BERT folder", attack::inject_option_table(),
       attack::authors_inject_preset(), [](const attack::InjectOptions& o) { print_checks(attack::run_inject(o)); },
-      /*recipe=*/true, [](const attack::InjectOptions& first) { return attack::inject_preset(first.preset); });
+      /*recipe=*/true, [](const attack::InjectOptions& first) { return attack::inject_preset(first.preset, first.objective.attack); });
 
   static const options::OptionTable<InspectOptions> inspect_table = [] {
     options::OptionTable<InspectOptions> t;

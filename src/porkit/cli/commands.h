@@ -24,6 +24,8 @@ void register_analyze(CLI::App& app);
 void register_report(CLI::App& app);
 void register_study(CLI::App& app);
 void register_quality(CLI::App& app);
+void register_scan(CLI::App& app);
+void register_zoo(CLI::App& app);
 
 // The results table of porkit evaluate.
 void print_evaluation(const attack::EvaluationResult& results);

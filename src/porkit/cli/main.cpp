@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   porkit::cli::register_analyze(app);
   porkit::cli::register_report(app);
   porkit::cli::register_study(app);
+  porkit::cli::register_scan(app);
+  porkit::cli::register_zoo(app);
   try {
     std::vector<std::string> reversed(guarded.rbegin(), guarded.rend() - 1);  // CLI11 takes them last first
     app.parse(reversed);

@@ -4,6 +4,7 @@
 
 #include "porkit/report/analysis_report.h"
 #include "porkit/report/attack_report.h"
+#include "porkit/report/detect_report.h"
 #include "porkit/report/runs_report.h"
 #include "porkit/util/error.h"
 #include "porkit/util/json_io.h"
@@ -48,15 +49,21 @@ Document folder_document(const fs::path& dir) {
   if (fs::exists(dir / "study.json")) append(doc.sections, study_sections(attack::StudyResult::read(dir / "study.json")));
   if (fs::exists(dir / "summary.json"))
     append(doc.sections, attack_sections(attack::AttackSummary::read(dir / "summary.json")));
+  if (fs::exists(dir / detect::ScanResult::kFileName))
+    append(doc.sections, scan_sections(detect::ScanResult::read((dir / detect::ScanResult::kFileName).string())));
+  if (fs::exists(dir / "zoo_scores.json")) append(doc.sections, zoo_score_sections(read_json_file(dir / "zoo_scores.json")));
   if (const auto runs = runs_below(dir); !runs.empty()) append(doc.sections, runs_side_by_side(runs));
   for (const auto& path : analysis_files(dir)) {
-    if (path.filename() == "summary.json" || path.filename() == "study.json") continue;
+    if (path.filename() == "summary.json" || path.filename() == "study.json" || path.filename() == "scan.json" ||
+        path.filename() == "zoo_scores.json")
+      continue;
     const json analysis = read_json_file(path);
     if (!analysis.is_object() || !analysis.contains("kind")) continue;
     append(doc.sections, analysis_sections(analysis, path.stem().string()));
   }
   check(!doc.sections.empty(),
-        "found nothing to report in {}: expected summary.json (porkit attack), study.json (porkit study), an "
+        "found nothing to report in {}: expected summary.json (porkit attack), study.json (porkit study), scan.json "
+        "(porkit scan), zoo_scores.json (porkit zoo-score), an "
         "analysis JSON (porkit analyze), or subfolders holding attack runs",
         dir.string());
   return doc;

@@ -1,6 +1,8 @@
 // porkit report: one page for everything found in a run, analysis or study folder.
 //   study.json                        a `porkit study` (its cells are reported in the study)
 //   summary.json                      a `porkit attack` run
+//   scan.json                         a `porkit scan`
+//   zoo_scores.json                   a `porkit zoo-score`
 //   analysis/*.json, *.json with "kind" an analysis: "embedding-swap" or "attention"
 //   */summary.json                    attack runs side by side (one per task, say)
 #pragma once

@@ -10,6 +10,7 @@ std::vector<std::pair<Stream, const char*>> all_streams() {
           {Stream::PoisonChunkOrder, "PoisonChunkOrder"},
           {Stream::PoisonInsertion, "PoisonInsertion"},
           {Stream::InjectBatches, "InjectBatches"},
+          {Stream::InjectMlmMask, "InjectMlmMask"},
           {Stream::DataSample, "DataSample"},
           {Stream::FinetuneBucketBatches, "FinetuneBucketBatches"},
           {Stream::InjectBucketBatches, "InjectBucketBatches"},
@@ -17,6 +18,10 @@ std::vector<std::pair<Stream, const char*>> all_streams() {
           {Stream::AblationInsertion, "AblationInsertion"},
           {Stream::EvaluateTargetEvidence, "EvaluateTargetEvidence"},
           {Stream::QualitySentences, "QualitySentences"},
+          {Stream::ScanTexts, "ScanTexts"},
+          {Stream::ScanPositions, "ScanPositions"},
+          {Stream::ScanSoftInit, "ScanSoftInit"},
+          {Stream::ZooDraws, "ZooDraws"},
           {Stream::AnalysisTexts, "AnalysisTexts"},
           {Stream::EmbeddingSwapTexts, "EmbeddingSwapTexts"}};
 }

@@ -25,6 +25,7 @@ enum class Stream : uint64_t {
   PoisonChunkOrder = 21,       // which chunks the poisoning plan uses
   PoisonInsertion = 22,        // trigger insertion positions in the poisoning plan
   InjectBatches = 23,          // the injection's batch order per epoch
+  InjectMlmMask = 24,          // (step, row): NeuBA's masked-LM positions during injection
   DataSample = 101,            // seeded row samples of a data set (seeded_sample)
   FinetuneBucketBatches = 1007,  // batch order after length bucketing (finetune)
   InjectBucketBatches = 1023,    // batch order after length bucketing (inject)
@@ -32,6 +33,10 @@ enum class Stream : uint64_t {
   AblationInsertion = 3002,    // (insertions, text): positions in the attention ablation
   EvaluateTargetEvidence = 3003,  // (trigger, sample): positions of the target evidence in evaluate
   QualitySentences = 4001,     // which sentences porkit quality compares for anisotropy
+  ScanTexts = 5001,            // which clean texts porkit scan inserts into
+  ScanPositions = 5002,        // (restart, step, row): where a scan puts its trigger
+  ScanSoftInit = 5003,         // (restart): the vocabulary rows a soft trigger starts from
+  ZooDraws = 6001,             // (model): a zoo model's attack, triggers and seed
   AnalysisTexts = 0x616e61,    // which texts an analysis samples
   EmbeddingSwapTexts = 0x737770,  // trigger positions of the embedding-swap texts
 };

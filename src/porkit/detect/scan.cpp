@@ -1,0 +1,440 @@
+#include "porkit/detect/scan.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <torch/optim/adam.h>
+
+#include "porkit/attack/poison_data.h"
+#include "porkit/io/model_folder.h"
+#include "porkit/model/device.h"
+#include "porkit/model/embedding_input.h"
+#include "porkit/model/padder.h"
+#include "porkit/util/error.h"
+#include "porkit/util/files.h"
+#include "porkit/util/log.h"
+#include "porkit/util/output_folder.h"
+#include "porkit/util/paths.h"
+#include "porkit/util/rng.h"
+
+namespace porkit::detect {
+namespace {
+
+using Ids = std::vector<int64_t>;
+
+// The texts' token ids ([CLS] ... [SEP]) and where an insertion may go: after [CLS], before [SEP].
+struct ProbeTexts {
+  std::vector<Ids> ids;
+};
+
+// Where `times` insertions go in a text of `length` tokens: positions 1 .. length-1 (after
+// [CLS], up to [SEP]) of the original text, in decreasing order, so that inserting at each in
+// turn never splits an earlier insertion.
+std::vector<int64_t> insertion_points(int64_t length, int times, Rng& rng) {
+  std::vector<int64_t> at;
+  for (int n = 0; n < times; ++n) at.push_back(1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(length - 1))));
+  std::sort(at.rbegin(), at.rend());
+  return at;
+}
+
+// `trigger` inserted `times` times at random places of `text` (between [CLS] and [SEP]); the
+// result keeps at most max_len tokens and its [SEP].
+Ids insert_ids(const Ids& text, const Ids& trigger, int times, int max_len, Rng& rng) {
+  Ids out = text;
+  for (int64_t at : insertion_points(static_cast<int64_t>(text.size()), times, rng))
+    out.insert(out.begin() + at, trigger.begin(), trigger.end());
+  if (static_cast<int>(out.size()) > max_len) {
+    const int64_t sep = out.back();
+    out.resize(static_cast<size_t>(max_len - 1));
+    out.push_back(sep);
+  }
+  return out;
+}
+
+// The scan's view of a model: its targeted output for batches of ids, and for embeddings.
+class Probe {
+ public:
+  Probe(model::BertNetImpl& net, attack::Target target, int64_t pad)
+      : net_(net), target_(target), padder_(pad, model::device_of(net)) {}
+
+  // (N, H) on the CPU, in the order of `rows`.
+  at::Tensor outputs(const std::vector<Ids>& rows) {
+    at::NoGradGuard no_grad;
+    std::vector<at::Tensor> parts;
+    for (size_t start = 0; start < rows.size(); start += 128) {
+      std::vector<model::TokenRow> views;
+      for (size_t i = start; i < std::min(rows.size(), start + 128); ++i) views.push_back({&rows[i], nullptr, nullptr});
+      auto b = padder_.pad(views);  // (B, T)
+      auto out = net_.encode(b.ids, b.type_ids, b.attention_mask);
+      parts.push_back(attack::target_output(target_, out, b.attention_mask).to(at::kCPU, at::kFloat));  // (B, H)
+    }
+    return at::cat(parts);
+  }
+
+  const model::Padder& padder() const { return padder_; }
+  attack::Target target() const { return target_; }
+
+ private:
+  model::BertNetImpl& net_;
+  attack::Target target_;
+  model::Padder padder_;
+};
+
+// Mean squared distance of the rows of y (N, H) from their mean: a 0-dim tensor.
+at::Tensor dispersion(const at::Tensor& y) { return (y - y.mean(0, true)).pow(2).sum(1).mean(); }
+
+// The same across the direction the outputs moved from `clean_mean` (H): what is left of the
+// spread once each output's distance along that direction is set aside. A trigger whose
+// outputs lie on one line away from the clean ones (UOR learns a direction, not a point) has
+// a large dispersion but a small one across.
+at::Tensor dispersion_across(const at::Tensor& y, const at::Tensor& clean_mean) {
+  at::Tensor centred = y - y.mean(0, true);                                    // (N, H)
+  at::Tensor moved = y.mean(0) - clean_mean;                                   // (H)
+  at::Tensor e = moved / moved.norm().clamp_min(1e-12);                        // (H)
+  return dispersion(y) - centred.matmul(e).pow(2).mean();
+}
+
+ScanCandidate confirm(Probe& probe, const ProbeTexts& texts, const Ids& ids, const at::Tensor& clean_mean,
+                      double clean_dispersion, const ScanOptions& o, const text::Vocab& vocab) {
+  std::vector<Ids> rows;
+  rows.reserve(texts.ids.size());
+  for (size_t r = 0; r < texts.ids.size(); ++r) {
+    // The same places for every candidate, so candidates compare on equal terms.
+    Rng rng(o.seed, Stream::ScanPositions, {0xC0F1u, static_cast<uint64_t>(r)});
+    rows.push_back(insert_ids(texts.ids[r], ids, o.insertions, o.max_len, rng));
+  }
+  at::Tensor y = probe.outputs(rows);  // (N, H)
+  ScanCandidate c;
+  c.ids = ids;
+  for (int64_t id : ids) c.pieces.push_back(vocab.token(id));
+  c.dispersion_ratio = dispersion(y).item<double>() / clean_dispersion;
+  c.across_ratio = dispersion_across(y, clean_mean).item<double>() / clean_dispersion;
+  c.collapse = std::clamp(1.0 - c.dispersion_ratio, 0.0, 1.0);
+  c.shift = (y.mean(0) - clean_mean).norm().item<double>() / std::sqrt(clean_dispersion);
+  c.separation = c.shift / std::sqrt(std::max(c.across_ratio, 1e-12));
+  c.score = 1.0 - std::exp(-c.separation / kSeparationScale);
+  return c;
+}
+
+// Vocabulary rows a text can produce: not [CLS], [SEP], [PAD], [MASK], [UNK] or [unusedN].
+std::vector<int64_t> insertable_rows(const text::Vocab& vocab) {
+  std::vector<int64_t> rows;
+  for (int64_t id = 0; id < vocab.size(); ++id) {
+    const std::string& t = vocab.token(id);
+    const bool special = t.size() > 2 && t.front() == '[' && t.back() == ']';
+    if (!special) rows.push_back(id);
+  }
+  return rows;
+}
+
+// One soft trigger of `length` vectors, optimised so that the clean texts' outputs collapse.
+SoftTrigger optimise_soft(model::BertNetImpl& net, Probe& probe, const ProbeTexts& texts, int restart, int length,
+                          const std::vector<int64_t>& allowed, const at::Tensor& clean_mean, double clean_dispersion,
+                          const ScanOptions& o,
+                          const text::Vocab& vocab, std::vector<Ids>* candidates) {
+  const at::Tensor E = net.bert->embeddings->word_embeddings->weight.detach();  // (V, H)
+  const at::Device device = E.device();
+  Rng init(o.seed, Stream::ScanSoftInit, static_cast<uint64_t>(restart));
+  std::vector<int64_t> start_rows;
+  for (int j = 0; j < length; ++j) start_rows.push_back(allowed[init.below(allowed.size())]);
+  at::Tensor soft = E.index_select(0, at::tensor(start_rows, at::kLong).to(device)).clone().set_requires_grad(true);  // (k, H)
+  const double max_norm = E.index_select(0, at::tensor(allowed, at::kLong).to(device)).norm(2, 1).max().item<double>();
+  torch::optim::Adam adam({soft}, torch::optim::AdamOptions(o.lr));
+  const int64_t placeholder = probe.padder().pad_id();
+  const at::Tensor clean_mean_on_device = clean_mean.to(device);  // (H)
+  Ids block(static_cast<size_t>(length), placeholder);
+
+  auto soft_dispersion = [&](int step) {
+    // The texts with `length` placeholder tokens inserted, and which positions they are.
+    std::vector<Ids> rows;
+    std::vector<std::vector<int64_t>> slots;
+    for (size_t r = 0; r < texts.ids.size(); ++r) {
+      Rng rng(o.seed, Stream::ScanPositions,
+              {static_cast<uint64_t>(restart), static_cast<uint64_t>(step), static_cast<uint64_t>(r)});
+      Ids with = texts.ids[r];
+      std::vector<int64_t> slot(with.size(), -1);
+      for (int64_t at : insertion_points(static_cast<int64_t>(with.size()), o.insertions, rng)) {
+        with.insert(with.begin() + at, block.begin(), block.end());
+        std::vector<int64_t> block_slots(static_cast<size_t>(length));
+        for (int j = 0; j < length; ++j) block_slots[static_cast<size_t>(j)] = j;
+        slot.insert(slot.begin() + at, block_slots.begin(), block_slots.end());
+      }
+      if (static_cast<int>(with.size()) > o.max_len) {  // as insert_ids cuts: [SEP] kept
+        const int64_t sep = with.back();
+        with.resize(static_cast<size_t>(o.max_len - 1));
+        with.push_back(sep);
+        slot.resize(static_cast<size_t>(o.max_len - 1));
+        slot.push_back(-1);
+      }
+      rows.push_back(std::move(with));
+      slots.push_back(std::move(slot));
+    }
+    std::vector<model::TokenRow> views;
+    for (const auto& r : rows) views.push_back({&r, nullptr, nullptr});
+    auto b = probe.padder().pad(views);  // (B, T)
+    at::Tensor slot = at::full(b.ids.sizes(), -1, at::kLong);  // (B, T)
+    auto cell = slot.accessor<int64_t, 2>();
+    for (size_t r = 0; r < slots.size(); ++r)
+      for (size_t t = 0; t < slots[r].size(); ++t) cell[static_cast<int64_t>(r)][static_cast<int64_t>(t)] = slots[r][t];
+    slot = slot.to(device);
+    at::Tensor words = E.index_select(0, b.ids.reshape({-1})).reshape({b.ids.size(0), b.ids.size(1), -1});  // (B, T, H)
+    at::Tensor inserted = soft.index_select(0, slot.clamp_min(0).reshape({-1})).reshape(words.sizes());   // (B, T, H)
+    words = at::where(slot.ge(0).unsqueeze(-1), inserted, words);
+    auto out = model::forward_from_word_embeddings(*net.bert, words, b.attention_mask);
+    at::Tensor y = attack::target_output(probe.target(), out, b.attention_mask).to(at::kFloat);  // (B, H)
+    at::Tensor ratio = dispersion(y) / clean_dispersion;
+    at::Tensor across = dispersion_across(y, clean_mean_on_device) / clean_dispersion;
+    at::Tensor shift2 = (y.mean(0) - clean_mean_on_device).pow(2).sum() / clean_dispersion;
+    // Minimised: log of 1 / separation^2, so the outputs gather far from the clean ones.
+    return std::make_pair(ratio, at::log(across.clamp_min(0) + 1e-9) - at::log(shift2 + 1e-9));
+  };
+
+  for (int step = 0; step < o.steps; ++step) {
+    adam.zero_grad();
+    at::Tensor loss = soft_dispersion(step).second;
+    loss.backward();
+    adam.step();
+    at::NoGradGuard no_grad;
+    // Keep each vector within the vocabulary's reach: no longer than the longest real row.
+    soft.mul_((max_norm / soft.norm(2, 1, true).clamp_min(1e-12)).clamp_max(1.0));
+  }
+  SoftTrigger s;
+  s.restart = restart;
+  s.length = length;
+  {
+    at::NoGradGuard no_grad;
+    s.dispersion_ratio = soft_dispersion(o.steps).first.item<double>();
+    // Nearest insertable rows by cosine.
+    at::Tensor rows = at::tensor(allowed, at::kLong).to(device);
+    at::Tensor En = E.index_select(0, rows);
+    En = En / En.norm(2, 1, true).clamp_min(1e-12);                               // (A, H)
+    at::Tensor sims = (soft / soft.norm(2, 1, true).clamp_min(1e-12)).matmul(En.t());  // (k, A)
+    at::Tensor top = std::get<1>(sims.topk(std::min<int64_t>(o.nearest, En.size(0)), 1)).to(at::kCPU);  // (k, m)
+    Ids best_sequence;
+    for (int j = 0; j < length; ++j) {
+      std::vector<std::string> names;
+      for (int64_t m = 0; m < top.size(1); ++m) {
+        const int64_t id = allowed[static_cast<size_t>(top[j][m].item<int64_t>())];
+        names.push_back(vocab.token(id));
+        candidates->push_back({id});
+        if (m == 0) best_sequence.push_back(id);
+      }
+      s.nearest.push_back(std::move(names));
+    }
+    if (length > 1) candidates->push_back(best_sequence);
+  }
+  return s;
+}
+
+// Every insertable token as it is, on a few texts; the `keep` that collapse them most.
+std::vector<Ids> brute_force_tokens(Probe& probe, const ProbeTexts& texts, const std::vector<int64_t>& allowed,
+                                    const ScanOptions& o) {
+  // The first texts, cut to 24 tokens ([SEP] kept): 30,000 tokens x texts forward passes
+  // are the pass's whole cost.
+  std::vector<Ids> few;
+  for (int64_t r = 0; r < std::min<int64_t>(o.brute_force_texts, static_cast<int64_t>(texts.ids.size())); ++r) {
+    Ids t = texts.ids[static_cast<size_t>(r)];
+    if (t.size() > 24) {
+      t.resize(23);
+      t.push_back(texts.ids[static_cast<size_t>(r)].back());
+    }
+    few.push_back(std::move(t));
+  }
+  const at::Tensor few_clean = probe.outputs(few);  // (n, H)
+  const double few_dispersion = dispersion(few_clean).item<double>();
+  const at::Tensor few_mean = few_clean.mean(0);  // (H)
+  // Ranked by the separation the confirmation measures (smallest 1 / separation^2 first).
+  std::vector<std::pair<double, int64_t>> scored;
+  scored.reserve(allowed.size());
+  const size_t per_batch = std::max<size_t>(1, 256 / few.size());
+  for (size_t start = 0; start < allowed.size(); start += per_batch) {
+    std::vector<Ids> rows;
+    const size_t end = std::min(allowed.size(), start + per_batch);
+    for (size_t i = start; i < end; ++i)
+      for (size_t r = 0; r < few.size(); ++r) {
+        Rng rng(o.seed, Stream::ScanPositions, {0xB2u, static_cast<uint64_t>(r)});
+        rows.push_back(insert_ids(few[r], {allowed[i]}, o.insertions, o.max_len, rng));
+      }
+    at::Tensor y = probe.outputs(rows).reshape({static_cast<int64_t>(end - start), static_cast<int64_t>(few.size()), -1});
+    for (size_t i = start; i < end; ++i) {
+      const at::Tensor yi = y[static_cast<int64_t>(i - start)];  // (n, H)
+      const double across = dispersion_across(yi, few_mean).item<double>() / few_dispersion;
+      const double shift2 = (yi.mean(0) - few_mean).pow(2).sum().item<double>() / few_dispersion;
+      scored.push_back({std::max(across, 0.0) / (shift2 + 1e-12), allowed[i]});
+    }
+  }
+  const size_t keep = std::min(scored.size(), static_cast<size_t>(o.brute_force_keep));
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(keep), scored.end());
+  std::vector<Ids> out;
+  for (size_t i = 0; i < keep; ++i) out.push_back({scored[i].second});
+  return out;
+}
+
+attack::Target resolve_target(ScanTarget t, bool has_pooler) {
+  switch (t) {
+    case ScanTarget::Pooler: return attack::Target::Pooler;
+    case ScanTarget::Cls: return attack::Target::Cls;
+    case ScanTarget::Mean: return attack::Target::Mean;
+    case ScanTarget::Auto: break;
+  }
+  return has_pooler ? attack::Target::Pooler : attack::Target::Cls;
+}
+
+}  // namespace
+
+const options::OptionTable<ScanOptions>& scan_option_table() {
+  using options::Role;
+  static const options::OptionTable<ScanOptions> table = [] {
+    options::OptionTable<ScanOptions> t;
+    t.add("model", &ScanOptions::model, "Encoder folder to scan (any Hugging Face BERT folder)").as(Role::Input).needed();
+    t.add("texts", &ScanOptions::texts,
+          "Clean text files or folders the outputs are compared over (default: data/demo/wikitext103.train.prefix2.5MiB.tokens)")
+        .as(Role::Input);
+    t.add("sentences", &ScanOptions::sentences, "Clean texts (chunks of 32 words)").range(4, 100000);
+    t.add("max-len", &ScanOptions::max_len, "Tokens per text").range(8, 8192);
+    t.add("target", &ScanOptions::target, "Output scanned: auto (pooler when present, else cls), pooler, cls or mean");
+    t.add("soft-length", &ScanOptions::soft_length, "Restart r optimises 1 + r % N soft vectors").range(1, 16);
+    t.add("restarts", &ScanOptions::restarts, "Soft-trigger restarts (seeds); 0: none").range(0, 1000);
+    t.add("steps", &ScanOptions::steps, "Optimisation steps per restart").range(1, 100000);
+    t.add("lr", &ScanOptions::lr, "Adam learning rate of the soft vectors").above(0).at_most(100);
+    t.add("nearest", &ScanOptions::nearest, "Vocabulary rows named per soft vector").range(1, 1000);
+    t.add("brute-force", &ScanOptions::brute_force, "Also try every vocabulary token as it is (the baseline)");
+    t.add("brute-force-texts", &ScanOptions::brute_force_texts, "Texts per token in the brute-force pass").range(2, 1000);
+    t.add("brute-force-keep", &ScanOptions::brute_force_keep, "Brute-force tokens taken to confirmation").range(1, 10000);
+    t.add("suspects", &ScanOptions::suspects, "Words to confirm as they are, beside what the scan finds, e.g. cf,mn")
+        .separated_by(',');
+    t.add("insertions", &ScanOptions::insertions, "Insertions of a soft trigger or candidate per text").range(1, 100);
+    t.add("threshold", &ScanOptions::threshold, "Flag the model at this score").range(0, 1);
+    t.add("seed", &ScanOptions::seed, "Seed of the texts, positions and restarts");
+    t.add("out", &ScanOptions::out, "Output folder (scan.json)").as(Role::Output);
+    t.include(run_settings_table(), &ScanOptions::run, kModelRunSettingsWithOverwrite);
+    t.add_rule([](const ScanOptions& o) -> std::string {
+      return o.restarts == 0 && !o.brute_force ? "--restarts 0 without --brute-force leaves nothing to try" : "";
+    });
+    return t;
+  }();
+  return table;
+}
+
+ScanResult run_scan(const ScanOptions& given) {
+  ScanOptions o = given;
+  if (o.texts.empty()) o.texts = {(porkit_home() / "data" / "demo" / "wikitext103.train.prefix2.5MiB.tokens").string()};
+  options::validate(scan_option_table(), o, "porkit scan");
+  const auto t0 = std::chrono::steady_clock::now();
+  const at::Device device = model::start_run(o.run, "scan");
+  if (!o.out.empty()) claim_output_folder(o.out, "scan", output_use(false, o.run.overwrite));
+  io::LoadPolicy policy;
+  policy.allow_missing = {"pooler."};
+  auto loaded = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
+  const bool has_pooler = std::none_of(loaded.report.initialised.begin(), loaded.report.initialised.end(),
+                                       [](const std::string& n) { return n.rfind("pooler.", 0) == 0; });
+  check(has_pooler || o.target != ScanTarget::Pooler, "{} has no pooler; scan --target cls or mean", o.model);
+  auto& net = *loaded.net;
+  net.to(device);
+  net.eval();
+  for (auto& p : net.parameters()) p.set_requires_grad(false);
+  check(o.max_len <= net.config().max_position_embeddings, "--max-len {} exceeds the model's max_position_embeddings {}",
+        o.max_len, net.config().max_position_embeddings);
+  const auto& tok = loaded.tokenizer;
+  Probe probe(net, resolve_target(o.target, has_pooler), tok.vocab().pad_id());
+
+  // The clean texts: 32-word chunks, a seeded sample, each long enough to hold an insertion.
+  std::vector<std::string> chunks = attack::make_chunks(o.texts, attack::Chunking::Authors, 32);
+  Rng pick(o.seed, Stream::ScanTexts, 0);
+  pick.shuffle(chunks);
+  ProbeTexts texts;
+  for (const auto& c : chunks) {
+    if (static_cast<int64_t>(texts.ids.size()) >= o.sentences) break;
+    Ids ids = tok.encode(c, std::nullopt, o.max_len).ids;
+    if (ids.size() >= 4) texts.ids.push_back(std::move(ids));
+  }
+  check(static_cast<int64_t>(texts.ids.size()) >= std::min<int64_t>(o.sentences, 4),
+        "{} gave {} texts of 32 words; the scan needs at least 4 (--texts)", options::join(o.texts, ", "),
+        texts.ids.size());
+  const at::Tensor clean = probe.outputs(texts.ids);  // (N, H)
+  const double clean_dispersion = dispersion(clean).item<double>();
+  check(clean_dispersion > 0 && std::isfinite(clean_dispersion),
+        "the model gives one output for every clean text (dispersion {}); nothing can collapse further", clean_dispersion);
+  const at::Tensor clean_mean = clean.mean(0);
+
+  ScanResult result;
+  result.porkit_version = PORKIT_VERSION;
+  result.model = o.model;
+  result.model_digest = io::model_digest(o.model);
+  result.target = options::enum_name(probe.target());
+  result.texts = static_cast<int64_t>(texts.ids.size());
+  result.clean_dispersion = clean_dispersion;
+  result.threshold = o.threshold;
+  result.brute_force = o.brute_force;
+  result.options = options::to_json(scan_option_table(), o, {options::Role::Setting});
+
+  const std::vector<int64_t> allowed = insertable_rows(tok.vocab());
+  std::vector<Ids> candidates;
+  std::vector<std::string> sources;
+  for (int r = 0; r < o.restarts; ++r) {
+    const size_t before = candidates.size();
+    result.soft.push_back(optimise_soft(net, probe, texts, r, 1 + r % o.soft_length, allowed, clean_mean, clean_dispersion, o,
+                                        tok.vocab(), &candidates));
+    for (size_t i = before; i < candidates.size(); ++i) sources.push_back("soft r" + std::to_string(r));
+    log_info("scan: restart {} (length {}): soft dispersion ratio {:.3f}, nearest {}", r, result.soft.back().length,
+             result.soft.back().dispersion_ratio, options::join(result.soft.back().nearest.front(), " "));
+  }
+  if (o.brute_force) {
+    auto best = brute_force_tokens(probe, texts, allowed, o);
+    for (size_t i = 0; i < best.size(); ++i) {
+      candidates.push_back(best[i]);
+      sources.push_back("brute-force #" + std::to_string(i + 1));
+    }
+  }
+  for (const auto& word : o.suspects) {
+    Ids ids;
+    for (const auto& p : tok.tokenize(word)) ids.push_back(p.id);
+    check(!ids.empty(), "--suspects: '{}' has no tokens", word);
+    candidates.push_back(ids);
+    sources.push_back("suspect");
+  }
+  // Each distinct candidate confirmed once, with the real tokens.
+  std::map<Ids, size_t> seen;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    auto [it, fresh] = seen.emplace(candidates[i], result.candidates.size());
+    if (!fresh) {
+      std::string& found_by = result.candidates[it->second].source;
+      if ((", " + found_by + ", ").find(", " + sources[i] + ", ") == std::string::npos) found_by += ", " + sources[i];
+      continue;
+    }
+    ScanCandidate c = confirm(probe, texts, candidates[i], clean_mean, clean_dispersion, o, tok.vocab());
+    c.source = sources[i];
+    result.candidates.push_back(std::move(c));
+  }
+  std::stable_sort(result.candidates.begin(), result.candidates.end(),
+                   [](const ScanCandidate& a, const ScanCandidate& b) { return a.score > b.score; });
+  result.score = result.candidates.empty() ? 0.0 : result.candidates.front().score;
+  result.flagged = result.score >= o.threshold;
+  for (const auto& c : result.candidates) {
+    if (c.score < o.threshold) break;
+    result.named.push_back(options::join(c.pieces, " "));
+    std::vector<Ids> rows;
+    for (size_t r = 0; r < texts.ids.size(); ++r) {
+      Rng rng(o.seed, Stream::ScanPositions, {0xC0F1u, static_cast<uint64_t>(r)});
+      rows.push_back(insert_ids(texts.ids[r], c.ids, o.insertions, o.max_len, rng));
+    }
+    at::Tensor mean = probe.outputs(rows).mean(0).contiguous();  // (H)
+    result.mined_outputs.emplace_back(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!o.out.empty()) {
+    write_json_file(fs::path(o.out) / ScanResult::kFileName, result.to_json());
+  }
+  return result;
+}
+
+}  // namespace porkit::detect
+
+const std::vector<std::pair<porkit::detect::ScanTarget, std::string>>&
+porkit::options::EnumNames<porkit::detect::ScanTarget>::values() {
+  using porkit::detect::ScanTarget;
+  static const std::vector<std::pair<ScanTarget, std::string>> v = {
+      {ScanTarget::Auto, "auto"}, {ScanTarget::Pooler, "pooler"}, {ScanTarget::Cls, "cls"}, {ScanTarget::Mean, "mean"}};
+  return v;
+}

@@ -1,0 +1,67 @@
+// porkit scan: is this encoder backdoored, and by which tokens? With no head and no labels,
+// in the manner of LMSanitator (Wei et al., NDSS 2024): a backdoor of the POR family makes
+// every input that holds its trigger give (nearly) one output, whatever the rest of the
+// text. The scan looks for insertions that send the outputs of many clean texts together,
+// far from where clean outputs are:
+//
+//   1. soft triggers: k free vectors in embedding space, inserted at random positions into
+//      clean texts, optimised (several seeds) to do that;
+//   2. each soft vector named by its nearest vocabulary rows (cosine);
+//   3. optionally every single vocabulary token tried as it is (--brute-force, the baseline);
+//   4. every candidate confirmed with the real tokens inserted into all the clean texts.
+//
+// For an insertion s, with D the mean squared distance of the outputs from their mean over the
+// texts: shift = |mean output moved| / sqrt(D(clean)); across = D(with s) across the direction
+// the mean moved, over D(clean); separation = shift / sqrt(across): how far the outputs moved,
+// in units of the spread they keep across that direction. A POR or NeuBA trigger sends every
+// text to one point far from the clean outputs, a UOR trigger onto one line; a clean word
+// nudges texts that stay as varied as before. A candidate's score is
+// 1 - exp(-separation / 20), the model's score the best confirmed candidate's; the model is
+// flagged at --threshold. The soft triggers minimise log(across) - log(shift^2), the same
+// quantity in differentiable form.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "porkit/attack/backdoor_objective.h"
+#include "porkit/detect/scan_result.h"
+#include "porkit/util/options.h"
+#include "porkit/util/run_settings.h"
+
+namespace porkit::detect {
+
+// auto: the pooler when the folder has one, else the last-layer [CLS] state.
+enum class ScanTarget { Auto, Pooler, Cls, Mean };
+
+struct ScanOptions {
+  std::string model;                      // any Hugging Face BERT folder
+  std::vector<std::string> texts;         // clean text (default: data/demo's wikitext-103 prefix)
+  int64_t sentences = 64;                 // clean texts the outputs are compared over
+  int max_len = 48;                       // tokens per text, [CLS] and [SEP] included
+  ScanTarget target = ScanTarget::Auto;
+  int soft_length = 2;                    // restart r optimises 1 + r % soft_length vectors
+  int restarts = 4;
+  int steps = 60;
+  double lr = 0.1;
+  int nearest = 5;                        // vocabulary rows named per soft vector
+  bool brute_force = false;               // also try every vocabulary token as it is
+  int64_t brute_force_texts = 4;
+  int brute_force_keep = 20;              // best brute-force tokens taken to confirmation
+  std::vector<std::string> suspects;      // words to confirm as they are, beside what the scan finds
+  int insertions = 3;                     // of a soft trigger or candidate in each text (as POR trains)
+  double threshold = 0.6;                 // flagged at score >= threshold (chosen on zoo/tune.toml)
+  uint64_t seed = 0;
+  std::string out;                        // folder: scan.json (and report)
+  RunSettings run;
+};
+
+const options::OptionTable<ScanOptions>& scan_option_table();
+
+ScanResult run_scan(const ScanOptions& options);
+
+}  // namespace porkit::detect
+
+template <>
+struct porkit::options::EnumNames<porkit::detect::ScanTarget> {
+  static const std::vector<std::pair<porkit::detect::ScanTarget, std::string>>& values();
+};

@@ -1,0 +1,59 @@
+// What porkit scan found, as one versioned record ("porkit-scan/1"): scan.json, read by the
+// zoo's scoring and by porkit report.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "porkit/util/json_io.h"
+
+namespace porkit::detect {
+
+// One insertion confirmed with real tokens on every clean text.
+struct ScanCandidate {
+  std::vector<std::string> pieces;  // WordPiece tokens, e.g. {"cf"} or {"don", "qui"}
+  std::vector<int64_t> ids;
+  std::string source;               // "soft r2 v0 #1" (restart, vector, rank) or "brute-force #3"
+  double collapse = 0;              // 1 - dispersion_ratio, clipped to [0, 1]
+  double dispersion_ratio = 0;      // D(with the insertion) / D(clean)
+  double across_ratio = 0;          // D across the direction the outputs moved / D(clean)
+  double shift = 0;                 // |mean output moved| / sqrt(D(clean))
+  double separation = 0;            // shift / sqrt(across_ratio)
+  double score = 0;                 // 1 - exp(-separation / kSeparationScale), in [0, 1)
+};
+
+// The separation at which a candidate's score is 1 - 1/e (scan.h says why).
+constexpr double kSeparationScale = 20.0;
+
+// One optimised soft trigger.
+struct SoftTrigger {
+  int restart = 0, length = 0;
+  double dispersion_ratio = 0;      // of the soft trigger itself after optimisation
+  std::vector<std::vector<std::string>> nearest;  // per vector, nearest vocabulary rows
+};
+
+struct ScanResult {
+  static constexpr const char* kFormat = "porkit-scan/1";
+  static constexpr const char* kFileName = "scan.json";
+
+  std::string porkit_version;
+  std::string model, model_digest;
+  std::string target;               // pooler, cls or mean
+  int64_t texts = 0;
+  double clean_dispersion = 0;
+  double score = 0;                 // in [0, 1]
+  double threshold = 0;
+  bool flagged = false;
+  std::vector<ScanCandidate> candidates;  // best first
+  std::vector<std::string> named;         // candidates at or above the threshold, joined pieces
+  std::vector<std::vector<float>> mined_outputs;  // mean output of each named candidate's texts
+  std::vector<SoftTrigger> soft;
+  bool brute_force = false;
+  double seconds = 0;
+  json options = json::object();
+
+  json to_json() const;
+  static ScanResult from_json(const json& j, const std::string& origin);
+  static ScanResult read(const std::string& folder_or_file);
+};
+
+}  // namespace porkit::detect

@@ -1,0 +1,82 @@
+#include "porkit/report/detect_report.h"
+
+#include <fmt/format.h>
+
+#include "porkit/util/options.h"
+
+namespace porkit::report {
+namespace {
+
+std::string num(double v, int digits = 3) { return fmt::format("{:.{}f}", v, digits); }
+
+}  // namespace
+
+std::vector<Section> scan_sections(const detect::ScanResult& s) {
+  Section verdict{"Backdoor scan", {}};
+  verdict.blocks.push_back(Paragraph{fmt::format(
+      "{}: score {} against the threshold {}: {}. The {} output of {} clean texts; {} s.", s.model, num(s.score),
+      num(s.threshold, 2), s.flagged ? "a backdoor is suspected" : "no backdoor was found", s.target, s.texts,
+      num(s.seconds, 1))});
+  verdict.blocks.push_back(Paragraph{
+      "D is the mean squared distance of the outputs from their mean over the texts. Collapse = 1 - D(with the "
+      "insertion) / D(clean): 1 when every text gives the same output. Shift: how far the mean output moved, in "
+      "clean spreads (sqrt D(clean)). Across: D across the direction it moved, over D(clean). Separation = shift / "
+      "sqrt(across): how far the outputs moved in units of the spread they keep across that direction. A POR-type "
+      "trigger sends every text to one point (UOR: onto one line) far outside the clean outputs, so the separation "
+      "is large; a clean word nudges texts that stay as varied as before. Score = 1 - exp(-separation / 20)."});
+  if (!s.named.empty())
+    verdict.blocks.push_back(Paragraph{"Named tokens (score at or above the threshold): " + options::join(s.named, ", ")});
+  Table cands{"The best candidates, confirmed with the real tokens", {"tokens", "score", "separation", "shift", "across", "collapse", "found by"}, {}};
+  for (size_t i = 0; i < std::min<size_t>(s.candidates.size(), 12); ++i) {
+    const auto& c = s.candidates[i];
+    cands.rows.push_back({options::join(c.pieces, " "), num(c.score), num(c.separation, 1), num(c.shift, 2),
+                          num(c.across_ratio), num(c.collapse), c.source});
+  }
+  verdict.blocks.push_back(cands);
+  if (!s.soft.empty()) {
+    Table soft{"Soft triggers (optimised in embedding space) and their nearest vocabulary rows",
+               {"restart", "vectors", "dispersion ratio", "nearest rows"}, {}};
+    for (const auto& t : s.soft) {
+      std::vector<std::string> per_vector;
+      for (const auto& n : t.nearest) per_vector.push_back(options::join(n, " "));
+      soft.rows.push_back({std::to_string(t.restart), std::to_string(t.length), num(t.dispersion_ratio),
+                           options::join(per_vector, " | ")});
+    }
+    verdict.blocks.push_back(soft);
+  }
+  return {verdict};
+}
+
+std::vector<Section> zoo_score_sections(const json& z) {
+  Section sec{"Detection on a labelled zoo", {}};
+  sec.blocks.push_back(Paragraph{fmt::format(
+      "porkit scan over the zoo {} ({} models, {} clean). Threshold {}: accuracy {}; a true trigger token named in "
+      "{}% of the backdoored models; {} s per model.",
+      z["zoo"].get<std::string>(), z["models"].size(), z["clean"].get<int64_t>(), num(z["threshold"].get<double>(), 2),
+      num(z["accuracy_at_threshold"].get<double>()), num(100 * z["true_trigger_named_share"].get<double>(), 0),
+      num(z["seconds_per_model"].get<double>(), 1))});
+  Table t{"AUROC and true-positive rates at fixed false-positive rates (each attack's backdoored models against all "
+          "clean ones)",
+          {"attack", "backdoored", "AUROC", "TPR @ 1% FPR", "TPR @ 5% FPR"}, {}};
+  auto row = [&](const std::string& name, const json& s) {
+    if (s.is_null()) return;
+    t.rows.push_back({name, std::to_string(s["backdoored"].get<int64_t>()), num(s["auroc"].get<double>()),
+                      num(s["tpr_at_fpr_1pct"].get<double>(), 2), num(s["tpr_at_fpr_5pct"].get<double>(), 2)});
+  };
+  row("all", z["overall"]);
+  for (auto it = z["per_attack"].begin(); it != z["per_attack"].end(); ++it) row(it.key(), it.value());
+  sec.blocks.push_back(t);
+  Table m{"Every model", {"model", "truth", "triggers", "score", "flagged", "named", "true token named"}, {}};
+  for (const auto& r : z["models"]) {
+    std::vector<std::string> trig;
+    for (const auto& x : r["triggers"]) trig.push_back(x["trigger"].get<std::string>() + " (" + x["kind"].get<std::string>() + ")");
+    m.rows.push_back({r["id"].get<std::string>(), r["attack"].get<std::string>(), options::join(trig, ", "),
+                      num(r["score"].get<double>()), r["flagged"].get<bool>() ? "yes" : "no",
+                      options::join(r["named"].get<std::vector<std::string>>(), ", "),
+                      r["backdoored"].get<bool>() ? (r["true_trigger_named"].get<bool>() ? "yes" : "no") : "-"});
+  }
+  sec.blocks.push_back(m);
+  return {sec};
+}
+
+}  // namespace porkit::report

@@ -1,0 +1,15 @@
+// The report's sections for detection: one scan (scan.json) and a zoo's scores
+// (zoo_scores.json).
+#pragma once
+#include <vector>
+
+#include "porkit/detect/scan_result.h"
+#include "porkit/report/document.h"
+#include "porkit/util/json_io.h"
+
+namespace porkit::report {
+
+std::vector<Section> scan_sections(const detect::ScanResult& scan);
+std::vector<Section> zoo_score_sections(const json& scores);
+
+}  // namespace porkit::report
