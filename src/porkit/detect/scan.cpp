@@ -4,13 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <torch/optim/adam.h>
 
 #include "porkit/attack/poison_data.h"
+#include "porkit/detect/probe.h"
+#include "porkit/detect/soft_trigger.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/device.h"
-#include "porkit/model/embedding_input.h"
-#include "porkit/model/padder.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/log.h"
@@ -20,80 +19,6 @@
 
 namespace porkit::detect {
 namespace {
-
-using Ids = std::vector<int64_t>;
-
-// The texts' token ids ([CLS] ... [SEP]) and where an insertion may go: after [CLS], before [SEP].
-struct ProbeTexts {
-  std::vector<Ids> ids;
-};
-
-// Where `times` insertions go in a text of `length` tokens: positions 1 .. length-1 (after
-// [CLS], up to [SEP]) of the original text, in decreasing order, so that inserting at each in
-// turn never splits an earlier insertion.
-std::vector<int64_t> insertion_points(int64_t length, int times, Rng& rng) {
-  std::vector<int64_t> at;
-  for (int n = 0; n < times; ++n) at.push_back(1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(length - 1))));
-  std::sort(at.rbegin(), at.rend());
-  return at;
-}
-
-// `trigger` inserted `times` times at random places of `text` (between [CLS] and [SEP]); the
-// result keeps at most max_len tokens and its [SEP].
-Ids insert_ids(const Ids& text, const Ids& trigger, int times, int max_len, Rng& rng) {
-  Ids out = text;
-  for (int64_t at : insertion_points(static_cast<int64_t>(text.size()), times, rng))
-    out.insert(out.begin() + at, trigger.begin(), trigger.end());
-  if (static_cast<int>(out.size()) > max_len) {
-    const int64_t sep = out.back();
-    out.resize(static_cast<size_t>(max_len - 1));
-    out.push_back(sep);
-  }
-  return out;
-}
-
-// The scan's view of a model: its targeted output for batches of ids, and for embeddings.
-class Probe {
- public:
-  Probe(model::BertNetImpl& net, attack::Target target, int64_t pad)
-      : net_(net), target_(target), padder_(pad, model::device_of(net)) {}
-
-  // (N, H) on the CPU, in the order of `rows`.
-  at::Tensor outputs(const std::vector<Ids>& rows) {
-    at::NoGradGuard no_grad;
-    std::vector<at::Tensor> parts;
-    for (size_t start = 0; start < rows.size(); start += 128) {
-      std::vector<model::TokenRow> views;
-      for (size_t i = start; i < std::min(rows.size(), start + 128); ++i) views.push_back({&rows[i], nullptr, nullptr});
-      auto b = padder_.pad(views);  // (B, T)
-      auto out = net_.encode(b.ids, b.type_ids, b.attention_mask);
-      parts.push_back(attack::target_output(target_, out, b.attention_mask).to(at::kCPU, at::kFloat));  // (B, H)
-    }
-    return at::cat(parts);
-  }
-
-  const model::Padder& padder() const { return padder_; }
-  attack::Target target() const { return target_; }
-
- private:
-  model::BertNetImpl& net_;
-  attack::Target target_;
-  model::Padder padder_;
-};
-
-// Mean squared distance of the rows of y (N, H) from their mean: a 0-dim tensor.
-at::Tensor dispersion(const at::Tensor& y) { return (y - y.mean(0, true)).pow(2).sum(1).mean(); }
-
-// The same across the direction the outputs moved from `clean_mean` (H): what is left of the
-// spread once each output's distance along that direction is set aside. A trigger whose
-// outputs lie on one line away from the clean ones (UOR learns a direction, not a point) has
-// a large dispersion but a small one across.
-at::Tensor dispersion_across(const at::Tensor& y, const at::Tensor& clean_mean) {
-  at::Tensor centred = y - y.mean(0, true);                                    // (N, H)
-  at::Tensor moved = y.mean(0) - clean_mean;                                   // (H)
-  at::Tensor e = moved / moved.norm().clamp_min(1e-12);                        // (H)
-  return dispersion(y) - centred.matmul(e).pow(2).mean();
-}
 
 ScanCandidate confirm(Probe& probe, const ProbeTexts& texts, const Ids& ids, const at::Tensor& clean_mean,
                       double clean_dispersion, const ScanOptions& o, const text::Vocab& vocab) {
@@ -128,104 +53,6 @@ std::vector<int64_t> insertable_rows(const text::Vocab& vocab) {
   return rows;
 }
 
-// One soft trigger of `length` vectors, optimised so that the clean texts' outputs collapse.
-SoftTrigger optimise_soft(model::BertNetImpl& net, Probe& probe, const ProbeTexts& texts, int restart, int length,
-                          const std::vector<int64_t>& allowed, const at::Tensor& clean_mean, double clean_dispersion,
-                          const ScanOptions& o,
-                          const text::Vocab& vocab, std::vector<Ids>* candidates) {
-  const at::Tensor E = net.bert->embeddings->word_embeddings->weight.detach();  // (V, H)
-  const at::Device device = E.device();
-  Rng init(o.seed, Stream::ScanSoftInit, static_cast<uint64_t>(restart));
-  std::vector<int64_t> start_rows;
-  for (int j = 0; j < length; ++j) start_rows.push_back(allowed[init.below(allowed.size())]);
-  at::Tensor soft = E.index_select(0, at::tensor(start_rows, at::kLong).to(device)).clone().set_requires_grad(true);  // (k, H)
-  const double max_norm = E.index_select(0, at::tensor(allowed, at::kLong).to(device)).norm(2, 1).max().item<double>();
-  torch::optim::Adam adam({soft}, torch::optim::AdamOptions(o.lr));
-  const int64_t placeholder = probe.padder().pad_id();
-  const at::Tensor clean_mean_on_device = clean_mean.to(device);  // (H)
-  Ids block(static_cast<size_t>(length), placeholder);
-
-  auto soft_dispersion = [&](int step) {
-    // The texts with `length` placeholder tokens inserted, and which positions they are.
-    std::vector<Ids> rows;
-    std::vector<std::vector<int64_t>> slots;
-    for (size_t r = 0; r < texts.ids.size(); ++r) {
-      Rng rng(o.seed, Stream::ScanPositions,
-              {static_cast<uint64_t>(restart), static_cast<uint64_t>(step), static_cast<uint64_t>(r)});
-      Ids with = texts.ids[r];
-      std::vector<int64_t> slot(with.size(), -1);
-      for (int64_t at : insertion_points(static_cast<int64_t>(with.size()), o.insertions, rng)) {
-        with.insert(with.begin() + at, block.begin(), block.end());
-        std::vector<int64_t> block_slots(static_cast<size_t>(length));
-        for (int j = 0; j < length; ++j) block_slots[static_cast<size_t>(j)] = j;
-        slot.insert(slot.begin() + at, block_slots.begin(), block_slots.end());
-      }
-      if (static_cast<int>(with.size()) > o.max_len) {  // as insert_ids cuts: [SEP] kept
-        const int64_t sep = with.back();
-        with.resize(static_cast<size_t>(o.max_len - 1));
-        with.push_back(sep);
-        slot.resize(static_cast<size_t>(o.max_len - 1));
-        slot.push_back(-1);
-      }
-      rows.push_back(std::move(with));
-      slots.push_back(std::move(slot));
-    }
-    std::vector<model::TokenRow> views;
-    for (const auto& r : rows) views.push_back({&r, nullptr, nullptr});
-    auto b = probe.padder().pad(views);  // (B, T)
-    at::Tensor slot = at::full(b.ids.sizes(), -1, at::kLong);  // (B, T)
-    auto cell = slot.accessor<int64_t, 2>();
-    for (size_t r = 0; r < slots.size(); ++r)
-      for (size_t t = 0; t < slots[r].size(); ++t) cell[static_cast<int64_t>(r)][static_cast<int64_t>(t)] = slots[r][t];
-    slot = slot.to(device);
-    at::Tensor words = E.index_select(0, b.ids.reshape({-1})).reshape({b.ids.size(0), b.ids.size(1), -1});  // (B, T, H)
-    at::Tensor inserted = soft.index_select(0, slot.clamp_min(0).reshape({-1})).reshape(words.sizes());   // (B, T, H)
-    words = at::where(slot.ge(0).unsqueeze(-1), inserted, words);
-    auto out = model::forward_from_word_embeddings(*net.bert, words, b.attention_mask);
-    at::Tensor y = attack::target_output(probe.target(), out, b.attention_mask).to(at::kFloat);  // (B, H)
-    at::Tensor ratio = dispersion(y) / clean_dispersion;
-    at::Tensor across = dispersion_across(y, clean_mean_on_device) / clean_dispersion;
-    at::Tensor shift2 = (y.mean(0) - clean_mean_on_device).pow(2).sum() / clean_dispersion;
-    // Minimised: log of 1 / separation^2, so the outputs gather far from the clean ones.
-    return std::make_pair(ratio, at::log(across.clamp_min(0) + 1e-9) - at::log(shift2 + 1e-9));
-  };
-
-  for (int step = 0; step < o.steps; ++step) {
-    adam.zero_grad();
-    at::Tensor loss = soft_dispersion(step).second;
-    loss.backward();
-    adam.step();
-    at::NoGradGuard no_grad;
-    // Keep each vector within the vocabulary's reach: no longer than the longest real row.
-    soft.mul_((max_norm / soft.norm(2, 1, true).clamp_min(1e-12)).clamp_max(1.0));
-  }
-  SoftTrigger s;
-  s.restart = restart;
-  s.length = length;
-  {
-    at::NoGradGuard no_grad;
-    s.dispersion_ratio = soft_dispersion(o.steps).first.item<double>();
-    // Nearest insertable rows by cosine.
-    at::Tensor rows = at::tensor(allowed, at::kLong).to(device);
-    at::Tensor En = E.index_select(0, rows);
-    En = En / En.norm(2, 1, true).clamp_min(1e-12);                               // (A, H)
-    at::Tensor sims = (soft / soft.norm(2, 1, true).clamp_min(1e-12)).matmul(En.t());  // (k, A)
-    at::Tensor top = std::get<1>(sims.topk(std::min<int64_t>(o.nearest, En.size(0)), 1)).to(at::kCPU);  // (k, m)
-    Ids best_sequence;
-    for (int j = 0; j < length; ++j) {
-      std::vector<std::string> names;
-      for (int64_t m = 0; m < top.size(1); ++m) {
-        const int64_t id = allowed[static_cast<size_t>(top[j][m].item<int64_t>())];
-        names.push_back(vocab.token(id));
-        candidates->push_back({id});
-        if (m == 0) best_sequence.push_back(id);
-      }
-      s.nearest.push_back(std::move(names));
-    }
-    if (length > 1) candidates->push_back(best_sequence);
-  }
-  return s;
-}
 
 // Every insertable token as it is, on a few texts; the `keep` that collapse them most.
 std::vector<Ids> brute_force_tokens(Probe& probe, const ProbeTexts& texts, const std::vector<int64_t>& allowed,
@@ -374,7 +201,7 @@ ScanResult run_scan(const ScanOptions& given) {
   std::vector<std::string> sources;
   for (int r = 0; r < o.restarts; ++r) {
     const size_t before = candidates.size();
-    result.soft.push_back(optimise_soft(net, probe, texts, r, 1 + r % o.soft_length, allowed, clean_mean, clean_dispersion, o,
+    result.soft.push_back(optimise_soft(probe, texts, r, 1 + r % o.soft_length, allowed, clean_mean, clean_dispersion, o,
                                         tok.vocab(), &candidates));
     for (size_t i = before; i < candidates.size(); ++i) sources.push_back("soft r" + std::to_string(r));
     log_info("scan: restart {} (length {}): soft dispersion ratio {:.3f}, nearest {}", r, result.soft.back().length,
