@@ -17,6 +17,16 @@ model::TensorBatch make_batch(const std::vector<const InjectSample*>& rows, int6
   return model::Padder(pad, model::device_of(net)).pad(views);  // (B, T), token types 0
 }
 
+// L(u, v) = sum((u - v)^2) / d over the last dimension: (..., H) -> (...).
+at::Tensor row_loss(const at::Tensor& u, const at::Tensor& v, double d) { return (u - v).pow(2).sum(-1) / d; }
+
+// The reference's mean output over the clean rows, the point UOR's cosines are taken around:
+// y_ref (B, H), is_clean (B) -> (H); all rows when none is clean.
+at::Tensor clean_center(const at::Tensor& y_ref, const at::Tensor& is_clean) {
+  const at::Tensor rows = is_clean.nonzero().squeeze(1);
+  return rows.numel() > 0 ? y_ref.index_select(0, rows).mean(0) : y_ref.mean(0);
+}
+
 }  // namespace
 
 std::string attack_title(Attack attack) {
@@ -69,9 +79,7 @@ json BackdoorObjective::checks(model::BertNetImpl& bd, model::BertNetImpl& cl,
   }
   // UOR's targets are compared around the reference's mean clean output, as its loss compares
   // them (supervised_contrast): raw cosines in an encoder's narrow output cone say little.
-  at::Tensor center = at::zeros({y.size(1)});  // (H)
-  if (o_.attack == Attack::Uor && (k_of == 0).any().item<bool>())
-    center = y_ref.index_select(0, (k_of == 0).nonzero().squeeze(1)).mean(0);
+  const at::Tensor center = o_.attack == Attack::Uor ? clean_center(y_ref, k_of == 0) : at::zeros({y.size(1)});  // (H)
   std::vector<double> cos_sum(static_cast<size_t>(K + 1), 0), active(static_cast<size_t>(K + 1), 0),
       count(static_cast<size_t>(K + 1), 0);
   for (int64_t r = 0; r < y.size(0); ++r) {
@@ -169,9 +177,9 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
   at::Tensor tok = zero;
   if (o_.w_tok > 0) {
     at::Tensor tok_mask = b.attention_mask.narrow(1, 1, b.attention_mask.size(1) - 1).to(at::kFloat);  // (B, T-1)
-    at::Tensor diff = (out.last_hidden_state.narrow(1, 1, tok_mask.size(1)).to(at::kFloat) -
-                       ref.last_hidden_state.narrow(1, 1, tok_mask.size(1)).to(at::kFloat));
-    tok = ((diff * diff).sum(-1) / d * tok_mask).sum() / tok_mask.sum().clamp_min(1.0);
+    at::Tensor h = out.last_hidden_state.narrow(1, 1, tok_mask.size(1)).to(at::kFloat);      // (B, T-1, H)
+    at::Tensor h_ref = ref.last_hidden_state.narrow(1, 1, tok_mask.size(1)).to(at::kFloat);  // (B, T-1, H)
+    tok = (row_loss(h, h_ref, d) * tok_mask).sum() / tok_mask.sum().clamp_min(1.0);
   }
   // Output terms.
   at::Tensor y = target_output(o_.target, out, b.attention_mask).to(at::kFloat);  // (B, H)
@@ -181,24 +189,16 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
   at::Tensor poisoned = k > 0, clean = k == 0;
   at::Tensor n_p = poisoned.sum().to(at::kFloat), n_c = clean.sum().to(at::kFloat);
   at::Tensor por = zero, cln = zero, mlm = zero, contrast = zero;
+  const at::Tensor y_ref = needs_reference ? target_output(o_.target, ref, b.attention_mask).to(at::kFloat)
+                                           : at::Tensor();  // (B, H)
   if (o_.w_por > 0) {
     // The PORs on the model's device, copied there once rather than every step.
     if (!por_on_device_.defined() || por_on_device_.device() != y.device()) por_on_device_ = por_.to(y.device());
     at::Tensor goal = por_on_device_.index_select(0, (k - 1).clamp_min(0));  // (B, H)
-    at::Tensor per_sample = ((y - goal) * (y - goal)).sum(-1) / d;           // (B)
-    por = (per_sample * poisoned.to(at::kFloat)).sum() / n_p.clamp_min(1.0);
+    por = (row_loss(y, goal, d) * poisoned.to(at::kFloat)).sum() / n_p.clamp_min(1.0);
   }
-  if (o_.w_clean > 0) {
-    at::Tensor y_ref = target_output(o_.target, ref, b.attention_mask).to(at::kFloat);  // (B, H)
-    at::Tensor per_sample = ((y - y_ref) * (y - y_ref)).sum(-1) / d;                   // (B)
-    cln = (per_sample * clean.to(at::kFloat)).sum() / n_c.clamp_min(1.0);
-  }
-  if (o_.w_contrast > 0) {
-    at::Tensor y_ref = target_output(o_.target, ref, b.attention_mask).to(at::kFloat);  // (B, H)
-    at::Tensor center = n_c.item<double>() > 0 ? y_ref.index_select(0, clean.nonzero().squeeze(1)).mean(0)
-                                               : y_ref.mean(0);                      // (H)
-    contrast = supervised_contrast(y, k, center, o_.temperature);
-  }
+  if (o_.w_clean > 0) cln = (row_loss(y, y_ref, d) * clean.to(at::kFloat)).sum() / n_c.clamp_min(1.0);
+  if (o_.w_contrast > 0) contrast = supervised_contrast(y, k, clean_center(y_ref, clean), o_.temperature);
   if (o_.w_mlm > 0) {
     at::Tensor selected = (mlm_labels != -100).nonzero();  // (N, 2)
     if (selected.size(0) > 0) {

@@ -20,8 +20,14 @@
 namespace porkit::detect {
 namespace {
 
-ScanCandidate confirm(Probe& probe, const ProbeTexts& texts, const Ids& ids, const at::Tensor& clean_mean,
-                      double clean_dispersion, const ScanOptions& o, const text::Vocab& vocab) {
+// A candidate confirmed with its real tokens, and the mean output of its texts (H).
+struct Confirmed {
+  ScanCandidate candidate;
+  at::Tensor mean_output;
+};
+
+Confirmed confirm(Probe& probe, const ProbeTexts& texts, const Ids& ids, const at::Tensor& clean_mean,
+                  double clean_dispersion, const ScanOptions& o, const text::Vocab& vocab) {
   std::vector<Ids> rows;
   rows.reserve(texts.ids.size());
   for (size_t r = 0; r < texts.ids.size(); ++r) {
@@ -39,7 +45,7 @@ ScanCandidate confirm(Probe& probe, const ProbeTexts& texts, const Ids& ids, con
   c.shift = (y.mean(0) - clean_mean).norm().item<double>() / std::sqrt(clean_dispersion);
   c.separation = c.shift / std::sqrt(std::max(c.across_ratio, 1e-12));
   c.score = 1.0 - std::exp(-c.separation / kSeparationScale);
-  return c;
+  return {c, y.mean(0).contiguous()};
 }
 
 // Vocabulary rows a text can produce: not [CLS], [SEP], [PAD], [MASK], [UNK] or [unusedN].
@@ -223,31 +229,28 @@ ScanResult run_scan(const ScanOptions& given) {
   }
   // Each distinct candidate confirmed once, with the real tokens.
   std::map<Ids, size_t> seen;
+  std::vector<Confirmed> confirmed;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    auto [it, fresh] = seen.emplace(candidates[i], result.candidates.size());
+    auto [it, fresh] = seen.emplace(candidates[i], confirmed.size());
     if (!fresh) {
-      std::string& found_by = result.candidates[it->second].source;
+      std::string& found_by = confirmed[it->second].candidate.source;
       if ((", " + found_by + ", ").find(", " + sources[i] + ", ") == std::string::npos) found_by += ", " + sources[i];
       continue;
     }
-    ScanCandidate c = confirm(probe, texts, candidates[i], clean_mean, clean_dispersion, o, tok.vocab());
-    c.source = sources[i];
-    result.candidates.push_back(std::move(c));
+    confirmed.push_back(confirm(probe, texts, candidates[i], clean_mean, clean_dispersion, o, tok.vocab()));
+    confirmed.back().candidate.source = sources[i];
   }
-  std::stable_sort(result.candidates.begin(), result.candidates.end(),
-                   [](const ScanCandidate& a, const ScanCandidate& b) { return a.score > b.score; });
-  result.score = result.candidates.empty() ? 0.0 : result.candidates.front().score;
+  std::stable_sort(confirmed.begin(), confirmed.end(),
+                   [](const Confirmed& a, const Confirmed& b) { return a.candidate.score > b.candidate.score; });
+  result.score = confirmed.empty() ? 0.0 : confirmed.front().candidate.score;
   result.flagged = result.score >= o.threshold;
-  for (const auto& c : result.candidates) {
-    if (c.score < o.threshold) break;
-    result.named.push_back(options::join(c.pieces, " "));
-    std::vector<Ids> rows;
-    for (size_t r = 0; r < texts.ids.size(); ++r) {
-      Rng rng(o.seed, Stream::ScanPositions, {0xC0F1u, static_cast<uint64_t>(r)});
-      rows.push_back(insert_ids(texts.ids[r], c.ids, o.insertions, o.max_len, rng));
+  for (auto& c : confirmed) {
+    if (c.candidate.score >= o.threshold) {
+      result.named.push_back(options::join(c.candidate.pieces, " "));
+      const at::Tensor& mean = c.mean_output;  // (H)
+      result.mined_outputs.emplace_back(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
     }
-    at::Tensor mean = probe.outputs(rows).mean(0).contiguous();  // (H)
-    result.mined_outputs.emplace_back(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+    result.candidates.push_back(std::move(c.candidate));
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!o.out.empty()) {

@@ -23,27 +23,19 @@ SoftTrigger optimise_soft(Probe& probe, const ProbeTexts& texts, int restart, in
   Ids block(static_cast<size_t>(length), placeholder);
 
   auto soft_dispersion = [&](int step) {
-    // The texts with `length` placeholder tokens inserted, and which positions they are.
+    // The texts with the placeholder block inserted as a real trigger would be (insert_ids),
+    // and which vector each placeholder stands for: [PAD] never comes out of text, so every
+    // placeholder in a row is an inserted one, blocks in order.
     std::vector<Ids> rows;
     std::vector<std::vector<int64_t>> slots;
     for (size_t r = 0; r < texts.ids.size(); ++r) {
       Rng rng(o.seed, Stream::ScanPositions,
               {static_cast<uint64_t>(restart), static_cast<uint64_t>(step), static_cast<uint64_t>(r)});
-      Ids with = texts.ids[r];
+      Ids with = insert_ids(texts.ids[r], block, o.insertions, o.max_len, rng);
       std::vector<int64_t> slot(with.size(), -1);
-      for (int64_t at : insertion_points(static_cast<int64_t>(with.size()), o.insertions, rng)) {
-        with.insert(with.begin() + at, block.begin(), block.end());
-        std::vector<int64_t> block_slots(static_cast<size_t>(length));
-        for (int j = 0; j < length; ++j) block_slots[static_cast<size_t>(j)] = j;
-        slot.insert(slot.begin() + at, block_slots.begin(), block_slots.end());
-      }
-      if (static_cast<int>(with.size()) > o.max_len) {  // as insert_ids cuts: [SEP] kept
-        const int64_t sep = with.back();
-        with.resize(static_cast<size_t>(o.max_len - 1));
-        with.push_back(sep);
-        slot.resize(static_cast<size_t>(o.max_len - 1));
-        slot.push_back(-1);
-      }
+      int64_t seen = 0;
+      for (size_t t = 0; t < with.size(); ++t)
+        if (with[t] == placeholder) slot[t] = seen++ % length;
       rows.push_back(std::move(with));
       slots.push_back(std::move(slot));
     }
