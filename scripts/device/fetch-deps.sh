@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 packages=(
   nlohmann-json3-dev libcli11-dev libcpptoml-dev   # header-only
-  libfmt-dev libfmt9 libutf8proc-dev libutf8proc2 libcsv-dev libcsv3 liblzma-dev libssl-dev libssl3
+  libfmt-dev libfmt9 libutf8proc-dev libutf8proc2 libcsv-dev libcsv3 liblzma-dev liblzma5 libssl-dev libssl3
   libgtest-dev                                     # the GPU tests
 )
 mkdir -p .device-deps

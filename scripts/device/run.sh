@@ -36,10 +36,11 @@ jobs=$(nproc)
 
 # Budgets in seconds. A command may run 600 s and a session has 900 s of device time, the
 # machine's start (60-120 s) included, so the phases go in two calls on one warm machine:
-#   run.sh build tests bench   (at most 420 s)      run.sh inject pretrain   (at most 290 s)
+#   run.sh build tests bench inject   (at most 560 s)
+#   PORKIT_PRETRAIN_BUDGET=S run.sh pretrain   (S: what the session's device time still allows)
 # The whole authors' injection takes longer than its budget: its log's step rate gives the
 # projected wall time (and the bench phase the step time at the same batch).
-declare -A budget=([build]=240 [tests]=60 [bench]=120 [inject]=90 [pretrain]=200)
+declare -A budget=([build]=200 [tests]=60 [bench]=170 [inject]=75 [pretrain]=${PORKIT_PRETRAIN_BUDGET:-200})
 if [ "$dry" = 1 ]; then
   budget=([build]=1800 [tests]=600 [bench]=300 [inject]=300 [pretrain]=300)
 fi
@@ -63,7 +64,14 @@ do_build() {
   # The Debian packages, unpacked into a prefix of our own (the dry run too, to check that
   # CMake finds every dependency there before the system's).
   rm -rf "$deps" && mkdir -p "$deps"
+  # Torch's CMake files look for the CUDA toolkit through nvcc.
+  command -v nvcc >/dev/null || [ ! -d /usr/local/cuda/bin ] || export PATH=$PATH:/usr/local/cuda/bin
   for deb in .device-deps/*.deb; do dpkg -x "$deb" "$deps" || return 1; done
+  # A few development links point at absolute paths (liblzma.so -> /lib/.../liblzma.so.5.4.1),
+  # which name the machine's own files, or nothing: point them into the prefix.
+  find "$deps" -type l -lname '/*' | while read -r link; do
+    ln -sfn "$deps$(readlink "$link")" "$link"
+  done
   local torch=()
   [ "$dry" != 1 ] && torch=(-DTorch_DIR="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')/Torch")
   local generator=()
@@ -74,11 +82,23 @@ do_build() {
     -DCMAKE_PREFIX_PATH="$deps/usr" -DOPENSSL_ROOT_DIR="$deps/usr" \
     -DPORKIT_WITH_CAIRO=OFF -DPORKIT_FMT_HEADER_ONLY=ON -DPORKIT_BUILD_TESTS=ON -DPORKIT_BUILD_BENCH=ON || return 1
   echo "== where CMake found the dependencies"
-  grep -E '^(UTF8PROC_INCLUDE_DIR|UTF8PROC_LIBRARY|CPPTOML_INCLUDE_DIR|LIBLZMA_INCLUDE_DIR|LIBLZMA_LIBRARY_RELEASE|OPENSSL_CRYPTO_LIBRARY|fmt_DIR|nlohmann_json_DIR|CLI11_DIR|GTest_DIR|Torch_DIR)' \
-    "$configured/CMakeCache.txt"
+  local found
+  found=$(grep -E '^(UTF8PROC_INCLUDE_DIR|UTF8PROC_LIBRARY|CPPTOML_INCLUDE_DIR|CSV_INCLUDE_DIR|CSV_LIBRARY|LIBLZMA_INCLUDE_DIR|LIBLZMA_LIBRARY_RELEASE|OPENSSL_INCLUDE_DIR|OPENSSL_CRYPTO_LIBRARY|fmt_DIR|nlohmann_json_DIR|CLI11_DIR|GTest_DIR):' \
+    "$configured/CMakeCache.txt")
+  echo "$found"
+  grep '^Torch_DIR:' "$configured/CMakeCache.txt"
+  # Each carried dependency must come from the prefix: one found on this machine's own system
+  # (as libcsv once was, here) would be missing on the device machine.
+  if [ "$dry" = 1 ] && echo "$found" | grep -v "=$deps/" ; then
+    echo "the dependencies above were found outside $deps: add their packages to scripts/device/fetch-deps.sh"
+    return 1
+  fi
   # The dry run compiles nothing new: 2 cores would take half an hour. It builds the
   # targets in the CPU build folder it was pointed at (PORKIT_DEVICE_BUILD_DIR, default build).
-  cmake --build "$build" -j "$jobs" --target porkit porkit_unit_tests bench_device_step
+  # -k 0 (ninja) / -k (make): one call shows every compile error, not only the first.
+  local keep_going=-k
+  [ -f "$build/build.ninja" ] && keep_going="-k 0"
+  cmake --build "$build" -j "$jobs" --target porkit porkit_unit_tests bench_device_step -- $keep_going
 }
 
 do_tests() {
@@ -88,20 +108,30 @@ do_tests() {
 }
 
 do_bench() {
-  # bf16 up to the largest batch that fits; fp32 at the authors' batch only.
-  local device=cuda size=base to_max=24,max authors=24 steps=10 len=128 compile=(--compile) py=python3
-  [ "$dry" = 1 ] && device=cpu size=tiny to_max=4,8 authors=4 steps=2 len=32 compile=() py=/usr/bin/python3
-  for mode in inject finetune; do
-    for precision in bf16 fp32; do
-      local batches=$to_max
-      [ "$precision" = fp32 ] && batches=$authors
-      "$build/bench_device_step" $device $precision $mode $size $batches $len $steps
-      $py bench/pytorch_device_step.py $device $precision $mode $size $batches $len $steps
-      if [ ${#compile[@]} -gt 0 ]; then
-        $py bench/pytorch_device_step.py $device $precision $mode $size $authors $len $steps "${compile[@]}"
-      fi
-    done
-  done
+  # bf16 up to the largest batch that fits; fp32 at the authors' batch only. In the order of
+  # what matters most, each program under its own limit, so that one slow torch.compile
+  # cannot take the rest of the phase with it.
+  local device=cuda size=base to_max=24,max authors=24 steps=10 len=128 compile=1 py=python3
+  [ "$dry" = 1 ] && device=cpu size=tiny to_max=4,8 authors=4 steps=2 len=32 compile=0 py=/usr/bin/python3
+  limited() {
+    local limit=$1
+    shift
+    timeout --kill-after=5 "$limit" "$@" || echo "($* ended with exit $? under its $limit s limit)"
+  }
+  porkit_step() { limited "$1" "$build/bench_device_step" $device "$2" "$3" $size "$4" $len $steps; }
+  pytorch_step() { limited "$1" env -u LD_PRELOAD $py bench/pytorch_device_step.py $device "$2" "$3" $size "$4" $len $steps "${@:5}"; }
+  porkit_step 50 bf16 inject $to_max
+  pytorch_step 50 bf16 inject $to_max
+  porkit_step 25 fp32 inject $authors
+  pytorch_step 25 fp32 inject $authors
+  porkit_step 40 bf16 finetune $to_max
+  pytorch_step 40 bf16 finetune $to_max
+  if [ "$compile" = 1 ]; then
+    pytorch_step 90 bf16 inject $authors --compile
+    pytorch_step 60 bf16 finetune $authors --compile
+  fi
+  porkit_step 25 fp32 finetune $authors
+  pytorch_step 25 fp32 finetune $authors
 }
 
 do_inject() {
@@ -114,18 +144,45 @@ do_inject() {
   local t0=$SECONDS
   "$build/porkit" inject --preset authors --triggers cf,mn,bb,tq,mb --model "$work/random" \
     --corpus .device-deps/corpus/wikitext103.valid.tokens --poison-per-trigger $poison --clean-samples $clean \
-    --epochs $epochs --device "$device" --checkpoint-every 0 --log-every 500 --out "$work/backdoored" || return 1
+    --epochs $epochs --device "$device" --checkpoint-every 0 --log-every 200 --out "$work/backdoored" || return 1
   echo "whole injection: $((SECONDS - t0)) s wall, model included"
 }
 
 do_pretrain() {
-  local run=runs/pretrain-small-gpu extra=()
-  [ "$dry" = 1 ] && extra=(--size tiny --steps 6 --batch-size 4 --max-len 32 --eval-every 3 --eval-batches 1
-                           --checkpoint-every 3 --log-every 1 --time-limit 0.05 --shard-mb 1)
-  local resume=()
-  [ -d "$run/checkpoints" ] && resume=(--resume)
-  "$build/porkit" pretrain --recipe recipes/porkit-small-uncased-gpu.toml "${extra[@]}" "${resume[@]}" \
-    --out "$run" || return 1
+  local run=runs/pretrain-small-gpu recipe=recipes/porkit-small-uncased-gpu.toml extra=()
+  [ "$dry" = 1 ] && run=runs/pretrain-small-dry
+  [ "$dry" = 1 ] && extra=(--size tiny --batch-size 4 --max-len 32 --eval-batches 1 --shard-mb 1)
+  local cache=runs/pretrain-cache
+  if [ -f "$run.steps" ] && [ -d "$run/checkpoints" ]; then
+    # A run this script started, on this machine: the same schedule, continued.
+    local steps
+    steps=$(cat "$run.steps")
+    "$build/porkit" pretrain --recipe $recipe "${extra[@]}" --cache-dir $cache --steps "$steps" \
+      --eval-every $(( steps / 4 > 0 ? steps / 4 : 1 )) --checkpoint-every $(( steps / 4 > 0 ? steps / 4 : 1 )) \
+      --time-limit "$(python3 -c "print((${budget[pretrain]} - 60) / 60)")" --resume --out "$run" || return 1
+  else
+    # The learning-rate schedule should end where the run does, so the step count comes from
+    # the time the phase has: a 40-step probe (which also tokenises the corpus into the shared
+    # cache) gives the step rate, and the run takes what fits in the budget, less a minute for
+    # loading, the evaluations and the saves.
+    local probe_dir=/tmp/porkit-pretrain-probe
+    rm -rf $probe_dir
+    "$build/porkit" pretrain --recipe $recipe "${extra[@]}" --cache-dir $cache --steps 40 --log-every 10 \
+      --eval-every 0 --checkpoint-every 0 --out $probe_dir || return 1
+    local seconds_per_step
+    seconds_per_step=$(grep '"elapsed_s"' $probe_dir/metrics.jsonl | tail -2 |
+      python3 -c 'import json,sys; a,b=[json.loads(l) for l in sys.stdin]; print((b["elapsed_s"]-a["elapsed_s"])/(b["step"]-a["step"]))')
+    local left=$(( ${budget[pretrain]} - SECONDS - 60 ))
+    local steps
+    steps=$(python3 -c "print(max(20, int($left / $seconds_per_step)))")
+    [ "$dry" = 1 ] && steps=6
+    echo "probe: $seconds_per_step s/step; $left s left for training: $steps steps"
+    local every=$(( steps / 4 > 0 ? steps / 4 : 1 ))
+    echo "$steps" > "$run.steps"
+    "$build/porkit" pretrain --recipe $recipe "${extra[@]}" --cache-dir $cache --steps "$steps" \
+      --eval-every $every --checkpoint-every $every --time-limit "$(python3 -c "print(($left + 20) / 60)")" \
+      --out "$run" || return 1
+  fi
   # The model's shards, config and vocabulary in one stream cut under the 16 MiB file limit.
   tar -C "$run" -cf - model metrics.jsonl run_config.json | split -b 15M - "$OUT/pretrain-model.tar.part-"
 }
@@ -135,6 +192,22 @@ if [ "${1:-}" = --body ]; then
   "do_$2"
   exit
 fi
+
+# PyTorch's builds export a static copy of libstdc++'s std::filesystem (pytorch/pytorch#133437);
+# porkit must bind to the real libstdc++ (CMakeLists.txt names it first among the needed
+# libraries). Where the order did not come out so, preloading libstdc++ does the same for
+# every later phase: it was what made the pre-training and the resume test run on 2026-11-30.
+bind_libstdcxx_first() {
+  [ "$dry" = 1 ] || [ -n "${LD_PRELOAD:-}" ] || [ ! -x "$build/porkit" ] && return
+  local first
+  first=$(readelf -d "$build/porkit" | grep -m1 NEEDED)
+  echo "porkit's first needed library: ${first##* }" >> "$summary"
+  if [[ $first != *libstdc++* ]]; then
+    export LD_PRELOAD
+    LD_PRELOAD=$("$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build/CMakeCache.txt" | cut -d= -f2)" -print-file-name=libstdc++.so.6)
+    echo "  not libstdc++: later phases run with LD_PRELOAD=$LD_PRELOAD" >> "$summary"
+  fi
+}
 
 phases=("$@")
 [ ${#phases[@]} -eq 0 ] && phases=(build tests bench inject pretrain)
@@ -147,6 +220,10 @@ phases=("$@")
 } > "$summary"
 
 for p in "${phases[@]}"; do
+  # A later call on a machine that went back (and so came up bare) builds again first.
+  if [ "$p" != build ] && [ ! -x "$build/porkit" ]; then
+    phase build
+  fi
   case $p in
     build | tests | bench | inject | pretrain) phase "$p" "do_$p" ;;
     *) echo "unknown phase '$p' (expected build, tests, bench, inject or pretrain)" >> "$summary" ;;
@@ -156,5 +233,6 @@ for p in "${phases[@]}"; do
     echo "the build failed: no later phase can run" >> "$summary"
     break
   fi
+  bind_libstdcxx_first
 done
 cat "$summary"

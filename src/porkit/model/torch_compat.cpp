@@ -4,6 +4,7 @@
 #include <ATen/Context.h>
 
 #include <cmath>
+#include <sstream>
 
 #if __has_include(<ATen/cuda/CUDAContext.h>) && defined(PORKIT_WITH_CUDA)
 #include <ATen/cuda/CUDAContext.h>
@@ -83,6 +84,24 @@ void synchronize(const at::Device& device) {
 #else
   (void)device;
 #endif
+}
+
+namespace {
+// A template, so that only the branch of this libtorch's key type is compiled.
+template <class Key>
+Key state_key_of(c10::TensorImpl* impl) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream s;
+    s << impl;  // as 1.13's c10::guts::to_string writes it
+    return s.str();
+  } else {
+    return impl;
+  }
+}
+}  // namespace
+
+OptimizerStateKey optimizer_state_key(const at::Tensor& param) {
+  return state_key_of<OptimizerStateKey>(param.unsafeGetTensorImpl());
 }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& additive_mask,

@@ -3,10 +3,12 @@
 // Everything else uses the API every build shares.
 #pragma once
 #include <ATen/ATen.h>
+#include <torch/optim/optimizer.h>
 #include <torch/version.h>
 
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #if TORCH_VERSION_MAJOR >= 2
 #define PORKIT_HAS_SDPA 1
@@ -47,6 +49,11 @@ std::string cuda_device_name(const at::Device& device);
 bool cuda_has_bf16(const at::Device& device);
 // Waits for the work queued on `device` (a no-op on the CPU): timings of GPU work need it.
 void synchronize(const at::Device& device);
+
+// The key of a parameter in an optimiser's state map: its TensorImpl's address, printed into a
+// string in 1.13 and kept as a void* in 2.x.
+using OptimizerStateKey = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+OptimizerStateKey optimizer_state_key(const at::Tensor& param);
 
 // Scaled dot-product attention, (B, nh, T, dh) each, additive mask (B, 1, 1, T): the fused
 // kernel where libtorch has it (2.x) and no probabilities are asked for; the plain

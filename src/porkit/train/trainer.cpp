@@ -29,10 +29,6 @@ bool no_decay(const std::string& name) {
                               name.find("LayerNorm") != std::string::npos);
 }
 
-std::string state_key(const at::Tensor& p) {
-  return c10::guts::to_string(p.unsafeGetTensorImpl());
-}
-
 fs::path checkpoint_dir(const fs::path& run_dir, int64_t step) {
   return run_dir / "checkpoints" / fmt::format("step-{:08d}", step);
 }
@@ -66,7 +62,7 @@ void save_checkpoint(const fs::path& run_dir, int64_t step, model::BertNetImpl& 
   int64_t adam_step = 0;
   for (const auto& p : net.named_parameters(true)) {
     weights[p.key()] = p.value();
-    auto it = optimizer.state().find(state_key(p.value()));
+    auto it = optimizer.state().find(compat::optimizer_state_key(p.value()));
     if (it == optimizer.state().end()) continue;
     auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
     moments["exp_avg." + p.key()] = s.exp_avg();
@@ -122,7 +118,7 @@ int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::opt
     s->step(adam_step);
     s->exp_avg(m->second.to(p.value().device()).clone());
     s->exp_avg_sq(v->second.to(p.value().device()).clone());
-    optimizer.state()[state_key(p.value())] = std::move(s);
+    optimizer.state()[compat::optimizer_state_key(p.value())] = std::move(s);
   }
   auto rng = moments.find("rng.torch_cpu");
   check(rng != moments.end(), "checkpoint {} lacks the RNG state", dir.string());
