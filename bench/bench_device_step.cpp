@@ -20,6 +20,7 @@
 #include "porkit/attack/por.h"
 #include "porkit/model/device.h"
 #include "porkit/model/torch_compat.h"
+#include "porkit/train/multi_tensor_adamw.h"
 #include "porkit/util/error.h"
 #include "porkit/util/runtime.h"
 
@@ -90,7 +91,7 @@ double time_steps(const Setup& s, int64_t B, int steps) {
     }
     const at::Tensor ids = ids_cpu.to(s.device), types = at::zeros_like(ids), mask = at::ones_like(ids);
     const at::Tensor labels = at::randint(0, 2, {B}, at::kLong).to(s.device);  // (B)
-    torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(s.inject ? 1e-5 : 2e-5).eps(1e-8));
+    train::MultiTensorAdamW opt(net->parameters(), torch::optim::AdamWOptions(s.inject ? 1e-5 : 2e-5).eps(1e-8));
     double total = 0;
     for (int step = 0; step < steps + 2; ++step) {
       compat::synchronize(s.device);

@@ -15,7 +15,8 @@ trap 'rm -f "$generated"' EXIT
 {
   echo "$begin"
   for cmd in info tokenize encode init fill-mask quality pretrain finetune inject inspect-backdoor evaluate attack study \
-             "analyze embedding-swap" "analyze attention" scan zoo zoo-score report demo; do
+             "analyze embedding-swap" "analyze attention" scan zoo zoo-score "defend purify" "defend strip" \
+             "defend monitor" report demo; do
     echo
     echo "### porkit $cmd"
     echo

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_study(app);
   porkit::cli::register_scan(app);
   porkit::cli::register_zoo(app);
+  porkit::cli::register_defend(app);
   try {
     std::vector<std::string> reversed(guarded.rbegin(), guarded.rend() - 1);  // CLI11 takes them last first
     app.parse(reversed);

@@ -56,6 +56,18 @@ Classified classify(BertNetImpl& classifier, const Padder& padder, const std::ve
   return out;
 }
 
+at::Tensor class_probabilities(BertNetImpl& classifier, const Padder& padder, const std::vector<TokenRow>& rows,
+                               int batch_size) {
+  at::Tensor probs;  // (N, C), allocated at the first batch, when C is known
+  for_each_length_batch(classifier, padder, rows, batch_size,
+                        [&](const TensorBatch&, const BertOutput& enc, const std::vector<size_t>& row_of) {
+    const at::Tensor p = at::softmax(classifier.classifier_logits(enc).to(at::kFloat), -1).to(at::kCPU);  // (n, C)
+    if (!probs.defined()) probs = at::zeros({static_cast<int64_t>(rows.size()), p.size(1)});
+    scatter_rows(probs, row_of, p);
+  });
+  return probs.defined() ? probs : at::zeros({0, 0});
+}
+
 at::Tensor pooled_outputs(BertNetImpl& net, const Padder& padder, const std::vector<TokenRow>& rows, int batch_size) {
   at::Tensor pooled = at::zeros({static_cast<int64_t>(rows.size()), net.config().hidden_size});  // (N, H)
   for_each_length_batch(net, padder, rows, batch_size,

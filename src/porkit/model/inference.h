@@ -32,6 +32,10 @@ struct Classified {
 Classified classify(BertNetImpl& classifier, const Padder& padder, const std::vector<TokenRow>& rows, int batch_size,
                     bool keep_pooled = false);
 
+// A sequence classifier's class probabilities (N, C) float (softmax of its logits).
+at::Tensor class_probabilities(BertNetImpl& classifier, const Padder& padder, const std::vector<TokenRow>& rows,
+                               int batch_size);
+
 // Pooled outputs (N, H) float of any BERT for `rows`.
 at::Tensor pooled_outputs(BertNetImpl& net, const Padder& padder, const std::vector<TokenRow>& rows, int batch_size);
 

@@ -1,5 +1,6 @@
 #include "porkit/train/pretrain.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "porkit/io/model_folder.h"
@@ -18,10 +19,23 @@ namespace {
 constexpr uint64_t kEvalSeed = 20211101;  // held-out instances and masks are fixed across runs
 
 
+// Each layer's FFN input matrix (B: intermediate_size x hidden_size), in layer order.
+std::vector<at::Tensor> ffn_input_weights(model::BertNetImpl& net) {
+  std::vector<at::Tensor> out;
+  const std::string suffix = "intermediate.dense.weight";
+  for (const auto& p : net.named_parameters(true)) {
+    const std::string& name = p.key();
+    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      out.push_back(p.value());
+  }
+  return out;
+}
+
 class PretrainTask : public TrainingTask {
  public:
-  PretrainTask(const PretrainData& train, HeldOutText held_out, const PretrainOptions& o, UnigramBaseline unigram)
-      : train_(train), held_out_(held_out), o_(o), unigram_(std::move(unigram)) {}
+  PretrainTask(const PretrainData& train, HeldOutText held_out, const PretrainOptions& o, UnigramBaseline unigram,
+               std::vector<at::Tensor> penalised)
+      : train_(train), held_out_(held_out), o_(o), unigram_(std::move(unigram)), penalised_(std::move(penalised)) {}
 
   StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
     const PretrainBatch batch =
@@ -31,6 +45,12 @@ class PretrainTask : public TrainingTask {
     out.loss = o_.nsp ? f.mlm_loss + f.nsp_loss : f.mlm_loss;
     out.parts["mlm"] = f.mlm_loss.item<double>();
     if (o_.nsp) out.parts["nsp"] = f.nsp_loss.item<double>();
+    if (o_.ffn_norm_penalty > 0) {
+      at::Tensor norms = at::zeros({}, out.loss.options().dtype(at::kFloat));
+      for (const auto& w : penalised_) norms = norms + w.norm();
+      out.loss = out.loss + o_.ffn_norm_penalty * norms;
+      out.parts["ffn_norm"] = norms.item<double>();
+    }
     out.tokens = batch.real_tokens;
     return out;
   }
@@ -42,6 +62,7 @@ class PretrainTask : public TrainingTask {
   HeldOutText held_out_;
   const PretrainOptions& o_;
   UnigramBaseline unigram_;
+  std::vector<at::Tensor> penalised_;  // the FFN input matrices under the norm penalty
 };
 
 int64_t tokens_seen(const fs::path& metrics) {
@@ -107,12 +128,14 @@ void run_pretrain(const PretrainOptions& o) {
   // Model and tokenizer.
   model::BertNet net{nullptr};
   std::optional<text::BertTokenizer> tokenizer;
+  std::vector<std::string> initialised;  // tensors the folder lacked, drawn here
   if (!o.init_model.empty()) {
     io::LoadPolicy policy;
     policy.init_missing = o.init_missing;
     policy.init_seed = o.trainer.seed;
     auto loaded = io::load_model_folder(o.init_model, model::Architecture::PreTraining, std::nullopt, policy);
     for (const auto& name : loaded.report.initialised) log_info("pretrain: {} initialised (seed {})", name, policy.init_seed);
+    initialised = loaded.report.initialised;
     net = loaded.net;
     tokenizer.emplace(std::move(loaded.tokenizer));
   } else {
@@ -131,6 +154,15 @@ void run_pretrain(const PretrainOptions& o) {
   net->to(device);  // initialised on the CPU, so a seed gives the same weights on every device
   check(o.max_len <= net->config().max_position_embeddings, "--max-len {} exceeds the model's "
         "max_position_embeddings {}", o.max_len, net->config().max_position_embeddings);
+  const std::vector<at::Tensor> ffn_inputs = ffn_input_weights(*net);
+  if (o.trainable == Trainable::FfnInput) {
+    check(!ffn_inputs.empty(), "{}: no intermediate.dense.weight parameters to train", o.init_model);
+    // A head the folder lacked is random: it learns too, or the masked-LM loss would only
+    // teach the encoder to suit noise.
+    for (auto& p : net->named_parameters(true))
+      p.value().set_requires_grad(std::find(initialised.begin(), initialised.end(), p.key()) != initialised.end());
+    for (auto w : ffn_inputs) w.set_requires_grad(true);
+  }
 
   // Data: training documents, held-out documents.
   CorpusLoadOptions corpus_options;
@@ -167,6 +199,8 @@ void run_pretrain(const PretrainOptions& o) {
   const json recipe = options::to_json(pretrain_option_table(), o);
   RunIdentity identity{"pretrain", options::to_json(pretrain_option_table(), o, {options::Role::Setting})};
   identity.settings["inputs"] = train_corpus.sources;
+  if (o.trainable != Trainable::All) identity.settings["trainable"] = "ffn-input";
+  if (o.ffn_norm_penalty > 0) identity.settings["ffn-norm-penalty"] = o.ffn_norm_penalty;
   write_json_file(out / "run_config.json",
                   {{"command", "pretrain"}, {"porkit_version", PORKIT_VERSION}, {"recipe", recipe},
                    {"machine", describe_machine()}, {"train_sources", train_corpus.sources},
@@ -178,7 +212,8 @@ void run_pretrain(const PretrainOptions& o) {
            train_data.num_chunks(), eval_data.num_chunks(), describe_machine());
 
   HeldOutText held_out{eval_data, eval_at_mask, o.eval_batches, o.batch_size, kEvalSeed, o.nsp};
-  PretrainTask task(train_data, held_out, o, std::move(unigram));
+  PretrainTask task(train_data, held_out, o, std::move(unigram),
+                    o.ffn_norm_penalty > 0 ? ffn_inputs : std::vector<at::Tensor>{});
   TrainerOptions trainer = o.trainer;
   trainer.label = "pretrain";
   auto result = train(*net, task, trainer, out, o.run.resume, identity);
@@ -206,6 +241,7 @@ void run_pretrain(const PretrainOptions& o) {
       {"tokens_seen", tokens_seen(out / "metrics.jsonl")},
       {"wall_seconds_last_segment", wall}, {"held_out", eval}, {"bf16", result.bf16},
       {"machine", describe_machine()}, {"porkit_version", PORKIT_VERSION}};
+  for (const auto& [name, content] : o.extra_model_files) save.extra_json_files[name] = content;
   io::save_model_folder(out / "model", *net, *tokenizer, save);
   log_info("pretrain: wrote {} (held-out {})", (out / "model").string(), eval.dump());
 }

@@ -1,6 +1,7 @@
 // porkit pretrain: BERT pre-training (masked LM + next-sentence prediction) of a new model
 // or continued pre-training of an existing folder.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 #include "porkit/util/run_settings.h"
 
 namespace porkit::train {
+
+// Which weights continued pre-training updates: every one, or only each layer's FFN input
+// matrix (intermediate.dense.weight), as RECIPE's purification does (porkit defend purify).
+enum class Trainable { All, FfnInput };
 
 struct PretrainOptions {
   std::string init_model;                  // continue from this folder, or
@@ -33,6 +38,10 @@ struct PretrainOptions {
   io::WeightsDType save_dtype = io::WeightsDType::F16;
   int64_t shard_mb = 0;             // > 0: save in shards of at most this many MiB
   bool init_missing = false;               // --model lacks the pre-training heads: initialise them
+  // Set by porkit defend purify, not pretrain flags (they join the run's identity when set):
+  Trainable trainable = Trainable::All;
+  double ffn_norm_penalty = 0;   // > 0: + this x the sum of the FFN input matrices' Frobenius norms
+  std::map<std::string, json> extra_model_files;  // more JSON files written into out/model
   RunSettings run;
   TrainerOptions trainer;
 };

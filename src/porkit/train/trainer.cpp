@@ -14,6 +14,7 @@
 #include "porkit/io/weights.h"
 #include "porkit/model/device.h"
 #include "porkit/model/torch_compat.h"
+#include "porkit/train/multi_tensor_adamw.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/log.h"
@@ -230,7 +231,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(adam.weight_decay(o.weight_decay)));
   groups.emplace_back(plain, std::make_unique<torch::optim::AdamWOptions>(adam.weight_decay(0.0)));
-  torch::optim::AdamW optimizer(std::move(groups), adam);
+  MultiTensorAdamW optimizer(std::move(groups), adam);
 
   const fs::path metrics = run_dir / "metrics.jsonl";
   int64_t step = 0;

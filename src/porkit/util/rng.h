@@ -37,6 +37,9 @@ enum class Stream : uint64_t {
   ScanPositions = 5002,        // (restart, step, row): where a scan puts its trigger
   ScanSoftInit = 5003,         // (restart): the vocabulary rows a soft trigger starts from
   ZooDraws = 6001,             // (model): a zoo model's attack, triggers and seed
+  StripPool = 7001,            // which rows porkit defend strip scores, and which set its threshold
+  StripPerturb = 7002,         // (row, copy): the words a STRIP copy swaps, and for which
+  StripInsert = 7003,          // (trigger, row): where STRIP's triggered inputs carry the trigger
   AnalysisTexts = 0x616e61,    // which texts an analysis samples
   EmbeddingSwapTexts = 0x737770,  // trigger positions of the embedding-swap texts
 };

@@ -1,0 +1,79 @@
+#include "porkit/defend/monitor.h"
+
+#include "porkit/attack/backdoor_objective.h"
+#include "porkit/detect/probe.h"
+#include "porkit/detect/scan_result.h"
+#include "porkit/util/rng.h"
+#include "porkit/util/error.h"
+
+namespace porkit::defend {
+
+at::Tensor sign_agreement(const at::Tensor& outputs, const at::Tensor& mined) {
+  const at::Tensor x = outputs.sign().unsqueeze(1);  // (N, 1, H)
+  const at::Tensor m = mined.sign().unsqueeze(0);    // (1, K, H)
+  return x.eq(m).to(at::kFloat).mean(-1).amax(1);    // (N)
+}
+
+const options::OptionTable<MonitorOptions>& monitor_option_table() {
+  using options::Role;
+  static const options::OptionTable<MonitorOptions> table = [] {
+    options::OptionTable<MonitorOptions> t;
+    t.include(filter_run_option_table(), &MonitorOptions::victim);
+    t.add("scan", &MonitorOptions::scan, "scan.json (or its folder) of the pre-trained encoder: the mined outputs")
+        .as(Role::Input).needed();
+    t.add("threshold", &MonitorOptions::threshold, "Reject above this sign agreement with a mined output").range(0, 1);
+    t.add("frr", &MonitorOptions::frr, "Instead: set the threshold so clean training rows are rejected at this rate")
+        .range(0, 0.5);
+    t.add("threshold-rows", &MonitorOptions::threshold_rows, "With --frr: clean training rows that set the threshold")
+        .range(10, 1e8);
+    return t;
+  }();
+  return table;
+}
+
+json run_monitor(const MonitorOptions& o) {
+  options::validate(monitor_option_table(), o, "porkit defend monitor");
+  const detect::ScanResult scan = detect::ScanResult::read(o.scan);
+  check(!scan.mined_outputs.empty(), "{}: the scan named no candidate, so there are no mined outputs to monitor for",
+        o.scan);
+  std::vector<at::Tensor> rows;
+  for (const auto& v : scan.mined_outputs) rows.push_back(at::tensor(v, at::kFloat));
+  const at::Tensor mined = at::stack(rows);  // (K, H)
+  Victim v = load_victim(o.victim, "defend monitor");
+  check(v.loaded.net->config().hidden_size == mined.size(1), "{} has hidden size {} but the scan's outputs have {}",
+        o.victim.model, v.loaded.net->config().hidden_size, mined.size(1));
+  const auto target = options::enum_from_name<attack::Target>(scan.target, "the scan's target");
+  detect::Probe probe(*v.loaded.net, target, v.loaded.tokenizer.vocab().pad_id());
+  auto suspicion = [&](const std::vector<std::string>& texts) {
+    std::vector<detect::Ids> ids;
+    for (const auto& t : texts) ids.push_back(v.loaded.tokenizer.encode(t, std::nullopt, o.victim.max_len).ids);
+    const at::Tensor a = sign_agreement(probe.outputs(ids), mined).to(at::kDouble).contiguous();  // (N)
+    return std::vector<double>(a.data_ptr<double>(), a.data_ptr<double>() + a.numel());
+  };
+  double threshold = o.threshold;
+  if (o.frr > 0) {
+    check(static_cast<int64_t>(v.data.train.rows.size()) >= o.threshold_rows,
+          "{} has {} training rows; --threshold-rows {} needs more", data::data_name(o.victim.data),
+          v.data.train.rows.size(), o.threshold_rows);
+    std::vector<std::string> clean;
+    for (const auto& r : data::seeded_sample(v.data.train.rows, o.threshold_rows,
+                                             Rng(o.victim.seed, Stream::StripPool, 0).next()))
+      clean.push_back(r.text);
+    threshold = quantile(suspicion(clean), 1 - o.frr);
+  }
+  std::vector<std::string> pool_texts;
+  for (const auto& r : v.measured.pool) pool_texts.push_back(r.text);
+  std::vector<std::vector<double>> triggered;
+  for (const auto& texts : v.measured.triggered) triggered.push_back(suspicion(texts));
+  json result = measure_filter([&](const std::vector<std::string>& texts) { return v.probabilities(texts); },
+                               v.measured, suspicion(pool_texts), triggered, [&](double s) { return s > threshold; });
+  result["format"] = "porkit-monitor/1";
+  result["threshold"] = threshold;
+  result["threshold_from"] = o.frr > 0 ? "clean training rows" : "fixed";
+  result["mined_outputs"] = mined.size(0);
+  result["scan_target"] = scan.target;
+  finish_filter_result(result, o.victim, options::to_json(monitor_option_table(), o, {options::Role::Setting}));
+  return result;
+}
+
+}  // namespace porkit::defend

@@ -1,0 +1,161 @@
+#include "porkit/defend/purify.h"
+
+#include <cmath>
+
+#include "porkit/attack/backdoor_manifest.h"
+#include "porkit/io/model_folder.h"
+#include "porkit/model/bert.h"
+#include "porkit/model/device.h"
+#include "porkit/train/pretrain.h"
+#include "porkit/util/error.h"
+#include "porkit/util/files.h"
+#include "porkit/util/log.h"
+#include "porkit/util/output_folder.h"
+
+namespace porkit::defend {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// What purification did to each parameter: the names that changed, with the relative size
+// of the change |after - before| / |before|, and how many stayed bit-identical.
+json parameter_changes(const std::string& before_folder, const std::string& after_folder) {
+  auto before = io::load_model_folder(before_folder);
+  auto after = io::load_model_folder(after_folder);
+  auto after_params = after.net->named_parameters(true);
+  json changed = json::object();
+  int64_t unchanged = 0;
+  for (const auto& p : before.net->named_parameters(true)) {
+    const at::Tensor* a = after_params.find(p.key());
+    check(a != nullptr, "{} lacks parameter {} after purification", after_folder, p.key());
+    const at::Tensor b = p.value().to(at::kFloat), x = a->to(at::kFloat);
+    if (at::equal(b, x)) {
+      ++unchanged;
+      continue;
+    }
+    changed[p.key()] = (x - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-12);
+  }
+  return {{"changed", changed}, {"unchanged", unchanged}};
+}
+
+// Sum of the Frobenius norms of every layer's FFN input matrix.
+double ffn_input_norm(const std::string& folder) {
+  auto loaded = io::load_model_folder(folder);
+  double total = 0;
+  for (const auto& p : loaded.net->named_parameters(true))
+    if (ends_with(p.key(), "intermediate.dense.weight")) total += p.value().norm().item<double>();
+  return total;
+}
+
+json recipe(const PurifyOptions& o, const fs::path& out, json manifest) {
+  train::PretrainOptions p;
+  p.init_model = o.model;
+  p.init_missing = true;  // a bare encoder gets a fresh masked-LM head (pretrain logs each tensor)
+  p.corpus = o.corpus;
+  p.out = out.string();
+  p.batch_size = o.batch_size;
+  p.max_len = o.max_len;
+  p.nsp = false;
+  p.eval_batches = 4;
+  p.save_dtype = io::WeightsDType::F32;  // so that untouched weights stay bit-identical
+  p.trainable = train::Trainable::FfnInput;
+  p.ffn_norm_penalty = o.norm_penalty;
+  p.run = o.run;
+  p.trainer.total_steps = std::max<int64_t>(1, (o.samples * o.epochs + o.batch_size - 1) / o.batch_size);
+  p.trainer.lr = o.lr;
+  p.trainer.warmup_fraction = 0.06;
+  p.trainer.weight_decay = 0.0;  // the norm penalty is the regulariser
+  p.trainer.seed = o.seed;
+  p.trainer.log_every = 50;
+  p.trainer.checkpoint_every = 500;
+  manifest["steps"] = p.trainer.total_steps;
+  manifest["ffn_input_norm_before"] = ffn_input_norm(o.model);
+  train::run_pretrain(p);
+  manifest["ffn_input_norm_after"] = ffn_input_norm((out / "model").string());
+  const json pretrain = read_json_file(out / "model" / "porkit_pretrain.json");
+  manifest["held_out_masked_lm"] = pretrain["held_out"];
+  return manifest;
+}
+
+json reinit_top(const PurifyOptions& o, const fs::path& out, json manifest) {
+  auto loaded = io::load_model_folder(o.model);
+  const model::BertConfig& config = loaded.net->config();
+  const int64_t layers = config.num_hidden_layers;
+  check(o.layers <= layers, "--layers {}: the model has {} encoder layers", o.layers, layers);
+  at::manual_seed(o.seed);
+  auto& encoder_layers = loaded.net->bert->encoder->layer;
+  for (int64_t i = layers - o.layers; i < layers; ++i) model::init_bert_weights(*encoder_layers->ptr(i), config);
+  model::init_bert_weights(*loaded.net->bert->pooler, config);
+  fs::create_directories(out);
+  io::SaveOptions save;
+  save.dtype = io::WeightsDType::F32;
+  io::save_model_folder(out / "model", *loaded.net, loaded.tokenizer, save);
+  return manifest;
+}
+
+}  // namespace
+
+const options::OptionTable<PurifyOptions>& purify_option_table() {
+  using options::Role;
+  static const options::OptionTable<PurifyOptions> table = [] {
+    options::OptionTable<PurifyOptions> t;
+    t.add("model", &PurifyOptions::model, "Encoder folder to purify (Hugging Face BERT)").as(Role::Input).needed();
+    t.add("out", &PurifyOptions::out, "Run folder; the purified model goes to OUT/model").as(Role::Output).needed();
+    t.add("method", &PurifyOptions::method, "recipe (masked LM on the FFN input weights with a norm penalty) "
+                                            "or reinit-top (top layers and pooler drawn afresh)");
+    t.add("corpus", &PurifyOptions::corpus, "recipe: plain text files or folders").as(Role::Input);
+    t.add("samples", &PurifyOptions::samples, "recipe: training sequences per epoch").range(1, 1e9);
+    t.add("epochs", &PurifyOptions::epochs, "recipe: epochs").range(1, 1000);
+    t.add("batch-size", &PurifyOptions::batch_size, "recipe: sequences per step").range(1, 65536);
+    t.add("max-len", &PurifyOptions::max_len, "recipe: tokens per sequence").range(8, 8192);
+    t.add("lr", &PurifyOptions::lr, "recipe: AdamW learning rate").above(0).at_most(1);
+    t.add("norm-penalty", &PurifyOptions::norm_penalty, "recipe: weight of the FFN input weights' summed Frobenius norms")
+        .at_least(0);
+    t.add("layers", &PurifyOptions::layers, "reinit-top: encoder layers re-initialised, from the top").range(1, 1000);
+    t.add("seed", &PurifyOptions::seed, "Seed of the masking (recipe) or the new weights (reinit-top)");
+    t.include(run_settings_table(), &PurifyOptions::run);
+    t.add_rule([](const PurifyOptions& o) -> std::string {
+      return o.method == PurifyMethod::Recipe && o.corpus.empty() ? "--method recipe needs --corpus (plain text)" : "";
+    });
+    return t;
+  }();
+  return table;
+}
+
+json run_purify(const PurifyOptions& o) {
+  options::validate(purify_option_table(), o, "porkit defend purify");
+  const fs::path out = o.out;
+  json manifest = {{"format", "porkit-purify/1"},
+                   {"method", options::enum_name(o.method)},
+                   {"source_model", fs::absolute(o.model).string()},
+                   {"source_digest", io::model_digest(o.model)},
+                   {"settings", options::to_json(purify_option_table(), o, {options::Role::Setting})},
+                   {"porkit_version", PORKIT_VERSION}};
+  if (o.method == PurifyMethod::Recipe) {
+    manifest = recipe(o, out, manifest);
+  } else {
+    model::start_run(o.run, "defend purify");
+    claim_output_folder(out, "defend purify", output_use(false, o.run.overwrite));
+    manifest = reinit_top(o, out, manifest);
+  }
+  manifest["parameters"] = parameter_changes(o.model, (out / "model").string());
+  const fs::path backdoor = fs::path(o.model) / attack::BackdoorManifest::kFileName;
+  if (fs::exists(backdoor)) fs::copy_file(backdoor, out / "model" / attack::BackdoorManifest::kFileName,
+                                          fs::copy_options::overwrite_existing);
+  write_json_file(out / "model" / "porkit_purify.json", manifest);
+  log_info("defend purify: {} -> {} ({} parameters changed, {} unchanged)", o.model, (out / "model").string(),
+           manifest["parameters"]["changed"].size(), manifest["parameters"]["unchanged"].get<int64_t>());
+  return manifest;
+}
+
+}  // namespace porkit::defend
+
+const std::vector<std::pair<porkit::defend::PurifyMethod, std::string>>&
+porkit::options::EnumNames<porkit::defend::PurifyMethod>::values() {
+  using porkit::defend::PurifyMethod;
+  static const std::vector<std::pair<PurifyMethod, std::string>> v = {{PurifyMethod::Recipe, "recipe"},
+                                                                      {PurifyMethod::ReinitTop, "reinit-top"}};
+  return v;
+}

@@ -1,0 +1,67 @@
+#include "porkit/train/multi_tensor_adamw.h"
+
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "porkit/model/torch_compat.h"
+#include "porkit/util/error.h"
+
+namespace porkit::train {
+
+at::Tensor MultiTensorAdamW::step(LossClosure closure) {
+  at::NoGradGuard no_grad;
+  at::Tensor loss;
+  if (closure != nullptr) {
+    at::AutoGradMode enable_grad(true);
+    loss = closure();
+  }
+  for (auto& group : param_groups()) {
+    const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    check(!o.amsgrad(), "MultiTensorAdamW: amsgrad is not supported");
+    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+    // Tensors that share a step count share the bias corrections: one bucket each (in
+    // practice one bucket, as every trained tensor gets a gradient every step).
+    struct Bucket {
+      std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs;
+    };
+    std::map<int64_t, Bucket> buckets;
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      check(!p.grad().is_sparse(), "MultiTensorAdamW: sparse gradients are not supported");
+      const auto key = compat::optimizer_state_key(p);
+      auto it = state().find(key);
+      if (it == state().end()) {
+        auto s = std::make_unique<torch::optim::AdamWParamState>();
+        s->step(0);
+        s->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
+        s->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
+        it = state().emplace(key, std::move(s)).first;
+      }
+      auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      s.step(s.step() + 1);
+      Bucket& b = buckets[s.step()];
+      b.params.push_back(p);
+      b.grads.push_back(p.grad());
+      b.exp_avgs.push_back(s.exp_avg());
+      b.exp_avg_sqs.push_back(s.exp_avg_sq());
+    }
+    for (auto& [step, b] : buckets) {
+      const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+      const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
+      // The order of torch::optim::AdamW: decoupled decay, the moments, then the update.
+      if (o.weight_decay() != 0) at::_foreach_mul_(b.params, 1 - o.lr() * o.weight_decay());
+      at::_foreach_mul_(b.exp_avgs, beta1);
+      at::_foreach_add_(b.exp_avgs, b.grads, 1 - beta1);
+      at::_foreach_mul_(b.exp_avg_sqs, beta2);
+      at::_foreach_addcmul_(b.exp_avg_sqs, b.grads, b.grads, 1 - beta2);
+      std::vector<at::Tensor> denom = at::_foreach_sqrt(b.exp_avg_sqs);
+      at::_foreach_div_(denom, std::sqrt(bias_correction2));
+      at::_foreach_add_(denom, o.eps());
+      at::_foreach_addcdiv_(b.params, b.exp_avgs, denom, -o.lr() / bias_correction1);
+    }
+  }
+  return loss;
+}
+
+}  // namespace porkit::train
