@@ -241,7 +241,6 @@ void run_pretrain(const PretrainOptions& o) {
       {"tokens_seen", tokens_seen(out / "metrics.jsonl")},
       {"wall_seconds_last_segment", wall}, {"held_out", eval}, {"bf16", result.bf16},
       {"machine", describe_machine()}, {"porkit_version", PORKIT_VERSION}};
-  for (const auto& [name, content] : o.extra_model_files) save.extra_json_files[name] = content;
   io::save_model_folder(out / "model", *net, *tokenizer, save);
   log_info("pretrain: wrote {} (held-out {})", (out / "model").string(), eval.dump());
 }

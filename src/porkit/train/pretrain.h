@@ -1,7 +1,6 @@
 // porkit pretrain: BERT pre-training (masked LM + next-sentence prediction) of a new model
 // or continued pre-training of an existing folder.
 #pragma once
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,7 +40,6 @@ struct PretrainOptions {
   // Set by porkit defend purify, not pretrain flags (they join the run's identity when set):
   Trainable trainable = Trainable::All;
   double ffn_norm_penalty = 0;   // > 0: + this x the sum of the FFN input matrices' Frobenius norms
-  std::map<std::string, json> extra_model_files;  // more JSON files written into out/model
   RunSettings run;
   TrainerOptions trainer;
 };
