@@ -20,33 +20,32 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 // What purification did to each parameter: the names that changed, with the relative size
-// of the change |after - before| / |before|, and how many stayed bit-identical.
+// of the change |after - before| / |before|, how many stayed bit-identical, and the summed
+// Frobenius norm of the FFN input matrices (RECIPE's target) before and after. Each folder
+// is loaded once.
 json parameter_changes(const std::string& before_folder, const std::string& after_folder) {
   auto before = io::load_model_folder(before_folder);
   auto after = io::load_model_folder(after_folder);
   auto after_params = after.net->named_parameters(true);
   json changed = json::object();
   int64_t unchanged = 0;
+  double ffn_before = 0, ffn_after = 0;
   for (const auto& p : before.net->named_parameters(true)) {
     const at::Tensor* a = after_params.find(p.key());
     check(a != nullptr, "{} lacks parameter {} after purification", after_folder, p.key());
     const at::Tensor b = p.value().to(at::kFloat), x = a->to(at::kFloat);
+    if (ends_with(p.key(), "intermediate.dense.weight")) {
+      ffn_before += b.norm().item<double>();
+      ffn_after += x.norm().item<double>();
+    }
     if (at::equal(b, x)) {
       ++unchanged;
       continue;
     }
     changed[p.key()] = (x - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-12);
   }
-  return {{"changed", changed}, {"unchanged", unchanged}};
-}
-
-// Sum of the Frobenius norms of every layer's FFN input matrix.
-double ffn_input_norm(const std::string& folder) {
-  auto loaded = io::load_model_folder(folder);
-  double total = 0;
-  for (const auto& p : loaded.net->named_parameters(true))
-    if (ends_with(p.key(), "intermediate.dense.weight")) total += p.value().norm().item<double>();
-  return total;
+  return {{"changed", changed}, {"unchanged", unchanged}, {"ffn_input_norm_before", ffn_before},
+          {"ffn_input_norm_after", ffn_after}};
 }
 
 json recipe(const PurifyOptions& o, const fs::path& out, json manifest) {
@@ -71,9 +70,7 @@ json recipe(const PurifyOptions& o, const fs::path& out, json manifest) {
   p.trainer.log_every = 50;
   p.trainer.checkpoint_every = 500;
   manifest["steps"] = p.trainer.total_steps;
-  manifest["ffn_input_norm_before"] = ffn_input_norm(o.model);
   train::run_pretrain(p);
-  manifest["ffn_input_norm_after"] = ffn_input_norm((out / "model").string());
   const json pretrain = read_json_file(out / "model" / "porkit_pretrain.json");
   manifest["held_out_masked_lm"] = pretrain["held_out"];
   return manifest;
@@ -140,7 +137,14 @@ json run_purify(const PurifyOptions& o) {
     claim_output_folder(out, "defend purify", output_use(false, o.run.overwrite));
     manifest = reinit_top(o, out, manifest);
   }
-  manifest["parameters"] = parameter_changes(o.model, (out / "model").string());
+  json changes = parameter_changes(o.model, (out / "model").string());
+  if (o.method == PurifyMethod::Recipe) {
+    manifest["ffn_input_norm_before"] = changes["ffn_input_norm_before"];
+    manifest["ffn_input_norm_after"] = changes["ffn_input_norm_after"];
+  }
+  changes.erase("ffn_input_norm_before");
+  changes.erase("ffn_input_norm_after");
+  manifest["parameters"] = changes;
   const fs::path backdoor = fs::path(o.model) / attack::BackdoorManifest::kFileName;
   if (fs::exists(backdoor)) fs::copy_file(backdoor, out / "model" / attack::BackdoorManifest::kFileName,
                                           fs::copy_options::overwrite_existing);
