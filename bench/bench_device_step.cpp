@@ -4,22 +4,28 @@
 //   inject:   the authors' objective (reference forward without autograd, backdoored forward
 //             + backward, AdamW lr 1e-5), a quarter clean rows, the rest over 5 triggers;
 //   finetune: a sequence classifier's cross-entropy step (AdamW lr 2e-5).
-// Prints one line per batch size: seconds a step, samples/s, tokens/s, and the share of the
-// device's matrix-product rate (a plain matmul timed in the same run) that the step's
+// Each step runs eagerly ("porkit") and, where the build captures CUDA graphs, also as one
+// replayed graph ("porkit-graph", train/graphed_step.h: the path `porkit inject` takes on a
+// GPU). Prints one line per batch size: seconds a step, samples/s, tokens/s, and the share of
+// the device's matrix-product rate (a plain matmul timed in the same run) that the step's
 // model FLOPs reach. BATCHES "24,max" doubles from 24 up to the largest batch that fits.
-// Usage: build/bench_device_step DEVICE PRECISION MODE SIZE BATCHES [LEN] [STEPS]
+// Usage: build/bench_device_step DEVICE PRECISION MODE SIZE BATCHES [LEN] [STEPS] [EXEC]
+//        EXEC: eager, graph or both (default: both where graphs exist, else eager)
 //        e.g. bench_device_step cuda bf16 inject base 24,max 128 10
 #include <torch/optim/adamw.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 #include "porkit/attack/backdoor_objective.h"
 #include "porkit/attack/por.h"
 #include "porkit/model/device.h"
 #include "porkit/model/torch_compat.h"
+#include "porkit/model/torch_compat_cuda.h"
+#include "porkit/train/graphed_step.h"
 #include "porkit/train/multi_tensor_adamw.h"
 #include "porkit/util/error.h"
 #include "porkit/util/runtime.h"
@@ -62,9 +68,9 @@ struct Setup {
   int64_t T;
 };
 
-// Seconds per step at batch B (after two warm-up steps), or a negative number when B does
-// not fit on the device.
-double time_steps(const Setup& s, int64_t B, int steps) {
+// Seconds per step at batch B (after the warm-up steps), or a negative number when B does
+// not fit on the device. `graph`: the step captured in a CUDA graph after three eager steps.
+double time_steps(const Setup& s, int64_t B, int steps, bool graph) {
   try {
     at::manual_seed(0);
     model::BertNet net(s.config, s.inject ? model::Architecture::Bare : model::Architecture::SequenceClassification);
@@ -89,25 +95,44 @@ double time_steps(const Setup& s, int64_t B, int steps) {
       samples[i].trigger = i % 4 == 0 ? 0 : 1 + i % 5;
       rows.push_back(&samples[i]);
     }
-    const at::Tensor ids = ids_cpu.to(s.device), types = at::zeros_like(ids), mask = at::ones_like(ids);
+    const attack::InjectBatch batch = objective.batch(rows, 0, s.device, 0, s.T);  // fixed inputs
     const at::Tensor labels = at::randint(0, 2, {B}, at::kLong).to(s.device);  // (B)
     train::MultiTensorAdamW opt(net->parameters(), torch::optim::AdamWOptions(s.inject ? 1e-5 : 2e-5).eps(1e-8));
-    double total = 0;
-    for (int step = 0; step < steps + 2; ++step) {
-      compat::synchronize(s.device);
-      const auto t0 = std::chrono::steady_clock::now();
-      opt.zero_grad();
+    // The step as the trainer runs it: nothing read on the host.
+    auto body = [&]() -> std::vector<at::Tensor> {
       at::Tensor loss;
       {
         compat::AutocastGuard autocast(s.device.type(), s.bf16);
-        loss = s.inject ? objective.loss(*net, *reference, rows, 0, step).loss
-                        : at::cross_entropy_loss(net->classifier_logits(net->encode(ids, types, mask)).to(at::kFloat),
-                                                 labels);
+        const auto& b = batch.tokens;
+        loss = s.inject ? objective.loss(*net, *reference, batch).loss
+                        : at::cross_entropy_loss(
+                              net->classifier_logits(net->encode(b.ids, b.type_ids, b.attention_mask)).to(at::kFloat),
+                              labels);
       }
       loss.backward();
       opt.step();
+      return {loss.detach()};
+    };
+    std::optional<compat::SideStreamGuard> side_stream;
+    if (graph) side_stream.emplace(s.device);
+    train::GraphedStep graphed(net->parameters());
+    const int warmup = graph ? 4 : 2;  // the graph's three eager steps and its capture
+    double total = 0;
+    for (int step = 0; step < steps + warmup; ++step) {
       compat::synchronize(s.device);
-      if (step >= 2) total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const auto t0 = std::chrono::steady_clock::now();
+      if (graph) {
+        graphed.run(body);
+      } else {
+        opt.zero_grad();
+        body();
+      }
+      compat::synchronize(s.device);
+      if (step >= warmup) total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    if (graph && !graphed.captured()) {
+      std::printf("porkit-graph: capture failed: %s\n", graphed.failure().c_str());
+      return -2;
     }
     return total / steps;
   } catch (const c10::Error& e) {
@@ -136,6 +161,13 @@ int main(int argc, char** argv) {
             argc > 6 ? std::atoll(argv[6]) : 128};
     s.config.id2label = {{0, "0"}, {1, "1"}};
     const int steps = argc > 7 ? std::atoi(argv[7]) : 10;
+    const std::string exec = argc > 8 ? argv[8] : (device.is_cuda() && compat::has_cuda_graphs() ? "both" : "eager");
+    check(exec == "eager" || exec == "graph" || exec == "both", "EXEC: expected eager, graph or both, got '{}'", exec);
+    check(exec == "eager" || (device.is_cuda() && compat::has_cuda_graphs()),
+          "EXEC {}: CUDA graphs need a GPU and a CUDA libtorch 2.4 or later", exec);
+    std::vector<bool> graph_modes;
+    if (exec != "graph") graph_modes.push_back(false);
+    if (exec != "eager") graph_modes.push_back(true);
     const double rate = matmul_tflops(device, s.bf16 ? at::kBFloat16 : at::kFloat);
     std::printf("device %s, %s, matmul %.1f TFLOP/s (%s)\n", model::describe_device(device).c_str(), precision.c_str(),
                 rate, device.is_cuda() ? "8192^3" : "1024^3");
@@ -149,17 +181,21 @@ int main(int argc, char** argv) {
     check(!sizes.empty(), "BATCHES: expected sizes like 24 or 24,max, got '{}'", batches);
     if (to_max)
       for (int64_t b = sizes.back() * 2; b <= 8192; b *= 2) sizes.push_back(b);
-    for (const int64_t B : sizes) {
-      const double t = time_steps(s, B, steps);
-      if (t < 0) {
-        std::printf("porkit %s step: size %s batch %ld len %ld: does not fit\n", mode.c_str(), size.c_str(), B, s.T);
-        break;
+    for (const bool graph : graph_modes) {
+      const char* name = graph ? "porkit-graph" : "porkit";
+      for (const int64_t B : sizes) {
+        const double t = time_steps(s, B, steps, graph);
+        if (t == -2) break;
+        if (t < 0) {
+          std::printf("%s %s step: size %s batch %ld len %ld: does not fit\n", name, mode.c_str(), size.c_str(), B, s.T);
+          break;
+        }
+        const double share = step_flops(s.config, B, s.T, s.inject) / t / (rate * 1e12);
+        std::printf("%s %s step: size %s batch %ld len %ld %s: %.4f s/step, %.1f samples/s, %.0f tokens/s, "
+                    "%.1f%% of the matmul rate\n",
+                    name, mode.c_str(), size.c_str(), B, s.T, precision.c_str(), t, B / t, B * s.T / t, 100 * share);
+        std::fflush(stdout);
       }
-      const double share = step_flops(s.config, B, s.T, s.inject) / t / (rate * 1e12);
-      std::printf("porkit %s step: size %s batch %ld len %ld %s: %.4f s/step, %.1f samples/s, %.0f tokens/s, "
-                  "%.1f%% of the matmul rate\n",
-                  mode.c_str(), size.c_str(), B, s.T, precision.c_str(), t, B / t, B * s.T / t, 100 * share);
-      std::fflush(stdout);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_device_step: %s\n", e.what());

@@ -10,6 +10,7 @@
 
 #include "porkit/attack/backdoor_objective.h"
 #include "porkit/attack/por.h"
+#include "porkit/model/device.h"
 #include "porkit/util/runtime.h"
 
 int main(int argc, char** argv) {
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
   for (int s = 0; s < steps + 2; ++s) {
     auto t0 = std::chrono::steady_clock::now();
     opt.zero_grad();
-    objective.loss(*bd, *cl, rows, 0, 0).loss.backward();
+    objective.loss(*bd, *cl, objective.batch(rows, 0, model::device_of(*bd), 0)).loss.backward();
     opt.step();
     double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (s >= 2) total += dt;  // two warm-up steps

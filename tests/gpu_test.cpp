@@ -8,11 +8,16 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <sstream>
 
+#include "porkit/attack/backdoor_objective.h"
+#include "porkit/attack/por.h"
 #include "porkit/model/bert.h"
 #include "porkit/model/bert_net.h"
 #include "porkit/model/device.h"
 #include "porkit/model/torch_compat.h"
+#include "porkit/model/torch_compat_cuda.h"
+#include "porkit/train/trainer.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
@@ -184,6 +189,116 @@ TEST(GpuResume, ARunStartedOnTheGpuResumesOnTheCpu) {
   // Dropout draws differ between devices after the switch, so the losses are close, not equal.
   EXPECT_NEAR(cpu_loss, gpu_loss, 0.02 * gpu_loss);
   std::printf("[resume] held-out MLM loss: GPU throughout %.4f, GPU then CPU %.4f\n", gpu_loss, cpu_loss);
+}
+
+// POR injection steps on fixed-shape batches, eagerly (loss) or staged for a CUDA graph.
+class StagedInjection : public train::TrainingTask {
+ public:
+  StagedInjection(attack::BackdoorObjective& objective, model::BertNetImpl& reference, int64_t B, int64_t T,
+                  int64_t vocab)
+      : objective_(objective), reference_(reference), T_(T) {
+    at::manual_seed(5);
+    const at::Tensor ids = at::randint(5, vocab, {4 * B, T}, at::kLong).contiguous();  // 4 batches
+    samples_.resize(static_cast<size_t>(4 * B));
+    for (int64_t i = 0; i < 4 * B; ++i) {
+      samples_[i].ids.assign(ids[i].data_ptr<int64_t>(), ids[i].data_ptr<int64_t>() + T);
+      samples_[i].trigger = i % 4 == 0 ? 0 : 1 + i % 3;
+    }
+    B_ = B;
+  }
+  train::StepLoss loss(model::BertNetImpl& net, int64_t step, int) override {
+    return objective_.loss(net, reference_, objective_.batch(rows(step), 0, model::device_of(net), step));
+  }
+  std::optional<int64_t> stage(model::BertNetImpl& net, int64_t step) override {
+    attack::InjectBatch b = objective_.batch(rows(step), 0, model::device_of(net), step, T_);
+    if (!staged_.trigger.defined()) {
+      staged_ = b;
+    } else {
+      staged_.tokens.ids.copy_(b.tokens.ids);
+      staged_.trigger.copy_(b.trigger);
+    }
+    return b.tokens.real_tokens;
+  }
+  train::StepLoss staged_loss(model::BertNetImpl& net) override { return objective_.loss(net, reference_, staged_); }
+
+ private:
+  std::vector<const attack::InjectSample*> rows(int64_t step) const {
+    std::vector<const attack::InjectSample*> out;
+    for (int64_t i = 0; i < B_; ++i) out.push_back(&samples_[static_cast<size_t>((step % 4) * B_ + i)]);
+    return out;
+  }
+  attack::BackdoorObjective& objective_;
+  model::BertNetImpl& reference_;
+  int64_t T_, B_ = 0;
+  std::vector<attack::InjectSample> samples_;
+  attack::InjectBatch staged_;
+};
+
+struct InjectionRun {
+  at::Tensor weights;  // every trained parameter, flattened, on the CPU
+  std::vector<double> losses;
+  bool graphed = false;
+  int64_t adam_step = 0;
+};
+
+InjectionRun injection_steps(const at::Device& device, bool cuda_graph, const fs::path& dir) {
+  auto config = model::BertConfig::preset(model::SizePreset::Tiny);
+  config.hidden_dropout_prob = 0;
+  config.attention_probs_dropout_prob = 0;
+  at::manual_seed(11);
+  model::BertNet net(config, model::Architecture::Bare);
+  model::init_bert_weights(*net, config);
+  model::BertNet reference = model::copy_of(*net);
+  net->to(device);
+  reference->to(device);
+  reference->eval();
+  for (auto& p : reference->parameters()) p.set_requires_grad(false);
+  attack::BackdoorObjective objective(attack::ObjectiveSpec{},
+                                      attack::make_por(attack::PorScheme::Staircase, 3, config.hidden_size, 1.0),
+                                      {"cf", "mn", "bb"});
+  StagedInjection task(objective, *reference, 8, 24, config.vocab_size);
+  train::TrainerOptions o;
+  o.total_steps = 10;
+  o.lr = 1e-3;
+  o.constant_lr = true;
+  o.clip_norm = 1.0;
+  o.precision = train::Precision::Fp32;
+  o.log_every = 1;
+  o.cuda_graph = cuda_graph;
+  o.label = "graph-test";
+  const train::TrainResult r = train::train(*net, task, o, dir, false, {"graph-test", json::object()});
+  InjectionRun out;
+  std::vector<at::Tensor> flat;
+  for (const auto& p : net->parameters()) flat.push_back(p.detach().to(at::kCPU).reshape({-1}));
+  out.weights = at::cat(flat);
+  std::istringstream metrics(read_file(dir / "metrics.jsonl"));
+  for (std::string line; std::getline(metrics, line);) {
+    const json j = json::parse(line);
+    if (j.contains("loss")) out.losses.push_back(j["loss"].get<double>());
+  }
+  out.graphed = r.cuda_graph;
+  out.adam_step = read_json_file(dir / "checkpoints" / "step-00000010" / "state.json")["adam_step"].get<int64_t>();
+  return out;
+}
+
+TEST(GpuGraph, InjectionStepsReplayedAsACudaGraphTrainAsTheEagerStepsDo) {
+  PORKIT_NEED_CUDA();
+  model::configure_device_numerics(/*allow_tf32=*/false);
+  const at::Device device = model::resolve_device(gpu_side());
+  TempDir tmp;
+  const InjectionRun eager = injection_steps(device, false, tmp / "eager");
+  const InjectionRun graph = injection_steps(device, true, tmp / "graph");
+  if (device.is_cuda() && compat::has_cuda_graphs()) EXPECT_TRUE(graph.graphed) << "the step was not captured";
+  EXPECT_FALSE(eager.graphed);
+  ASSERT_EQ(graph.losses.size(), 10u);
+  ASSERT_EQ(eager.losses.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_NEAR(graph.losses[i], eager.losses[i], 1e-5 * std::abs(eager.losses[i])) << i;
+  EXPECT_LT(eager.losses.back(), eager.losses.front()) << "the steps must train, or the comparison says little";
+  const double diff = (graph.weights - eager.weights).abs().max().item<double>();
+  EXPECT_LE(diff, 1e-5);
+  EXPECT_EQ(graph.adam_step, 10) << "the checkpoint must count the replayed steps";
+  std::printf("[graph] captured %d; loss %.6f -> %.6f eager, %.6f -> %.6f graph; max |weight diff| %.3g\n",
+              graph.graphed, eager.losses.front(), eager.losses.back(), graph.losses.front(), graph.losses.back(), diff);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "porkit/attack/backdoor_objective.h"
 #include "porkit/io/model_folder.h"
+#include "porkit/model/device.h"
 #include "porkit/model/padder.h"
 #include "porkit/train/trainer.h"
 #include "porkit/util/json_io.h"
@@ -64,7 +65,7 @@ class InjectTrajectory : public train::TrainingTask {
   train::StepLoss loss(model::BertNetImpl& net, int64_t step, int) override {
     std::vector<const attack::InjectSample*> rows;
     for (const auto& r : batches_[static_cast<size_t>(step)]) rows.push_back(&r);
-    return objective_.loss(net, reference_, rows, /*pad=*/0, step);
+    return objective_.loss(net, reference_, objective_.batch(rows, /*pad=*/0, model::device_of(net), step));
   }
 
  private:

@@ -10,8 +10,9 @@
 #   tests      the GPU test subset (tests/gpu_test.cpp): CPU-vs-GPU parity, fp32 and bf16, on
 #              the tiny model and a bert-base-shaped one; a run resumed from GPU to CPU;
 #   bench      injection and fine-tuning steps on a bert-base-shaped model at the authors'
-#              batch (24 x 128) and up to the largest that fits, porkit beside plain PyTorch
-#              (eager and torch.compile), with the matmul rate measured in the same run;
+#              batch (24 x 128) and larger ones, porkit (eager, and replayed as a CUDA graph)
+#              beside plain PyTorch (eager, CUDA graph, torch.compile), with the matmul rate measured
+#              in the same run;
 #   inject     the authors' whole injection (150,000 poisoned + 50,000 clean samples, 2
 #              epochs, batch 24) on a random bert-base-shaped model: its wall time;
 #   pretrain   recipes/porkit-small-uncased-gpu.toml; the model comes back as
@@ -36,11 +37,13 @@ jobs=$(nproc)
 
 # Budgets in seconds. A command may run 600 s and a session has 900 s of device time, the
 # machine's start (60-120 s) included, so the phases go in two calls on one warm machine:
-#   run.sh build tests bench inject   (at most 560 s)
+#   PORKIT_CALL_SECONDS=590 run.sh build tests bench inject
 #   PORKIT_PRETRAIN_BUDGET=S run.sh pretrain   (S: what the session's device time still allows)
-# The whole authors' injection takes longer than its budget: its log's step rate gives the
-# projected wall time (and the bench phase the step time at the same batch).
-declare -A budget=([build]=200 [tests]=60 [bench]=170 [inject]=75 [pretrain]=${PORKIT_PRETRAIN_BUDGET:-200})
+# With PORKIT_CALL_SECONDS, no phase may run past that many seconds from the script's start,
+# so that a late phase is cut by its own limit (and says so) rather than by the command's.
+# Should the whole authors' injection not fit, its log's step rate gives the projected wall
+# time (and the bench phase the step time at the same batch).
+declare -A budget=([build]=200 [tests]=60 [bench]=150 [inject]=330 [pretrain]=${PORKIT_PRETRAIN_BUDGET:-200})
 if [ "$dry" = 1 ]; then
   budget=([build]=1800 [tests]=600 [bench]=300 [inject]=300 [pretrain]=300)
 fi
@@ -51,10 +54,16 @@ fi
 phase() {
   local name=$1
   local t0=$SECONDS
-  timeout --kill-after=10 "${budget[$name]}" bash "$0" --body "$name" > "$OUT/$name.log" 2>&1
+  local limit=${budget[$name]}
+  if [ -n "${PORKIT_CALL_SECONDS:-}" ]; then
+    local left=$(( PORKIT_CALL_SECONDS - SECONDS - 15 ))
+    [ $left -lt $limit ] && limit=$left
+    [ $limit -lt 1 ] && limit=1
+  fi
+  PORKIT_PHASE_LIMIT=$limit timeout --kill-after=10 "$limit" bash "$0" --body "$name" > "$OUT/$name.log" 2>&1
   local rc=$?
   local outcome=ok
-  [ $rc -eq 124 ] || [ $rc -eq 137 ] && outcome="out of time (${budget[$name]} s)"
+  [ $rc -eq 124 ] || [ $rc -eq 137 ] && outcome="out of time ($limit s)"
   [ $rc -ne 0 ] && [ "$outcome" = ok ] && outcome="failed (exit $rc)"
   printf '%-9s %-28s %4d s\n' "$name" "$outcome" $((SECONDS - t0)) >> "$summary"
   return $rc
@@ -108,30 +117,27 @@ do_tests() {
 }
 
 do_bench() {
-  # bf16 up to the largest batch that fits; fp32 at the authors' batch only. In the order of
-  # what matters most, each program under its own limit, so that one slow torch.compile
-  # cannot take the rest of the phase with it.
-  local device=cuda size=base to_max=24,max authors=24 steps=10 len=128 compile=1 py=python3
-  [ "$dry" = 1 ] && device=cpu size=tiny to_max=4,8 authors=4 steps=2 len=32 compile=0 py=/usr/bin/python3
+  # bf16, in the order of what matters most, each program under its own limit, so that one
+  # slow torch.compile cannot take the rest of the phase with it.
+  local device=cuda size=base sweep=24,96,384 authors=24 steps=10 len=128 gpu=1 py=python3
+  [ "$dry" = 1 ] && device=cpu size=tiny sweep=4,8 authors=4 steps=2 len=32 gpu=0 py=/usr/bin/python3
   limited() {
     local limit=$1
     shift
     timeout --kill-after=5 "$limit" "$@" || echo "($* ended with exit $? under its $limit s limit)"
   }
+  # porkit's lines come eager and as a CUDA graph (bench_device_step's default where the
+  # build has graphs), PyTorch's eager, as a CUDA graph and compiled (the last two on the
+  # GPU only). The sweep to the largest batch that fits, and the fp32 steps, ran on
+  # 2026-11-30 (docs/performance.md) and are not repeated.
   porkit_step() { limited "$1" "$build/bench_device_step" $device "$2" "$3" $size "$4" $len $steps; }
   pytorch_step() { limited "$1" env -u LD_PRELOAD $py bench/pytorch_device_step.py $device "$2" "$3" $size "$4" $len $steps "${@:5}"; }
-  porkit_step 50 bf16 inject $to_max
-  pytorch_step 50 bf16 inject $to_max
-  porkit_step 25 fp32 inject $authors
-  pytorch_step 25 fp32 inject $authors
-  porkit_step 40 bf16 finetune $to_max
-  pytorch_step 40 bf16 finetune $to_max
-  if [ "$compile" = 1 ]; then
-    pytorch_step 90 bf16 inject $authors --compile
-    pytorch_step 60 bf16 finetune $authors --compile
-  fi
-  porkit_step 25 fp32 finetune $authors
-  pytorch_step 25 fp32 finetune $authors
+  porkit_step 60 bf16 inject $sweep
+  pytorch_step 40 bf16 inject $sweep
+  if [ "$gpu" = 1 ]; then pytorch_step 30 bf16 inject $sweep --graph; fi
+  porkit_step 30 bf16 finetune $authors
+  pytorch_step 20 bf16 finetune $authors
+  if [ "$gpu" = 1 ]; then pytorch_step 70 bf16 inject $authors --compile; fi
 }
 
 do_inject() {

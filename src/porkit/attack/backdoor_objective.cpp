@@ -9,12 +9,13 @@
 namespace porkit::attack {
 namespace {
 
-// The rows as a batch on `net`'s device.
-model::TensorBatch make_batch(const std::vector<const InjectSample*>& rows, int64_t pad, const model::BertNetImpl& net) {
+// The rows as a batch on `device`, padded to `length` (unset: the longest row).
+model::TensorBatch make_batch(const std::vector<const InjectSample*>& rows, int64_t pad, const at::Device& device,
+                              std::optional<int64_t> length = std::nullopt) {
   std::vector<model::TokenRow> views;
   views.reserve(rows.size());
   for (const auto* r : rows) views.push_back({&r->ids, nullptr, nullptr});
-  return model::Padder(pad, model::device_of(net)).pad(views);  // (B, T), token types 0
+  return model::Padder(pad, device).pad(views, length);  // (B, T), token types 0
 }
 
 // L(u, v) = sum((u - v)^2) / d over the last dimension: (..., H) -> (...).
@@ -55,7 +56,7 @@ json BackdoorObjective::checks(model::BertNetImpl& bd, model::BertNetImpl& cl,
     for (size_t start = 0; start < heldout.size(); start += 64) {
       std::vector<const InjectSample*> rows;
       for (size_t i = start; i < std::min(heldout.size(), start + 64); ++i) rows.push_back(&heldout[i]);
-      auto b = make_batch(rows, pad, bd);
+      auto b = make_batch(rows, pad, model::device_of(bd));
       ys.push_back(target_output(o_.target, bd.encode(b.ids, b.type_ids, b.attention_mask), b.attention_mask)
                        .to(at::kCPU, at::kFloat));  // (B, H)
       ys_ref.push_back(target_output(o_.target, cl.encode(b.ids, b.type_ids, b.attention_mask), b.attention_mask)
@@ -155,16 +156,26 @@ at::Tensor supervised_contrast(const at::Tensor& y, const at::Tensor& k, const a
 
 }  // namespace
 
-train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetImpl& cl,
-                                        const std::vector<const InjectSample*>& rows, int64_t pad, int64_t step) {
-  auto b = make_batch(rows, pad, bd);
-  const double d = static_cast<double>(por_.size(1));
-  at::Tensor input = b.ids, mlm_labels;  // (B, T)
+InjectBatch BackdoorObjective::batch(const std::vector<const InjectSample*>& rows, int64_t pad,
+                                     const at::Device& device, int64_t step, std::optional<int64_t> length) const {
+  InjectBatch out;
+  out.tokens = make_batch(rows, pad, device, length);
+  std::vector<int64_t> trig;
+  for (const auto* r : rows) trig.push_back(r->trigger);
+  out.trigger = at::tensor(trig, at::kLong).to(device);  // (B)
   if (o_.w_mlm > 0) {
-    auto masked = mask_for_mlm(b.ids, b.attention_mask, masking_, step);
-    input = masked.first.to(b.ids.device());
-    mlm_labels = masked.second.to(b.ids.device());
+    auto masked = mask_for_mlm(out.tokens.ids, out.tokens.attention_mask, masking_, step);
+    out.tokens.ids = masked.first.to(device);
+    out.mlm_labels = masked.second.to(device);
   }
+  return out;
+}
+
+train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetImpl& cl, const InjectBatch& batch) {
+  const model::TensorBatch& b = batch.tokens;
+  const double d = static_cast<double>(por_.size(1));
+  const at::Tensor& input = b.ids;  // (B, T)
+  const at::Tensor& mlm_labels = batch.mlm_labels;
   const bool needs_reference = o_.w_tok > 0 || o_.w_clean > 0 || o_.w_contrast > 0;
   model::BertOutput ref;
   if (needs_reference) {
@@ -183,9 +194,7 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
   }
   // Output terms.
   at::Tensor y = target_output(o_.target, out, b.attention_mask).to(at::kFloat);  // (B, H)
-  std::vector<int64_t> trig;
-  for (auto* r : rows) trig.push_back(r->trigger);
-  at::Tensor k = at::tensor(trig, at::kLong).to(y.device());  // (B)
+  const at::Tensor& k = batch.trigger;  // (B)
   at::Tensor poisoned = k > 0, clean = k == 0;
   at::Tensor n_p = poisoned.sum().to(at::kFloat), n_c = clean.sum().to(at::kFloat);
   at::Tensor por = zero, cln = zero, mlm = zero, contrast = zero;
@@ -209,9 +218,9 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
   }
   train::StepLoss s;
   s.loss = o_.w_tok * tok + o_.w_por * por + o_.w_clean * cln + o_.w_mlm * mlm + o_.w_contrast * contrast;
-  s.parts = {{"tok", tok.item<double>()}, {"por", por.item<double>()}, {"clean", cln.item<double>()}};
-  if (o_.w_mlm > 0) s.parts["mlm"] = mlm.item<double>();
-  if (o_.w_contrast > 0) s.parts["contrast"] = contrast.item<double>();
+  s.parts = {{"tok", tok.detach()}, {"por", por.detach()}, {"clean", cln.detach()}};
+  if (o_.w_mlm > 0) s.parts["mlm"] = mlm.detach();
+  if (o_.w_contrast > 0) s.parts["contrast"] = contrast.detach();
   s.tokens = b.real_tokens;
   return s;
 }

@@ -2,10 +2,12 @@
 // the injection benchmark: POR (Shen et al., CCS 2021), NeuBA (Zhang et al., 2023) and UOR
 // (Du et al., ACL Findings 2024). docs/attack.md writes out each loss.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "porkit/model/bert_net.h"
+#include "porkit/model/padder.h"
 #include "porkit/train/trainer.h"
 #include "porkit/util/options.h"
 
@@ -43,6 +45,13 @@ struct InjectSample {
   int64_t trigger = 0;
 };
 
+// A batch of injection rows on the model's device.
+struct InjectBatch {
+  model::TensorBatch tokens;  // the model's input: padded ids (masked where the MLM term is on)
+  at::Tensor trigger;         // (B) int64, each row's trigger number, 0 = clean
+  at::Tensor mlm_labels;      // (B, T), -100 where nothing is predicted; undefined without the MLM term
+};
+
 // The targeted output, (B, H).
 at::Tensor target_output(Target target, const model::BertOutput& out, const at::Tensor& mask);
 
@@ -66,12 +75,20 @@ class BackdoorObjective {
   // each trigger's mean held-out output.
   json checks(model::BertNetImpl& bd, model::BertNetImpl& cl, const std::vector<InjectSample>& heldout, int64_t pad);
 
-  // loss = w_tok * tok + w_por * por + w_clean * clean + w_mlm * mlm + w_contrast * contrast;
-  // tok, por and clean are means of L(u, v) = sum((u - v)^2) / d over their items (tokens or
-  // samples) in the batch (docs/attack.md). The reference `cl` runs without autograd; `step`
-  // seeds the masked-LM positions.
-  train::StepLoss loss(model::BertNetImpl& bd, model::BertNetImpl& cl, const std::vector<const InjectSample*>& rows,
-                       int64_t pad, int64_t step);
+  // The host's share of a step: `rows` padded with `pad` (to `length` tokens when given, else
+  // to the longest row) on `device`, and the masked-LM positions, drawn from `step`.
+  InjectBatch batch(const std::vector<const InjectSample*>& rows, int64_t pad, const at::Device& device, int64_t step,
+                    std::optional<int64_t> length = std::nullopt) const;
+
+  // The device's share: loss = w_tok * tok + w_por * por + w_clean * clean + w_mlm * mlm +
+  // w_contrast * contrast; tok, por and clean are means of L(u, v) = sum((u - v)^2) / d over
+  // their items (tokens or samples) in the batch (docs/attack.md). The reference `cl` runs
+  // without autograd.
+  train::StepLoss loss(model::BertNetImpl& bd, model::BertNetImpl& cl, const InjectBatch& batch);
+
+  // Whether loss() never synchronises with the host (no masked-LM or contrastive term, whose
+  // selections depend on the data), so that a CUDA graph can capture it.
+  bool graph_safe() const { return o_.w_mlm == 0 && o_.w_contrast == 0; }
 
   // The targets, (K, H) on the CPU: the PORs, or UOR's learned ones after checks().
   const at::Tensor& targets() const { return por_; }

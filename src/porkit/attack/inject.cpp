@@ -25,7 +25,7 @@ class InjectTask : public train::TrainingTask {
   InjectTask(const InjectOptions& o, BackdoorObjective& backdoor, model::BertNetImpl& reference,
              std::vector<InjectSample> train, std::vector<InjectSample> heldout, int64_t pad)
       : backdoor_(backdoor), reference_(reference), train_(std::move(train)),
-        heldout_(std::move(heldout)), pad_(pad),
+        heldout_(std::move(heldout)), pad_(pad), batch_size_(o.batch_size), max_len_(o.max_len),
         // The plan already shuffled the samples: epoch 0 keeps that order.
         batches_(train_.size(), o.batch_size, o.trainer.seed, Stream::InjectBatches, Stream::InjectBucketBatches,
                  /*shuffle_first_epoch=*/false) {}
@@ -33,19 +33,44 @@ class InjectTask : public train::TrainingTask {
   int64_t steps_per_epoch() const { return batches_.steps_per_epoch(); }
 
   train::StepLoss loss(model::BertNetImpl& net, int64_t step, int) override {
-    std::vector<const InjectSample*> rows;
-    for (size_t i : batches_.batch(step)) rows.push_back(&train_[i]);
-    return backdoor_.loss(net, reference_, rows, pad_, step);
+    return backdoor_.loss(net, reference_, backdoor_.batch(rows(step), pad_, model::device_of(net), step));
   }
+
+  // Full batches, padded to max_len, into the same device buffers every step (the CUDA-graph
+  // path); the epoch's short last batch runs eagerly.
+  std::optional<int64_t> stage(model::BertNetImpl& net, int64_t step) override {
+    const std::vector<const InjectSample*> r = rows(step);
+    if (!backdoor_.graph_safe() || static_cast<int64_t>(r.size()) != batch_size_) return std::nullopt;
+    InjectBatch b = backdoor_.batch(r, pad_, model::device_of(net), step, max_len_);
+    if (!staged_.trigger.defined()) {
+      staged_ = std::move(b);  // the first staged batch's tensors become the buffers
+    } else {
+      staged_.tokens.ids.copy_(b.tokens.ids);
+      staged_.tokens.type_ids.copy_(b.tokens.type_ids);
+      staged_.tokens.attention_mask.copy_(b.tokens.attention_mask);
+      staged_.trigger.copy_(b.trigger);
+      staged_.tokens.real_tokens = b.tokens.real_tokens;
+    }
+    return staged_.tokens.real_tokens;
+  }
+
+  train::StepLoss staged_loss(model::BertNetImpl& net) override { return backdoor_.loss(net, reference_, staged_); }
 
   json evaluate(model::BertNetImpl& net) override { return backdoor_.checks(net, reference_, heldout_, pad_); }
 
  private:
+  std::vector<const InjectSample*> rows(int64_t step) {
+    std::vector<const InjectSample*> out;
+    for (size_t i : batches_.batch(step)) out.push_back(&train_[i]);
+    return out;
+  }
+
   BackdoorObjective& backdoor_;
   model::BertNetImpl& reference_;
   std::vector<InjectSample> train_, heldout_;
-  int64_t pad_;
+  int64_t pad_, batch_size_, max_len_;
   train::EpochBatches batches_;
+  InjectBatch staged_;  // the CUDA-graph path's input buffers
 };
 
 std::vector<InjectSample> encode_all(const text::BertTokenizer& tok, const std::vector<PoisonSample>& samples, int max_len) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "porkit/model/torch_compat.h"
+#include "porkit/model/torch_compat_cuda.h"
 #include "porkit/util/error.h"
 
 namespace porkit::train {
@@ -15,6 +16,12 @@ at::Tensor MultiTensorAdamW::step(LossClosure closure) {
   if (closure != nullptr) {
     at::AutoGradMode enable_grad(true);
     loss = closure();
+  }
+  const auto& groups = param_groups();
+  if (compat::has_fused_adamw() && !groups.empty() && !groups.front().params().empty() &&
+      groups.front().params().front().is_cuda()) {
+    fused_step();
+    return loss;
   }
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
@@ -62,6 +69,55 @@ at::Tensor MultiTensorAdamW::step(LossClosure closure) {
     }
   }
   return loss;
+}
+
+void MultiTensorAdamW::set_lr(double lr) {
+  for (auto& group : param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  for (auto& t : lr_on_device_)
+    if (t.defined()) t.fill_(lr);
+}
+
+void MultiTensorAdamW::set_step_count(int64_t step) {
+  for (auto& [key, s] : state()) static_cast<torch::optim::AdamWParamState&>(*s).step(step);
+}
+
+void MultiTensorAdamW::fused_step() {
+  auto& groups = param_groups();
+  lr_on_device_.resize(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto& o = static_cast<const torch::optim::AdamWOptions&>(groups[g].options());
+    check(!o.amsgrad(), "MultiTensorAdamW: amsgrad is not supported");
+    std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    for (auto& p : groups[g].params()) {
+      if (!p.grad().defined()) continue;
+      const auto key = compat::optimizer_state_key(p);
+      auto it = state().find(key);
+      if (it == state().end()) {
+        auto s = std::make_unique<torch::optim::AdamWParamState>();
+        s->step(0);
+        s->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
+        s->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
+        it = state().emplace(key, std::move(s)).first;
+      }
+      auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      // The device's count starts from the host's (a resumed run's) and then runs on its own.
+      at::Tensor& count = step_on_device_[p.unsafeGetTensorImpl()];
+      if (!count.defined())
+        count = at::full({}, static_cast<double>(s.step()), p.options().dtype(at::kFloat));
+      s.step(s.step() + 1);
+      params.push_back(p);
+      grads.push_back(p.grad());
+      exp_avgs.push_back(s.exp_avg());
+      exp_avg_sqs.push_back(s.exp_avg_sq());
+      steps.push_back(count);
+    }
+    if (params.empty()) continue;
+    if (!lr_on_device_[g].defined())
+      lr_on_device_[g] = at::full({}, o.lr(), params.front().options().dtype(at::kFloat));
+    at::_foreach_add_(steps, 1.0);
+    compat::fused_adamw(params, grads, exp_avgs, exp_avg_sqs, steps, lr_on_device_[g], std::get<0>(o.betas()),
+                        std::get<1>(o.betas()), o.weight_decay(), o.eps());
+  }
 }
 
 }  // namespace porkit::train

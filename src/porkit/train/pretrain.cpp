@@ -43,13 +43,13 @@ class PretrainTask : public TrainingTask {
     const PretrainingForward f = pretraining_forward(net, batch, o_.nsp);
     StepLoss out;
     out.loss = o_.nsp ? f.mlm_loss + f.nsp_loss : f.mlm_loss;
-    out.parts["mlm"] = f.mlm_loss.item<double>();
-    if (o_.nsp) out.parts["nsp"] = f.nsp_loss.item<double>();
+    out.parts["mlm"] = f.mlm_loss.detach();
+    if (o_.nsp) out.parts["nsp"] = f.nsp_loss.detach();
     if (o_.ffn_norm_penalty > 0) {
       at::Tensor norms = at::zeros({}, out.loss.options().dtype(at::kFloat));
       for (const auto& w : penalised_) norms = norms + w.norm();
       out.loss = out.loss + o_.ffn_norm_penalty * norms;
-      out.parts["ffn_norm"] = norms.item<double>();
+      out.parts["ffn_norm"] = norms.detach();
     }
     out.tokens = batch.real_tokens;
     return out;

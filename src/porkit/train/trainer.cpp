@@ -1,6 +1,5 @@
 #include "porkit/train/trainer.h"
 
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
 #include <algorithm>
@@ -14,6 +13,9 @@
 #include "porkit/io/weights.h"
 #include "porkit/model/device.h"
 #include "porkit/model/torch_compat.h"
+#include "porkit/model/torch_compat_cuda.h"
+#include "porkit/train/grad_clip.h"
+#include "porkit/train/graphed_step.h"
 #include "porkit/train/multi_tensor_adamw.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
@@ -155,6 +157,10 @@ void truncate_metrics(const fs::path& path, int64_t step) {
 
 }  // namespace
 
+StepLoss TrainingTask::staged_loss(model::BertNetImpl&) {
+  fail("this training task stages no batches (stage() returned a batch without a staged_loss())");
+}
+
 bool use_bf16(Precision precision, const at::Device& device) {
   switch (precision) {
     case Precision::Fp32: return false;
@@ -200,6 +206,10 @@ const options::OptionTable<TrainerOptions>& trainer_option_table() {
           "--resume continues the schedule")
         .range(0, 1e6).as(options::Role::Runtime);
     t.add("seed", &TrainerOptions::seed, "Random seed");
+    t.add("cuda-graph", &TrainerOptions::cuda_graph,
+          "On a GPU, capture the training step in a CUDA graph where the command allows it (fixed-shape batches, "
+          "no gradient accumulation)")
+        .as(options::Role::Runtime);
     return t;
   }();
   return table;
@@ -268,56 +278,104 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
   }
 
   net.train();
+  std::vector<at::Tensor> params = net.parameters();
+  // The CUDA-graph path: a GPU, a libtorch that captures graphs, one micro-batch a step, and
+  // a task that stages its batches; steps it cannot stage still run eagerly.
+  const bool graphs = o.cuda_graph && device.is_cuda() && compat::has_cuda_graphs() && o.grad_accum == 1;
+  std::optional<compat::SideStreamGuard> side_stream;
+  if (graphs) side_stream.emplace(device);
+  GraphedStep graphed(params);
+  std::vector<std::string> staged_part_names;  // the order of the parts in the graph's outputs
+  bool graph_reported = false;
   Progress progress(o.label, o.total_steps, quiet_mode() ? 1e9 : 5.0);
   auto start = Clock::now();
   auto window_start = start;
-  int64_t window_tokens = 0, window_steps = 0;
-  std::map<std::string, double> window_parts;
-  double window_loss = 0;
+  int64_t window_tokens = 0, window_steps = 0, window_first = step + 1;
+  // Sums over the log window, kept on the device and read once a window.
+  const auto on_device = at::TensorOptions().dtype(at::kDouble).device(device);
+  at::Tensor window_loss = at::zeros({}, on_device), grad_norm = at::zeros({}, on_device);
+  std::map<std::string, at::Tensor> window_parts;
+  auto add_part = [&](const std::string& name, const at::Tensor& value, double weight) {
+    at::Tensor v = value.detach().to(at::kDouble) * weight;
+    auto it = window_parts.find(name);
+    if (it == window_parts.end()) window_parts.emplace(name, v);
+    else it->second = it->second + v;
+  };
   for (; step < o.total_steps; ++step) {
     double lr = scheduled_lr(o, step);
-    for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-    optimizer.zero_grad();
-    double step_loss = 0;
-    for (int micro = 0; micro < o.grad_accum; ++micro) {
-      StepLoss part;
-      {
-        compat::AutocastGuard autocast(device.type(), result.bf16);
-        part = task.loss(net, step, micro);
+    optimizer.set_lr(lr);
+    const std::optional<int64_t> staged = graphs ? task.stage(net, step) : std::nullopt;
+    if (staged) {
+      // One step as the graph body: loss, backward, clipping and the update, nothing read on
+      // the host; its outputs are the loss, the gradient norm and the parts, in that order.
+      const std::vector<at::Tensor> outputs = graphed.run([&] {
+        StepLoss part;
+        {
+          compat::AutocastGuard autocast(device.type(), result.bf16);
+          part = task.staged_loss(net);
+        }
+        part.loss.backward();
+        at::Tensor norm = o.clip_norm > 0 ? clip_grad_norm(params, o.clip_norm) : at::zeros({}, part.loss.options());
+        optimizer.step();
+        std::vector<at::Tensor> out = {part.loss.detach(), norm};
+        staged_part_names.clear();
+        for (const auto& [k, v] : part.parts) {
+          staged_part_names.push_back(k);
+          out.push_back(v.detach());
+        }
+        return out;
+      });
+      window_loss = window_loss + outputs[0].to(at::kDouble);
+      grad_norm = outputs[1].to(at::kDouble);
+      for (size_t i = 0; i < staged_part_names.size(); ++i) add_part(staged_part_names[i], outputs[i + 2], 1.0);
+      window_tokens += *staged;
+      if (!graph_reported && (graphed.captured() || !graphed.failure().empty())) {
+        graph_reported = true;
+        if (graphed.captured()) log_info("{}: the training step runs as a CUDA graph from step {}", o.label, step + 1);
       }
-      const double loss_value = part.loss.item<double>();  // one device-to-host copy a micro-step
-      check(std::isfinite(loss_value), "{}: the loss became {} at step {}; lower the learning rate or check the data",
-            o.label, loss_value, step);
-      (part.loss / o.grad_accum).backward();
-      step_loss += loss_value / o.grad_accum;
-      for (const auto& [k, v] : part.parts) window_parts[k] += v / o.grad_accum;
-      window_tokens += part.tokens;
+    } else {
+      optimizer.zero_grad();
+      for (int micro = 0; micro < o.grad_accum; ++micro) {
+        StepLoss part;
+        {
+          compat::AutocastGuard autocast(device.type(), result.bf16);
+          part = task.loss(net, step, micro);
+        }
+        (part.loss / o.grad_accum).backward();
+        window_loss = window_loss + part.loss.detach().to(at::kDouble) / o.grad_accum;
+        for (const auto& [k, v] : part.parts) add_part(k, v, 1.0 / o.grad_accum);
+        window_tokens += part.tokens;
+      }
+      if (o.clip_norm > 0) grad_norm = clip_grad_norm(params, o.clip_norm);
+      optimizer.step();
     }
-    double grad_norm = 0;
-    if (o.clip_norm > 0) grad_norm = torch::nn::utils::clip_grad_norm_(net.parameters(), o.clip_norm);
-    optimizer.step();
-    window_loss += step_loss;
     ++window_steps;
     ++result.steps_run;
 
     const int64_t done = step + 1;
     bool last = done == o.total_steps;
     if (done % std::max<int64_t>(1, o.log_every) == 0 || last) {
+      // The one host read of the window: the loss, its parts and the last gradient norm.
+      const double loss = window_loss.item<double>() / window_steps;
+      check(std::isfinite(loss), "{}: the loss became {} between steps {} and {}; lower the learning rate or check the data",
+            o.label, loss, window_first, done);
       double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
-      json line = {{"step", done}, {"loss", window_loss / window_steps}, {"lr", lr},
-                   {"grad_norm", grad_norm}, {"tokens", window_tokens}, {"tokens_per_s", window_tokens / std::max(secs, 1e-9)},
+      json line = {{"step", done}, {"loss", loss}, {"lr", lr},
+                   {"grad_norm", grad_norm.item<double>()}, {"tokens", window_tokens}, {"tokens_per_s", window_tokens / std::max(secs, 1e-9)},
                    {"elapsed_s", std::chrono::duration<double>(Clock::now() - start).count()}};
-      std::string detail = fmt::format("loss {:.4f}", window_loss / window_steps);
+      std::string detail = fmt::format("loss {:.4f}", loss);
       for (const auto& [k, v] : window_parts) {
-        line[k] = v / window_steps;
-        detail += fmt::format(" {} {:.4f}", k, v / window_steps);
+        const double mean = v.item<double>() / window_steps;
+        line[k] = mean;
+        detail += fmt::format(" {} {:.4f}", k, mean);
       }
       detail += fmt::format(" lr {:.2e} tok/s {:.0f}", lr, window_tokens / std::max(secs, 1e-9));
       append_json_line(metrics, line);
       progress.update(done, detail);
       window_start = Clock::now();
       window_tokens = window_steps = 0;
-      window_loss = 0;
+      window_first = done + 1;
+      window_loss = at::zeros({}, on_device);
       window_parts.clear();
     }
     // A lease (a GPU machine, a batch job) ends at a fixed time: stop cleanly before it does,
@@ -337,8 +395,11 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
         log_info("{}: step {} held-out {}", o.label, done, result.last_eval.dump());
       }
     }
-    if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last || out_of_time)
+    if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last || out_of_time) {
+      // Graph replays count their steps on the device only; the checkpoint records them.
+      if (graphed.captured()) optimizer.set_step_count(done);
       save_checkpoint(run_dir, done, net, optimizer, o, identity);
+    }
     if (out_of_time) {
       log_info("{}: --time-limit {} min reached at step {} of {}; checkpointed (--resume continues)", o.label,
                o.time_limit_minutes, done, o.total_steps);
@@ -347,6 +408,8 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
     }
   }
   net.eval();
+  side_stream.reset();  // waits for the last step's work before the caller reads the model
+  result.cuda_graph = graphed.captured();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   progress.finish(fmt::format("{} steps in {}", result.steps_run, format_duration(result.seconds)));
   return result;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -39,14 +40,17 @@ struct TrainerOptions {
   int keep_checkpoints = 2;
   double time_limit_minutes = 0;    // > 0: stop (checkpointed) once training has run this long
   uint64_t seed = 0;
+  bool cuda_graph = true;           // capture the step in a CUDA graph where the task allows it
   std::string label = "train";      // progress-line prefix
 };
 
-// What a micro-batch contributes: the loss to back-propagate and named parts to log.
+// What a micro-batch contributes: the loss to back-propagate and named parts to log. The
+// parts stay on the model's device (detached scalars): the trainer reads them on the host
+// only when it writes a metrics line, never once a step.
 struct StepLoss {
-  at::Tensor loss;                        // scalar
-  std::map<std::string, double> parts;    // e.g. {"mlm": 3.2, "nsp": 0.6}
-  int64_t tokens = 0;                     // real tokens processed (for throughput)
+  at::Tensor loss;                           // scalar
+  std::map<std::string, at::Tensor> parts;   // e.g. {"mlm": 3.2, "nsp": 0.6}, each ()
+  int64_t tokens = 0;                        // real tokens processed (for throughput)
 };
 
 class TrainingTask {
@@ -57,6 +61,15 @@ class TrainingTask {
   virtual StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) = 0;
   // Held-out metrics, computed without gradients.
   virtual json evaluate(model::BertNetImpl& net) { return json::object(); }
+
+  // A task whose batches all have one shape may let the trainer capture its step in a CUDA
+  // graph on a GPU (train/graphed_step.h). stage() copies the inputs of optimizer step
+  // `step` into device buffers that keep their addresses and returns the batch's real
+  // tokens, or nothing where that step cannot be staged (a short last batch; it then runs
+  // eagerly through loss()). staged_loss() is the staged batch's loss, computed without any
+  // synchronisation with the host. The default: no staging.
+  virtual std::optional<int64_t> stage(model::BertNetImpl& net, int64_t step) { return std::nullopt; }
+  virtual StepLoss staged_loss(model::BertNetImpl& net);
 };
 
 struct TrainResult {
@@ -65,6 +78,7 @@ struct TrainResult {
   json last_eval;
   bool bf16 = false;
   int64_t stopped_at = 0;      // > 0: the step at which --time-limit stopped the run early
+  bool cuda_graph = false;     // the step ran as a replayed CUDA graph
 };
 
 // The run a checkpoint belongs to: the command's effective settings (options of role
