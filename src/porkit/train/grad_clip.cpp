@@ -17,7 +17,7 @@ at::Tensor clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm
     for (const auto& g : grads) norms.push_back(g.norm(2));
   }
   const at::Tensor total = norms.size() == 1 ? norms.front() : at::stack(norms).norm(2);  // ()
-  const at::Tensor factor = at::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);       // ()
+  const at::Tensor factor = at::clamp_max(max_norm / (total + 1e-6), 1.0);       // ()
   if (on_gpu) {
     compat::foreach_mul_(grads, factor);
   } else {
