@@ -288,7 +288,9 @@ TEST(GpuGraph, InjectionStepsReplayedAsACudaGraphTrainAsTheEagerStepsDo) {
   TempDir tmp;
   const InjectionRun eager = injection_steps(device, false, tmp / "eager");
   const InjectionRun graph = injection_steps(device, true, tmp / "graph");
-  if (device.is_cuda() && compat::has_cuda_graphs()) EXPECT_TRUE(graph.graphed) << "the step was not captured";
+  if (device.is_cuda() && compat::has_cuda_graphs()) {
+    EXPECT_TRUE(graph.graphed) << "the step was not captured";
+  }
   EXPECT_FALSE(eager.graphed);
   ASSERT_EQ(graph.losses.size(), 10u);
   ASSERT_EQ(eager.losses.size(), 10u);

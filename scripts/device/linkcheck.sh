@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
   cmake -S scripts/device/linkcheck -B /tmp/linkcheck -G Ninja -DCMAKE_BUILD_TYPE=Release -DTorch_DIR="$torch_dir" > /tmp/linkcheck-configure.log 2>&1 \
     || { tail -20 /tmp/linkcheck-configure.log; exit 1; }
   cmake --build /tmp/linkcheck -j "$(nproc)" > /tmp/linkcheck-build.log 2>&1 || { tail -30 /tmp/linkcheck-build.log; exit 1; }
-  for exe in plain link_options first_library static_libstdcxx; do
+  for exe in plain link_options first_library interface_first static_libstdcxx; do
     echo "== $exe: needed $(readelf -d /tmp/linkcheck/$exe | grep NEEDED | head -4 | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' ')"
     ninja -C /tmp/linkcheck -t commands $exe | tail -1 | tr ' ' '\n' | grep -n -E 'stdc|torch|push|pop|main' | head -8 | tr '\n' ' '
     echo
