@@ -200,18 +200,20 @@ if [ "${1:-}" = --body ]; then
 fi
 
 # PyTorch's builds export a static copy of libstdc++'s std::filesystem (pytorch/pytorch#133437);
-# porkit must bind to the real libstdc++ (CMakeLists.txt names it first among the needed
-# libraries). Where the order did not come out so, preloading libstdc++ does the same for
-# every later phase: it was what made the pre-training and the resume test run on 2026-11-30.
+# porkit must bind to the real libstdc++ (CMakeLists.txt names it just before torch). What
+# decides is the version the link recorded on porkit's reference to remove_all: @GLIBCXX_*
+# when it was bound to libstdc++ (the order of the needed list says nothing; see
+# scripts/device/linkcheck). Where it did not come out so, preloading libstdc++ does the same
+# for every later phase.
 bind_libstdcxx_first() {
   [ "$dry" = 1 ] || [ -n "${LD_PRELOAD:-}" ] || [ ! -x "$build/porkit" ] && return
-  local first
-  first=$(readelf -d "$build/porkit" | grep -m1 NEEDED)
-  echo "porkit's first needed library: ${first##* }" >> "$summary"
-  if [[ $first != *libstdc++* ]]; then
+  local symbol
+  symbol=$(nm -D --undefined-only "$build/porkit" | grep -m1 'filesystem.*remove_all')
+  echo "porkit's remove_all: ${symbol##* }" >> "$summary"
+  if [[ $symbol != *@GLIBCXX* ]]; then
     export LD_PRELOAD
     LD_PRELOAD=$("$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build/CMakeCache.txt" | cut -d= -f2)" -print-file-name=libstdc++.so.6)
-    echo "  not libstdc++: later phases run with LD_PRELOAD=$LD_PRELOAD" >> "$summary"
+    echo "  not bound to libstdc++: later phases run with LD_PRELOAD=$LD_PRELOAD" >> "$summary"
   fi
 }
 
