@@ -200,20 +200,21 @@ if [ "${1:-}" = --body ]; then
 fi
 
 # PyTorch's builds export a static copy of libstdc++'s std::filesystem (pytorch/pytorch#133437);
-# porkit must bind to the real libstdc++ (CMakeLists.txt names it just before torch). What
-# decides is the version the link recorded on porkit's reference to remove_all: @GLIBCXX_*
-# when it was bound to libstdc++ (the order of the needed list says nothing; see
-# scripts/device/linkcheck). Where it did not come out so, preloading libstdc++ does the same
-# for every later phase.
+# porkit must not call it (CMakeLists.txt names libstdc++ just before torch). What decides is
+# how the link resolved porkit's remove_all: to a definition inside porkit itself ("T", as
+# the H200 build of 2026-11-30 came out) or to libstdc++'s versioned symbol (@GLIBCXX_*, as
+# here) are both safe; an unversioned reference binds to libtorch's copy at run time. (The
+# order of the needed list says nothing: scripts/device/linkcheck.) Where it is not safe,
+# preloading libstdc++ makes it so for every later phase.
 bind_libstdcxx_first() {
   [ "$dry" = 1 ] || [ -n "${LD_PRELOAD:-}" ] || [ ! -x "$build/porkit" ] && return
   local symbol
-  symbol=$(nm -D --undefined-only "$build/porkit" | grep -m1 'filesystem.*remove_all')
-  echo "porkit's remove_all: ${symbol##* }" >> "$summary"
-  if [[ $symbol != *@GLIBCXX* ]]; then
+  symbol=$(nm -D "$build/porkit" | grep -m1 ' _ZNSt10filesystem10remove_allERKNS_7__cxx114pathE')
+  echo "porkit's remove_all: $symbol" >> "$summary"
+  if [[ $symbol != *" T "* && $symbol != *@GLIBCXX* ]]; then
     export LD_PRELOAD
     LD_PRELOAD=$("$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build/CMakeCache.txt" | cut -d= -f2)" -print-file-name=libstdc++.so.6)
-    echo "  not bound to libstdc++: later phases run with LD_PRELOAD=$LD_PRELOAD" >> "$summary"
+    echo "  bound to neither porkit nor libstdc++: later phases run with LD_PRELOAD=$LD_PRELOAD" >> "$summary"
   fi
 }
 
