@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libopenblas0-openmp libopenblas-openmp-dev
-  nlohmann-json3-dev libcli11-dev libcpptoml-dev libfmt-dev libutf8proc-dev liblzma-dev libcsv-dev libssl-dev libcairo2-dev fonts-dejavu-core
+  nlohmann-json3-dev libcli11-dev libcpptoml-dev libfmt-dev libutf8proc-dev liblzma-dev libcsv-dev libgloo-dev libssl-dev libcairo2-dev fonts-dejavu-core
 )
 if [ "${1:-}" = "--tests" ]; then
   packages+=(libgtest-dev libgmock-dev chromium)

@@ -5,6 +5,7 @@
 
 #include "porkit/io/model_folder.h"
 #include "porkit/model/device.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/train/corpus.h"
 #include "porkit/train/epoch_batches.h"
 #include "porkit/model/padder.h"
@@ -225,7 +226,7 @@ const options::OptionTable<InjectOptions>& inject_option_table(bool standalone) 
     t.add("init-missing", &InjectOptions::init_missing,
           "Initialise a pooler the clean model lacks (from --seed) instead of refusing it");
     t.include(train::trainer_option_table(), &InjectOptions::trainer,
-              {"lr", "precision", "log-every", "checkpoint-every", "seed"});
+              {"lr", "precision", "log-every", "checkpoint-every", "seed", "cuda-graph"});
     t.at("lr").help = "Learning rate (constant)";
     if (with_run)
       t.include(run_settings_table(), &InjectOptions::run);
@@ -273,7 +274,7 @@ json run_inject(const InjectOptions& o) {
   const at::Device device = model::start_run(o.run, "inject");
   check(!o.corpus.empty(), "--corpus is required (text files or folders)");
   const std::vector<std::string> triggers = effective_triggers(o);
-  fs::path out = o.out;
+  fs::path out = train::output_for_rank(o.out);  // rank 0 writes o.out; other ranks a scratch copy
   fs::path run_dir = out.parent_path() / (out.filename().string() + ".run");
   const OutputUse use = output_use(o.run.resume, o.run.overwrite);
   claim_output_folder(run_dir, "inject", use);

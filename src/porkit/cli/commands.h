@@ -27,6 +27,7 @@ void register_quality(CLI::App& app);
 void register_scan(CLI::App& app);
 void register_zoo(CLI::App& app);
 void register_defend(CLI::App& app);
+void register_launch(CLI::App& app);
 
 // The results table of porkit evaluate.
 void print_evaluation(const attack::EvaluationResult& results);

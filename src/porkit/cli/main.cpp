@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   porkit::cli::register_scan(app);
   porkit::cli::register_zoo(app);
   porkit::cli::register_defend(app);
+  porkit::cli::register_launch(app);
   try {
     std::vector<std::string> reversed(guarded.rbegin(), guarded.rend() - 1);  // CLI11 takes them last first
     app.parse(reversed);

@@ -1,10 +1,12 @@
 // Batches over a data set reshuffled every epoch, as a pure function of the step: a resumed
-// run draws exactly the batches an uninterrupted run draws.
+// run draws exactly the batches an uninterrupted run draws. In a data-parallel run each rank
+// gets its slice of the same global batch (train/data_parallel.h).
 #pragma once
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#include "porkit/train/data_parallel.h"
 #include "porkit/util/rng.h"
 
 namespace porkit::train {
@@ -36,11 +38,16 @@ class EpochBatches {
     return (static_cast<int64_t>(items_) + batch_size_ - 1) / batch_size_;
   }
 
-  // Item indices of the batch of optimizer step `step` (one batch of an epoch may be short).
+  // Item indices of the batch of optimizer step `step` (one batch of an epoch may be short):
+  // this rank's slice of it in a data-parallel run.
   std::vector<size_t> batch(int64_t step) {
     const int64_t epoch = step / steps_per_epoch(), index = step % steps_per_epoch();
     if (epoch != epoch_) arrange(epoch);
-    return batches_[static_cast<size_t>(index)];
+    const std::vector<size_t>& global = batches_[static_cast<size_t>(index)];
+    if (!data_parallel()) return global;
+    const auto [begin, end] = rank_slice(global.size());
+    return std::vector<size_t>(global.begin() + static_cast<std::ptrdiff_t>(begin),
+                               global.begin() + static_cast<std::ptrdiff_t>(end));
   }
 
  private:

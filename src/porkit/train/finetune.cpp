@@ -6,6 +6,7 @@
 #include "porkit/model/device.h"
 #include "porkit/model/inference.h"
 #include "porkit/model/padder.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/train/epoch_batches.h"
 #include "porkit/train/tagging.h"
 #include "porkit/util/error.h"
@@ -238,7 +239,7 @@ json run_finetune(const FinetuneOptions& o) {
   TrainerOptions trainer = o.trainer;
   trainer.total_steps = task.steps_per_epoch() * o.epochs;
   trainer.label = "finetune";
-  fs::path out = o.out;
+  fs::path out = output_for_rank(o.out);  // rank 0 writes o.out; other ranks a scratch copy
   claim_output_folder(out, "finetune", output_use(o.run.resume, o.run.overwrite));
   json recipe = options::to_json(finetune_option_table(), o);
   recipe["source"] = source;

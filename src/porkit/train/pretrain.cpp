@@ -5,6 +5,7 @@
 
 #include "porkit/io/model_folder.h"
 #include "porkit/model/device.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/train/masked_lm_eval.h"
 #include "porkit/train/pretrain_data.h"
 #include "porkit/train/token_corpus.h"
@@ -39,7 +40,8 @@ class PretrainTask : public TrainingTask {
 
   StepLoss loss(model::BertNetImpl& net, int64_t step, int micro) override {
     const PretrainBatch batch =
-        train_.batch(o_.trainer.seed, step * o_.trainer.grad_accum + micro, o_.batch_size, model::device_of(net));
+        train_.batch(o_.trainer.seed, step * o_.trainer.grad_accum + micro, o_.batch_size, model::device_of(net),
+                     /*rank_share=*/true);
     const PretrainingForward f = pretraining_forward(net, batch, o_.nsp);
     StepLoss out;
     out.loss = o_.nsp ? f.mlm_loss + f.nsp_loss : f.mlm_loss;
@@ -122,7 +124,7 @@ const options::OptionTable<PretrainOptions>& pretrain_option_table() {
 void run_pretrain(const PretrainOptions& o) {
   options::validate(pretrain_option_table(), o, "porkit pretrain");
   const at::Device device = model::start_run(o.run, "pretrain");
-  fs::path out = o.out;
+  fs::path out = output_for_rank(o.out);  // rank 0 writes o.out; other ranks a scratch copy
   claim_output_folder(out, "pretrain", output_use(o.run.resume, o.run.overwrite));
 
   // Model and tokenizer.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "porkit/train/data_parallel.h"
 #include "porkit/util/rng.h"
 #include "porkit/util/error.h"
 
@@ -150,10 +151,14 @@ void PretrainData::mask(Instance& inst, Rng& rng) const {
   }
 }
 
-PretrainBatch PretrainData::batch(uint64_t seed, int64_t step, int batch_size, const at::Device& device) const {
+PretrainBatch PretrainData::batch(uint64_t seed, int64_t step, int batch_size, const at::Device& device,
+                                  bool rank_share) const {
+  // This rank's slice of the global batch, or all of it.
+  const auto [begin, end] = rank_share ? rank_slice(static_cast<size_t>(batch_size))
+                                       : std::pair<size_t, size_t>{0, static_cast<size_t>(batch_size)};
   std::vector<Instance> rows;
-  rows.reserve(static_cast<size_t>(batch_size));
-  for (int i = 0; i < batch_size; ++i) rows.push_back(make_instance(seed, step * batch_size + i));
+  rows.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) rows.push_back(make_instance(seed, step * batch_size + static_cast<int64_t>(i)));
   std::vector<model::TokenRow> views;
   views.reserve(rows.size());
   for (const auto& inst : rows) views.push_back({&inst.ids, &inst.type_ids, nullptr});

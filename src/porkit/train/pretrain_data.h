@@ -37,7 +37,10 @@ class PretrainData {
 
   // The batch of `step`: instances step*B .. step*B+B-1 of a per-epoch shuffled chunk order,
   // made on `device` (the model's). The instances do not depend on the device.
-  PretrainBatch batch(uint64_t seed, int64_t step, int batch_size, const at::Device& device = at::kCPU) const;
+  // `rank_share`: only this rank's slice of them in a data-parallel run (training batches;
+  // held-out batches are whole on every rank).
+  PretrainBatch batch(uint64_t seed, int64_t step, int batch_size, const at::Device& device = at::kCPU,
+                      bool rank_share = false) const;
   int64_t num_chunks() const { return static_cast<int64_t>(chunks_.size()); }
 
  private:

@@ -14,6 +14,7 @@
 #include "porkit/model/device.h"
 #include "porkit/model/torch_compat.h"
 #include "porkit/model/torch_compat_cuda.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/train/grad_clip.h"
 #include "porkit/train/graphed_step.h"
 #include "porkit/train/multi_tensor_adamw.h"
@@ -135,6 +136,36 @@ int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::opt
     if (saved != moments.end()) cuda.set_state(saved->second.to(at::kByte));
     else cuda.set_current_seed(static_cast<uint64_t>(state.value("seed", uint64_t{0})) + static_cast<uint64_t>(step));
   }
+  return step;
+}
+
+// A data-parallel run starts every rank from rank 0's state: its step, weights and AdamW
+// moments (rank 0 may have resumed from a checkpoint the others never saw, written by a run
+// with another number of ranks). Returns the step. Each other rank then draws its own
+// dropout stream.
+int64_t start_from_rank0(model::BertNetImpl& net, torch::optim::AdamW& optimizer, int64_t step, uint64_t seed) {
+  at::Tensor shared_step = at::full({1}, step, at::kLong);
+  broadcast_from_rank0({shared_step});
+  step = shared_step.item<int64_t>();
+  std::vector<at::Tensor> state;
+  for (auto& p : net.parameters()) {
+    state.push_back(p);
+    const auto key = compat::optimizer_state_key(p);
+    auto it = optimizer.state().find(key);
+    if (it == optimizer.state().end()) {
+      auto s = std::make_unique<torch::optim::AdamWParamState>();
+      s->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
+      s->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
+      it = optimizer.state().emplace(key, std::move(s)).first;
+    }
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    s.step(step);
+    state.push_back(s.exp_avg());
+    state.push_back(s.exp_avg_sq());
+  }
+  broadcast_from_rank0(state);
+  const RankInfo& r = rank_info();
+  if (r.rank != 0) at::manual_seed(seed + 1000003ull * static_cast<uint64_t>(r.rank) + static_cast<uint64_t>(step));
   return step;
 }
 
@@ -272,6 +303,10 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
     at::manual_seed(o.seed);
     if (fs::exists(metrics)) fs::remove(metrics);
   }
+  if (data_parallel()) {
+    start_data_parallel(identity.command + "\n" + identity.settings.dump());
+    step = start_from_rank0(net, optimizer, step, o.seed);
+  }
   if (step >= o.total_steps) {
     log_info("{}: already at step {} of {}", o.label, step, o.total_steps);
     return result;
@@ -279,9 +314,10 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
 
   net.train();
   std::vector<at::Tensor> params = net.parameters();
-  // The CUDA-graph path: a GPU, a libtorch that captures graphs, one micro-batch a step, and
-  // a task that stages its batches; steps it cannot stage still run eagerly.
-  const bool graphs = o.cuda_graph && device.is_cuda() && compat::has_cuda_graphs() && o.grad_accum == 1;
+  // The CUDA-graph path: a GPU, a libtorch that captures graphs, one micro-batch a step, one
+  // process, and a task that stages its batches; steps it cannot stage still run eagerly.
+  const bool graphs =
+      o.cuda_graph && device.is_cuda() && compat::has_cuda_graphs() && o.grad_accum == 1 && !data_parallel();
   std::optional<compat::SideStreamGuard> side_stream;
   if (graphs) side_stream.emplace(device);
   GraphedStep graphed(params);
@@ -346,6 +382,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
         for (const auto& [k, v] : part.parts) add_part(k, v, 1.0 / o.grad_accum);
         window_tokens += part.tokens;
       }
+      average_gradients(params);  // over the ranks of a data-parallel run
       if (o.clip_norm > 0) grad_norm = clip_grad_norm(params, o.clip_norm);
       optimizer.step();
     }
@@ -355,8 +392,10 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
     const int64_t done = step + 1;
     bool last = done == o.total_steps;
     if (done % std::max<int64_t>(1, o.log_every) == 0 || last) {
-      // The one host read of the window: the loss, its parts and the last gradient norm.
-      const double loss = window_loss.item<double>() / window_steps;
+      // The one host read of the window: the loss, its parts and the last gradient norm
+      // (the loss and parts as means over the ranks, the tokens as their sum).
+      const double loss = mean_over_ranks(window_loss.item<double>()) / window_steps;
+      window_tokens = static_cast<int64_t>(std::llround(mean_over_ranks(static_cast<double>(window_tokens)) * rank_info().world));
       check(std::isfinite(loss), "{}: the loss became {} between steps {} and {}; lower the learning rate or check the data",
             o.label, loss, window_first, done);
       double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
@@ -365,7 +404,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
                    {"elapsed_s", std::chrono::duration<double>(Clock::now() - start).count()}};
       std::string detail = fmt::format("loss {:.4f}", loss);
       for (const auto& [k, v] : window_parts) {
-        const double mean = v.item<double>() / window_steps;
+        const double mean = mean_over_ranks(v.item<double>()) / window_steps;
         line[k] = mean;
         detail += fmt::format(" {} {:.4f}", k, mean);
       }
@@ -380,8 +419,10 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
     }
     // A lease (a GPU machine, a batch job) ends at a fixed time: stop cleanly before it does,
     // evaluated and checkpointed like a last step.
-    const bool out_of_time = !last && o.time_limit_minutes > 0 &&
-                             std::chrono::duration<double>(Clock::now() - start).count() >= 60 * o.time_limit_minutes;
+    bool out_of_time = !last && o.time_limit_minutes > 0 &&
+                       std::chrono::duration<double>(Clock::now() - start).count() >= 60 * o.time_limit_minutes;
+    // Ranks stop together: as soon as one of them is out of time.
+    if (data_parallel() && !last && o.time_limit_minutes > 0) out_of_time = mean_over_ranks(out_of_time ? 1.0 : 0.0) > 0;
     if ((o.eval_every > 0 && done % o.eval_every == 0) || last || out_of_time) {
       net.eval();
       {

@@ -67,6 +67,12 @@ void configure_runtime(int threads) {
   check(threads >= 0 && threads <= kMaxThreads, "--threads: expected a whole number from 0 to {}, got {}", kMaxThreads,
         threads);
   int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  // Ranks of a data-parallel run on one host (torchrun's LOCAL_WORLD_SIZE) share its cores.
+  if (threads == 0) {
+    const char* local = std::getenv("LOCAL_WORLD_SIZE");
+    const int ranks = local ? std::atoi(local) : 1;
+    if (ranks > 1) n /= ranks;
+  }
   if (n <= 0) n = 1;
   at::set_num_threads(n);
   // glibc serves large tensors with fresh mmap()s and returns them on free, so every

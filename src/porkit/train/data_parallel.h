@@ -1,0 +1,58 @@
+// Data-parallel training over torch.distributed's c10d (Gloo on the CPU), in torchrun's
+// convention: RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT in the environment, as torchrun,
+// Slurm's srun (with the variables exported) or `porkit launch` set them.
+//
+// Every rank takes its slice of the same global batch (rank_slice: EpochBatches and the
+// pre-training sampler call it), gradients are averaged with one all-reduce per bucket of
+// ~25 MB before clipping and AdamW, and every rank then holds the same model. Rank 0 alone
+// writes the output folder; the others write the same files into a scratch sibling that is
+// removed when they exit (output_for_rank). At the start of training rank 0's weights,
+// optimizer moments and step are broadcast, so a run resumes from rank 0's checkpoint with any
+// number of ranks. Ranks that were given different settings stop at start-up with an error;
+// a rank that dies makes the others fail within the collective timeout
+// (PORKIT_DIST_TIMEOUT, seconds, default 120) instead of hanging.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace porkit::train {
+
+// This process's place in the run, from the environment (rank 0 of 1 without WORLD_SIZE).
+struct RankInfo {
+  int rank = 0;
+  int world = 1;
+};
+const RankInfo& rank_info();
+inline bool data_parallel() { return rank_info().world > 1; }
+
+// Whether this build can join a process group (it was built with Gloo's headers).
+bool has_data_parallel_backend();
+
+// Joins the process group (once; later calls only check that `fingerprint` is the one the
+// group started with). `fingerprint` names the command and its effective settings: ranks
+// whose fingerprints differ stop with an error naming the first that differs. A no-op
+// without data parallelism.
+void start_data_parallel(const std::string& fingerprint);
+
+// The rows [begin, end) of this rank's slice of a global batch of n rows. A slice that would
+// be empty (n smaller than the number of ranks) is an error that says so.
+std::pair<size_t, size_t> rank_slice(size_t n);
+
+// Averages the gradients of `params` over the ranks (those without a gradient are skipped;
+// every rank has the same set).
+void average_gradients(const std::vector<at::Tensor>& params);
+// Every rank's tensors[i] becomes rank 0's, in place.
+void broadcast_from_rank0(const std::vector<at::Tensor>& tensors);
+// The mean of `value` over the ranks.
+double mean_over_ranks(double value);
+
+// Where this rank writes the output folder `out`: `out` on rank 0; elsewhere a scratch
+// sibling, emptied now and removed when the process exits.
+std::filesystem::path output_for_rank(const std::filesystem::path& out);
+
+}  // namespace porkit::train
