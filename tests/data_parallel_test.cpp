@@ -98,6 +98,24 @@ TEST(DataParallel, TwoRanksWithHalfTheBatchTrainTheModelOneProcessTrains) {
     EXPECT_EQ(e.path().filename().string().rfind(".porkit-rank-", 0), std::string::npos) << e.path();
 }
 
+TEST(DataParallel, TwoRanksResumeACheckpointOneProcessWrote) {
+  PORKIT_NEED_GLOO();
+  TempDir tmp;
+  const fs::path run = tmp / "run";
+  const std::string args = porkit::testing::micro_pretrain_args(run, 8) + " --checkpoint-every 4";
+  auto one = run_porkit(args);
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  // Back to the state of a run stopped after step 4's checkpoint.
+  fs::remove_all(run / "model");
+  fs::remove_all(run / "checkpoints" / "step-00000008");
+  auto two = run_porkit("launch --nproc 2 -- porkit " + args + " --resume");
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  ASSERT_TRUE(fs::exists(run / "checkpoints" / "step-00000008" / "COMPLETE"));
+  const json state = read_json_file(run / "checkpoints" / "step-00000008" / "state.json");
+  EXPECT_EQ(state["adam_step"], 8) << "the two ranks must continue rank 0's AdamW state, not restart it";
+  EXPECT_TRUE(fs::exists(run / "model" / "model.safetensors"));
+}
+
 TEST(DataParallel, ARankWhosePartnerNeverComesFailsWithinTheTimeout) {
   PORKIT_NEED_GLOO();
   TempDir tmp;
