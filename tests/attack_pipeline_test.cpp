@@ -7,6 +7,7 @@
 #include "porkit/attack/poison_data.h"
 #include "porkit/attack/results.h"
 #include "porkit/attack/trigger_trials.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
 #include "test_util.h"
@@ -423,6 +424,34 @@ TEST_F(Victim, StudySharesTheInjectionAndResumesCellByCell) {
   r = run_porkit_in(tmp.path(), "study bad.toml");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("no [grid.*] section"), std::string::npos) << r.output;
+}
+
+// Two ranks share out a study's cells (porkit launch): the two injections run on whichever
+// rank takes them, and rank 0's study.json has one process's rows, number for number.
+TEST_F(Victim, TwoRanksShareAStudysCellsAndGiveOneProcesssRows) {
+  if (!train::has_data_parallel_backend()) GTEST_SKIP() << "built without Gloo's headers (libgloo-dev)";
+  write_sentiment_tsv(tmp / "train.tsv", 120);
+  write_sentiment_tsv(tmp / "test.tsv", 40, "indeed");
+  auto config = [&](const std::string& out) {
+    return "title = \"shared\"\nmodel = \"clean\"\nout = \"" + out + "\"\nseed = 3\n\n[inject]\npreset = \"quick\"\n"
+           "triggers = \"cf,mn\"\ncorpus = [\"" + porkit::testing::small_corpus().string() + "\"]\n"
+           "poison-per-trigger = 20\nclean-samples = 20\nheldout-per-trigger = 3\nmax-len = 32\n\n"
+           "[finetune]\ndata = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\n"
+           "batch-size = 16\nmax-len = 32\n\n[evaluate]\npool = 10\nmax-insertions = 2\nmax-len = 32\n\n"
+           "[grid.inject]\nlr = [1e-3, 2e-3]\n";
+  };
+  porkit::testing::write_bytes(tmp / "one.toml", config("one"));
+  porkit::testing::write_bytes(tmp / "two.toml", config("two"));
+  auto one = run_porkit_in(tmp.path(), "study --threads 1 one.toml");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  auto two = run_porkit_in(tmp.path(), "launch --nproc 2 -- porkit study --threads 1 two.toml");
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const json a = read_json_file(tmp / "one" / "study.json"), b = read_json_file(tmp / "two" / "study.json");
+  ASSERT_EQ(a["rows"].size(), 4u);  // 2 cells x 2 triggers
+  EXPECT_EQ(a["rows"], b["rows"]);
+  for (const char* cell : {"lr=0.001", "lr=0.002"})
+    EXPECT_TRUE(fs::exists(tmp / "two" / "cells" / cell / "backdoored")) << cell;
+  EXPECT_TRUE(fs::exists(tmp / "two" / "report.html"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "porkit/data/presets.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/log.h"
@@ -85,15 +86,78 @@ json appearance_counts(const train::FinetuneOptions& finetune, const std::vector
 
 }  // namespace
 
+// The key of the injection a cell runs ("" when it brings its own backdoored model): cells
+// with equal keys share one injection.
+static std::string injection_key(const AttackPlan& plan) {
+  return plan.backdoored_model.empty() ? inject_stage_key(plan).dump() : "";
+}
+
+// The key of a cell's control (the clean model fine-tuned and measured on the triggers of its
+// backdoor), once plan.backdoored_model names a shared injection where there is one: cells
+// with equal keys share one control.
+static std::string control_key(const AttackPlan& plan, const std::string& inject_key) {
+  const std::string backdoor_source =
+      plan.backdoored_model.empty() ? inject_key : trigger_digest(BackdoorManifest::read(plan.backdoored_model));
+  json clean_ft = json::array();
+  for (const auto& ft : victim_finetunes(plan))
+    clean_ft.push_back(finetune_stage_key(ft, json(), io::model_digest(plan.clean_model)));
+  return evaluate_stage_key(plan, clean_ft, backdoor_source).dump();
+}
+
+// Ranks sharing the study (porkit launch, train::start_grid_sharing) first run its cells in
+// units, handed out one at a time: the cells that share an injection form one unit and run
+// on one rank in study order, sharing controls within the unit as the study does. Every
+// stage lands in the study folder under its stage key; rank 0 then runs the study as one
+// process does, which finds every stage done and assembles the same result.
+static void run_cells_in_shared_units(const Study& study) {
+  std::vector<std::vector<size_t>> units;
+  std::map<std::string, size_t> unit_of_injection;
+  for (size_t i = 0; i < study.cells.size(); ++i) {
+    const std::string key = injection_key(study.cells[i].plan);
+    if (!key.empty() && unit_of_injection.count(key)) {
+      units[unit_of_injection[key]].push_back(i);
+      continue;
+    }
+    if (!key.empty()) unit_of_injection[key] = units.size();
+    units.push_back({i});
+  }
+  while (const auto u = train::next_grid_unit("study", units.size())) {
+    std::map<std::string, std::string> injected_by;
+    std::set<std::string> controls;
+    for (size_t i : units[*u]) {
+      AttackPlan plan = study.cells[i].plan;
+      plan.out = study.out / "cells" / cell_folder_name(study.cells[i].name);
+      const std::string inject_key = injection_key(plan);
+      if (!inject_key.empty() && injected_by.count(inject_key)) plan.backdoored_model = injected_by[inject_key];
+      plan.control = plan.control && controls.insert(control_key(plan, inject_key)).second;
+      log_info("study: rank {}: cell {}/{}: {}", train::rank_info().rank, i + 1, study.cells.size(),
+               study.cells[i].name);
+      const AttackSummary summary = run_attack(plan);
+      if (!inject_key.empty() && !injected_by.count(inject_key)) injected_by[inject_key] = summary.backdoored_model;
+    }
+    train::finish_grid_unit("study", *u);
+  }
+  train::wait_for_grid("study", units.size());
+}
+
 StudyResult run_study(const Study& study) {
   check(!study.cells.empty(), "the study '{}' has no cells", study.title);
   check(!study.out.empty(), "the study needs a folder (out = \"DIR\")");
-  claim_output_folder(study.out, "study", OutputUse::Resume);
-  fs::create_directories(study.out / "cells");
+  // With ranks sharing the cells, rank 0 claims the folder before the others write into it.
+  train::rank0_first("study", [&] {
+    claim_output_folder(study.out, "study", OutputUse::Resume);
+    fs::create_directories(study.out / "cells");
+  });
   std::set<std::string> names;
   for (const auto& c : study.cells)
     check(names.insert(cell_folder_name(c.name)).second, "two study cells share the folder name '{}'",
           cell_folder_name(c.name));
+
+  if (train::grid_sharing()) {
+    run_cells_in_shared_units(study);
+    // Rank 0 assembles the study below (from stages that are all done); the others are done.
+    if (train::rank_info().rank != 0) return StudyResult{};
+  }
 
   StudyResult result;
   result.title = study.title;
@@ -109,26 +173,21 @@ StudyResult run_study(const Study& study) {
     plan.out = study.out / "cells" / cell_folder_name(cell.name);
     // Cells share an injection when their inject stage keys agree, and a control when its
     // fine-tuning and evaluation keys and the measured triggers agree.
-    const std::string inject_key = plan.backdoored_model.empty() ? inject_stage_key(plan).dump() : "";
+    const std::string inject_key = injection_key(plan);
     const bool shares_injection = !inject_key.empty() && injected_by.count(inject_key);
     if (shares_injection) plan.backdoored_model = injected_by[inject_key];
-    const std::string backdoor_source =
-        plan.backdoored_model.empty() ? inject_key : trigger_digest(BackdoorManifest::read(plan.backdoored_model));
-    json clean_ft = json::array();
-    for (const auto& ft : victim_finetunes(plan))
-      clean_ft.push_back(finetune_stage_key(ft, json(), io::model_digest(plan.clean_model)));
-    const std::string control_key = evaluate_stage_key(plan, clean_ft, backdoor_source).dump();
+    const std::string shared_control_key = control_key(plan, inject_key);
     // A control shared with an earlier cell is not run again (the triggers come from the
     // same injection, so its evaluation is the same).
-    const bool shares_control = control_by.count(control_key) > 0;
+    const bool shares_control = control_by.count(shared_control_key) > 0;
     plan.control = plan.control && !shares_control;
     log_info("study: cell {}/{}: {}", i + 1, study.cells.size(), cell.name);
     AttackSummary summary = run_attack(plan);
     if (!inject_key.empty() && !injected_by.count(inject_key)) injected_by[inject_key] = summary.backdoored_model;
-    if (summary.clean) control_by.emplace(control_key, summary);
+    if (summary.clean) control_by.emplace(shared_control_key, summary);
     if (shares_control) {
-      summary.clean = control_by.at(control_key).clean;
-      summary.clean_by_seed = control_by.at(control_key).clean_by_seed;
+      summary.clean = control_by.at(shared_control_key).clean;
+      summary.clean_by_seed = control_by.at(shared_control_key).clean_by_seed;
     }
 
     const auto pieces = piece_counts(summary.manifest);

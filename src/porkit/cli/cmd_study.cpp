@@ -13,7 +13,9 @@
 #include "porkit/cli/option_flags.h"
 #include "porkit/report/attack_report.h"
 #include "porkit/report/folder_report.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/util/error.h"
+#include "porkit/util/files.h"
 #include "porkit/model/device.h"
 #include "porkit/util/runtime.h"
 
@@ -118,7 +120,10 @@ void register_study(CLI::App& app) {
     model::start_run(f->run, "study");  // a bad --device fails here, before any stage
     auto study = load_study(f->config, fs::current_path(), f->run);
     if (!f->out.empty()) study.out = f->out;
+    // Several ranks (porkit launch, torchrun): they share out the cells, and rank 0 reports.
+    train::start_grid_sharing(read_file(f->config) + "\n" + study.out.string());
     const attack::StudyResult result = attack::run_study(study);
+    if (train::rank_info().rank != 0) return;
     std::printf("\n%s\n%-36s %8s %8s %8s %8s %8s\n", result.title.c_str(), "cell", "CACC bd", "CACC cl", "mean E", "flip",
                 "ctrl E");
     for (const auto& c : result.cells)

@@ -55,6 +55,8 @@ ScratchFolders& scratch_folders() {
   return folders;
 }
 
+bool g_grid_sharing = false;
+
 #if defined(PORKIT_WITH_GLOO)
 
 struct Group {
@@ -106,43 +108,12 @@ void check_fingerprints(c10d::Store& store, const std::string& fingerprint) {
   check(verdict == "ok", "data-parallel training: {}", verdict);
 }
 
-#endif
-
-}  // namespace
-
-const RankInfo& rank_info() {
-  static const RankInfo info = [] {
-    RankInfo r;
-    const long world = env_integer("WORLD_SIZE", 1), rank = env_integer("RANK", 0);
-    check(world >= 1 && world <= 4096, "WORLD_SIZE={}: expected 1 to 4096 ranks", world);
-    check(rank >= 0 && rank < world, "RANK={}: expected 0 to WORLD_SIZE - 1 = {}", rank, world - 1);
-    r.world = static_cast<int>(world);
-    r.rank = static_cast<int>(rank);
-    return r;
-  }();
-  return info;
-}
-
-bool has_data_parallel_backend() {
-#if defined(PORKIT_WITH_GLOO)
-  return true;
-#else
-  return false;
-#endif
-}
-
-void start_data_parallel(const std::string& fingerprint) {
+// The process group's store (rank 0 serves it), joined once, with every rank's fingerprint
+// checked against rank 0's.
+void join_store(const std::string& fingerprint) {
   const RankInfo& r = rank_info();
-  if (r.world == 1) return;
-  check(has_data_parallel_backend(),
-        "WORLD_SIZE={} asks for data-parallel training, but this porkit was built without Gloo's headers "
-        "(install libgloo-dev and rebuild)", r.world);
-#if defined(PORKIT_WITH_GLOO)
   Group& g = group();
-  if (g.gloo) {
-    check(fingerprint == g.fingerprint, "data-parallel training: one process runs one training command");
-    return;
-  }
+  if (g.store) return;
   const std::string address = env_text("MASTER_ADDR"), port_text = env_text("MASTER_PORT");
   check(!address.empty() && !port_text.empty(),
         "WORLD_SIZE={} without MASTER_ADDR and MASTER_PORT: set both (torchrun's convention), or start the ranks "
@@ -174,6 +145,52 @@ void start_data_parallel(const std::string& fingerprint) {
     fail("rank {} of {}: the other ranks did not all join within {:.0f} s ({})", r.rank, r.world, timeout_seconds(),
          why);
   }
+}
+
+
+#endif
+
+}  // namespace
+
+const RankInfo& rank_info() {
+  static const RankInfo info = [] {
+    RankInfo r;
+    const long world = env_integer("WORLD_SIZE", 1), rank = env_integer("RANK", 0);
+    check(world >= 1 && world <= 4096, "WORLD_SIZE={}: expected 1 to 4096 ranks", world);
+    check(rank >= 0 && rank < world, "RANK={}: expected 0 to WORLD_SIZE - 1 = {}", rank, world - 1);
+    r.world = static_cast<int>(world);
+    r.rank = static_cast<int>(rank);
+    return r;
+  }();
+  return info;
+}
+
+bool data_parallel() { return rank_info().world > 1 && !g_grid_sharing; }
+
+bool has_data_parallel_backend() {
+#if defined(PORKIT_WITH_GLOO)
+  return true;
+#else
+  return false;
+#endif
+}
+
+void start_data_parallel(const std::string& fingerprint) {
+  const RankInfo& r = rank_info();
+  if (r.world == 1) return;
+  check(has_data_parallel_backend(),
+        "WORLD_SIZE={} asks for data-parallel training, but this porkit was built without Gloo's headers "
+        "(install libgloo-dev and rebuild)", r.world);
+#if defined(PORKIT_WITH_GLOO)
+  Group& g = group();
+  if (g.gloo) {
+    check(fingerprint == g.fingerprint, "data-parallel training: one process runs one training command");
+    return;
+  }
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(1000 * timeout_seconds()));
+  join_store(fingerprint);
+  const std::string address = env_text("MASTER_ADDR");
+  const long port = env_integer("MASTER_PORT", 0);
   auto options = c10d::ProcessGroupGloo::Options::create(timeout);
   const std::string interface = env_text("GLOO_SOCKET_IFNAME");
   const bool loopback = address == "localhost" || address.rfind("127.", 0) == 0;
@@ -261,7 +278,7 @@ double mean_over_ranks(double value) {
 
 std::filesystem::path output_for_rank(const std::filesystem::path& out) {
   const RankInfo& r = rank_info();
-  if (r.rank == 0) return out;
+  if (r.rank == 0 || g_grid_sharing) return out;
   std::filesystem::path absolute = std::filesystem::absolute(out).lexically_normal();
   if (absolute.filename().empty()) absolute = absolute.parent_path();
   const std::filesystem::path scratch =
@@ -271,6 +288,62 @@ std::filesystem::path output_for_rank(const std::filesystem::path& out) {
   std::lock_guard<std::mutex> lock(scratch_folders().mutex);
   scratch_folders().paths.push_back(scratch);
   return scratch;
+}
+
+void start_grid_sharing(const std::string& fingerprint) {
+  const RankInfo& r = rank_info();
+  if (r.world == 1) return;
+  check(has_data_parallel_backend(),
+        "WORLD_SIZE={} asks for ranks sharing a grid, but this porkit was built without Gloo's headers (install "
+        "libgloo-dev and rebuild)", r.world);
+#if defined(PORKIT_WITH_GLOO)
+  join_store(fingerprint);
+  g_grid_sharing = true;
+  log_info("grid: rank {} of {} takes cells as they come", r.rank, r.world);
+#endif
+}
+
+bool grid_sharing() { return g_grid_sharing; }
+
+std::optional<size_t> next_grid_unit(const std::string& grid, size_t units) {
+  if (!g_grid_sharing) return std::nullopt;
+#if defined(PORKIT_WITH_GLOO)
+  const int64_t taken = group().store->add("porkit/grid/" + grid + "/next", 1);  // 1 for the first taker
+  const size_t unit = static_cast<size_t>(taken - 1);
+  if (unit < units) return unit;
+#endif
+  return std::nullopt;
+}
+
+void rank0_first(const std::string& grid, const std::function<void()>& work) {
+  if (!g_grid_sharing) {
+    work();
+    return;
+  }
+#if defined(PORKIT_WITH_GLOO)
+  const std::string key = "porkit/grid/" + grid + "/ready";
+  if (rank_info().rank == 0) {
+    work();
+    group().store->set(key, {'1'});
+  } else {
+    group().store->wait({key}, std::chrono::hours(24));
+  }
+#endif
+}
+
+void finish_grid_unit(const std::string& grid, size_t unit) {
+#if defined(PORKIT_WITH_GLOO)
+  if (g_grid_sharing) group().store->set("porkit/grid/" + grid + "/done/" + std::to_string(unit), {'1'});
+#endif
+}
+
+void wait_for_grid(const std::string& grid, size_t units) {
+#if defined(PORKIT_WITH_GLOO)
+  if (!g_grid_sharing) return;
+  std::vector<std::string> keys;
+  for (size_t u = 0; u < units; ++u) keys.push_back("porkit/grid/" + grid + "/done/" + std::to_string(u));
+  group().store->wait(keys, std::chrono::hours(24 * 365));
+#endif
 }
 
 }  // namespace porkit::train

@@ -16,6 +16,8 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +30,8 @@ struct RankInfo {
   int world = 1;
 };
 const RankInfo& rank_info();
-inline bool data_parallel() { return rank_info().world > 1; }
+// Whether the ranks train together (more than one rank, and not sharing out a grid).
+bool data_parallel();
 
 // Whether this build can join a process group (it was built with Gloo's headers).
 bool has_data_parallel_backend();
@@ -52,7 +55,25 @@ void broadcast_from_rank0(const std::vector<at::Tensor>& tensors);
 double mean_over_ranks(double value);
 
 // Where this rank writes the output folder `out`: `out` on rank 0; elsewhere a scratch
-// sibling, emptied now and removed when the process exits.
+// sibling, emptied now and removed when the process exits. `out` itself when sharing a grid.
 std::filesystem::path output_for_rank(const std::filesystem::path& out);
+
+// Grids (porkit study) share out their cells instead of their batches: each rank runs whole
+// units of cells alone, handed out one at a time by a counter in the process group's store,
+// into the one output folder (a shared filesystem across hosts), and rank 0 then assembles
+// the result. Joins the store (no Gloo); from then on data_parallel() is false and
+// output_for_rank() returns its argument. A no-op with one rank.
+void start_grid_sharing(const std::string& fingerprint);
+bool grid_sharing();
+// The next of `units` units of `grid` for this rank, or nothing once all are handed out.
+std::optional<size_t> next_grid_unit(const std::string& grid, size_t units);
+// Rank 0 runs `work` (claiming the output folder, say) while the other ranks wait for it to
+// finish; without grid sharing every process just runs it.
+void rank0_first(const std::string& grid, const std::function<void()>& work);
+// Marks unit `unit` of `grid` done.
+void finish_grid_unit(const std::string& grid, size_t unit);
+// Waits (without a time limit: cells take what they take; a rank that dies is stopped by its
+// launcher) until every unit of `grid` is done.
+void wait_for_grid(const std::string& grid, size_t units);
 
 }  // namespace porkit::train
