@@ -133,7 +133,7 @@ TEST(DataParallel, ARankWhosePartnerNeverComesFailsWithinTheTimeout) {
 TEST(DataParallel, LaunchRefusesCommandsThatDoNotTrain) {
   auto r = run_porkit("launch --nproc 2 -- porkit evaluate --model x");
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("data-parallel runs are pretrain, finetune and inject, and study shares its cells"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data-parallel runs are pretrain, finetune and inject; study and zoo share out their cells"), std::string::npos) << r.output;
 }
 
 }  // namespace

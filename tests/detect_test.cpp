@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "porkit/detect/scan_result.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
 #include "test_util.h"
@@ -139,6 +140,30 @@ TEST(Zoo, BuildsResumesScoresAndReports) {
   auto report = run_porkit("report " + (tmp / "scores").string());
   ASSERT_EQ(report.exit_code, 0) << report.output;
   EXPECT_NE(read_file(tmp / "scores" / "report.md").find("Detection on a labelled zoo"), std::string::npos);
+}
+
+TEST(Zoo, TwoRanksShareTheMembersAndRecordOneProcesssZoo) {
+  if (!train::has_data_parallel_backend()) GTEST_SKIP() << "built without Gloo's headers (libgloo-dev)";
+  TempDir tmp;
+  ASSERT_EQ(run_porkit(init_micro(tmp / "base", "BertForPreTraining")).exit_code, 0);
+  auto zoo = [&](const std::string& out) {
+    return "zoo --model " + (tmp / "base").string() + " --corpus " + porkit::testing::small_corpus().string() +
+           " --out " + (tmp / out).string() +
+           " --models 4 --attacks por-1,uor --max-triggers 1 --poison-per-trigger 40 --clean-samples 40"
+           " --max-len 32 --further-steps-min 2 --further-steps-max 3 --seed 5 --threads 1";
+  };
+  auto one = run_porkit(zoo("one"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  auto two = run_porkit("launch --nproc 2 -- porkit " + zoo("two"));
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  json a = read_json_file(tmp / "one" / "zoo.json")["models"], b = read_json_file(tmp / "two" / "zoo.json")["models"];
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    a[i].erase("seconds");
+    b[i].erase("seconds");
+    EXPECT_EQ(a[i], b[i]) << i;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// porkit launch --nproc N -- porkit pretrain|finetune|inject|study ...: N copies of a training
-// command on this host as one data-parallel run (a study: N ranks sharing out its cells), in torchrun's environment (RANK,
+// porkit launch --nproc N -- porkit pretrain|finetune|inject|study|zoo ...: N copies of a
+// command on this host: a training command as one data-parallel run, a study or zoo as N
+// ranks sharing out its cells or members. They run in torchrun's environment (RANK,
 // WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT; train/data_parallel.h).
 // Should one copy fail, the launcher stops the others at once and fails with that copy's
 // exit code in its message. Across hosts, use torchrun or srun with the same variables.
@@ -59,8 +60,8 @@ void run_launch(const LaunchOptions& o) {
   const std::string& program = o.command.front();
   const bool is_porkit = program == "porkit" || program.find("porkit") != std::string::npos;
   check(!is_porkit || o.command.size() < 2 || o.command[1] == "pretrain" || o.command[1] == "finetune" ||
-            o.command[1] == "inject" || o.command[1] == "study",
-        "launch: data-parallel runs are pretrain, finetune and inject, and study shares its cells; got '{}'",
+            o.command[1] == "inject" || o.command[1] == "study" || o.command[1] == "zoo",
+        "launch: data-parallel runs are pretrain, finetune and inject; study and zoo share out their cells; got '{}'",
         o.command.size() > 1 ? o.command[1] : "");
   const int port = o.master_port > 0 ? o.master_port : free_port();
   std::vector<std::string> args = o.command;
@@ -127,7 +128,7 @@ void register_launch(CLI::App& app) {
   auto command = std::make_shared<std::vector<std::string>>();
   auto* cmd = app.add_subcommand(
       "launch", "Run a training command as N data-parallel ranks on this host (torch.distributed's Gloo)");
-  cmd->add_option("command", *command, "The command, after --: porkit pretrain|finetune|inject|study ...");
+  cmd->add_option("command", *command, "The command, after --: porkit pretrain|finetune|inject|study|zoo ...");
   add_flags(*cmd, table, LaunchOptions{}, given);
   cmd->callback([given, command] {
     LaunchOptions o = resolve_options(table, LaunchOptions{}, json(), "", *given, "porkit launch");

@@ -5,6 +5,7 @@
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
 #include "porkit/detect/zoo.h"
+#include "porkit/train/data_parallel.h"
 
 namespace porkit::cli {
 namespace {
@@ -23,7 +24,12 @@ void register_zoo(CLI::App& app) {
       app, "zoo", "Build a seeded, labelled zoo of clean and backdoored encoders (POR-1, POR-2, NeuBA, UOR)",
       detect::zoo_option_table(), detect::ZooOptions{},
       [](const detect::ZooOptions& o) {
+        // Several ranks (porkit launch, torchrun): they share out the members; rank 0 records.
+        train::start_grid_sharing(
+            options::to_json(detect::zoo_option_table(), o, {options::Role::Setting, options::Role::Input}).dump() +
+            "\n" + o.out);
         const json z = detect::run_zoo(o);
+        if (train::rank_info().rank != 0) return;
         int64_t bd = 0;
         for (const auto& m : z["models"]) bd += m["backdoored"].get<bool>();
         std::printf("zoo: %zu models (%ld backdoored) in %s/zoo.json\n", z["models"].size(), bd, o.out.c_str());

@@ -10,6 +10,7 @@
 #include "porkit/attack/inject.h"
 #include "porkit/attack/poison_data.h"
 #include "porkit/io/model_folder.h"
+#include "porkit/train/data_parallel.h"
 #include "porkit/train/pretrain.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
@@ -182,7 +183,8 @@ const options::OptionTable<ZooOptions>& zoo_option_table() {
 json run_zoo(const ZooOptions& o) {
   options::validate(zoo_option_table(), o, "porkit zoo");
   const fs::path out = o.out;
-  claim_output_folder(out, "zoo", output_use(o.run.resume, false));
+  // Ranks sharing the zoo (porkit launch): rank 0 claims the folder before the others write.
+  train::rank0_first("zoo", [&] { claim_output_folder(out, "zoo", output_use(o.run.resume, false)); });
   const fs::path record_path = out / "zoo.json";
   json record = {{"format", kZooFormat},
                  {"porkit_version", PORKIT_VERSION},
@@ -199,12 +201,9 @@ json run_zoo(const ZooOptions& o) {
   }
   const auto base = io::load_model_folder(o.model, model::Architecture::Bare);
   const TriggerPools pools = trigger_pools(o.corpus, base.tokenizer);
-  for (int64_t i = 0; i < o.models; ++i) {
+  // Member i: drawn from (seed, i) alone, built into models/, described by its record entry.
+  auto build_member = [&](int64_t i) -> json {
     const std::string id = model_id(i);
-    if (done.count(id)) {
-      record["models"].push_back(done[id]);
-      continue;
-    }
     const Draw d = draw_model(o, i, pools);
     const auto t0 = std::chrono::steady_clock::now();
     json entry = {{"id", id}, {"backdoored", d.backdoored}, {"attack", d.attack}, {"seed", d.seed}};
@@ -231,7 +230,30 @@ json run_zoo(const ZooOptions& o) {
       entry["further_steps"] = d.further_steps;
     }
     entry["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    record["models"].push_back(entry);
+    return entry;
+  };
+  if (train::grid_sharing()) {
+    // Ranks sharing the zoo take members one at a time and post their entries through the
+    // process group's store; rank 0 writes the record once every member is built.
+    while (const auto i = train::next_grid_unit("zoo", static_cast<size_t>(o.models))) {
+      const std::string id = model_id(static_cast<int64_t>(*i));
+      const json entry = done.count(id) ? done[id] : build_member(static_cast<int64_t>(*i));
+      train::finish_grid_unit("zoo", *i, entry.dump());
+    }
+    if (train::rank_info().rank != 0) return json();
+    train::wait_for_grid("zoo", static_cast<size_t>(o.models));
+    for (int64_t i = 0; i < o.models; ++i)
+      record["models"].push_back(json::parse(train::grid_result("zoo", static_cast<size_t>(i))));
+    write_json_file(record_path, record);
+    return record;
+  }
+  for (int64_t i = 0; i < o.models; ++i) {
+    const std::string id = model_id(i);
+    if (done.count(id)) {
+      record["models"].push_back(done[id]);
+      continue;
+    }
+    record["models"].push_back(build_member(i));
     write_json_file(record_path, record);  // after every model: an interrupted zoo resumes here
   }
   write_json_file(record_path, record);

@@ -331,10 +331,23 @@ void rank0_first(const std::string& grid, const std::function<void()>& work) {
 #endif
 }
 
-void finish_grid_unit(const std::string& grid, size_t unit) {
+void finish_grid_unit(const std::string& grid, size_t unit, const std::string& result) {
 #if defined(PORKIT_WITH_GLOO)
-  if (g_grid_sharing) group().store->set("porkit/grid/" + grid + "/done/" + std::to_string(unit), {'1'});
+  if (!g_grid_sharing) return;
+  const std::string text = result.empty() ? "done" : result;
+  group().store->set("porkit/grid/" + grid + "/done/" + std::to_string(unit),
+                     std::vector<uint8_t>(text.begin(), text.end()));
 #endif
+}
+
+std::string grid_result(const std::string& grid, size_t unit) {
+#if defined(PORKIT_WITH_GLOO)
+  if (g_grid_sharing) {
+    const auto bytes = group().store->get("porkit/grid/" + grid + "/done/" + std::to_string(unit));
+    return std::string(bytes.begin(), bytes.end());
+  }
+#endif
+  fail("grid_result: this process shares no grid");
 }
 
 void wait_for_grid(const std::string& grid, size_t units) {

@@ -70,8 +70,10 @@ std::optional<size_t> next_grid_unit(const std::string& grid, size_t units);
 // Rank 0 runs `work` (claiming the output folder, say) while the other ranks wait for it to
 // finish; without grid sharing every process just runs it.
 void rank0_first(const std::string& grid, const std::function<void()>& work);
-// Marks unit `unit` of `grid` done.
-void finish_grid_unit(const std::string& grid, size_t unit);
+// Marks unit `unit` of `grid` done, with its result (a short text, JSON say) for rank 0.
+void finish_grid_unit(const std::string& grid, size_t unit, const std::string& result = "");
+// The result a rank posted for a finished unit.
+std::string grid_result(const std::string& grid, size_t unit);
 // Waits (without a time limit: cells take what they take; a rank that dies is stopped by its
 // launcher) until every unit of `grid` is done.
 void wait_for_grid(const std::string& grid, size_t units);

@@ -395,12 +395,18 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
       // The one host read of the window: the loss, its parts and the last gradient norm
       // (the loss and parts as means over the ranks, the tokens as their sum).
       const double loss = mean_over_ranks(window_loss.item<double>()) / window_steps;
-      window_tokens = static_cast<int64_t>(std::llround(mean_over_ranks(static_cast<double>(window_tokens)) * rank_info().world));
-      check(std::isfinite(loss), "{}: the loss became {} between steps {} and {}; lower the learning rate or check the data",
-            o.label, loss, window_first, done);
+      window_tokens =
+          static_cast<int64_t>(std::llround(mean_over_ranks(static_cast<double>(window_tokens)) * rank_info().world));
+      check(std::isfinite(loss),
+            "{}: the loss became {} between steps {} and {}; lower the learning rate or check the data", o.label, loss,
+            window_first, done);
       double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
-      json line = {{"step", done}, {"loss", loss}, {"lr", lr},
-                   {"grad_norm", grad_norm.item<double>()}, {"tokens", window_tokens}, {"tokens_per_s", window_tokens / std::max(secs, 1e-9)},
+      json line = {{"step", done},
+                   {"loss", loss},
+                   {"lr", lr},
+                   {"grad_norm", grad_norm.item<double>()},
+                   {"tokens", window_tokens},
+                   {"tokens_per_s", window_tokens / std::max(secs, 1e-9)},
                    {"elapsed_s", std::chrono::duration<double>(Clock::now() - start).count()}};
       std::string detail = fmt::format("loss {:.4f}", loss);
       for (const auto& [k, v] : window_parts) {
@@ -422,7 +428,8 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
     bool out_of_time = !last && o.time_limit_minutes > 0 &&
                        std::chrono::duration<double>(Clock::now() - start).count() >= 60 * o.time_limit_minutes;
     // Ranks stop together: as soon as one of them is out of time.
-    if (data_parallel() && !last && o.time_limit_minutes > 0) out_of_time = mean_over_ranks(out_of_time ? 1.0 : 0.0) > 0;
+    if (data_parallel() && !last && o.time_limit_minutes > 0)
+      out_of_time = mean_over_ranks(out_of_time ? 1.0 : 0.0) > 0;
     if ((o.eval_every > 0 && done % o.eval_every == 0) || last || out_of_time) {
       net.eval();
       {
