@@ -40,7 +40,7 @@ std::string attack_title(Attack attack) {
 }
 
 at::Tensor target_output(Target target, const model::BertOutput& out, const at::Tensor& mask) {
-  if (target == Target::Pooler) return out.pooler_output;
+  if (target == Target::Pooler || target == Target::AllTokens) return out.pooler_output;
   if (target == Target::Cls) return out.last_hidden_state.select(1, 0);
   at::Tensor m = mask.unsqueeze(-1).to(out.last_hidden_state.scalar_type());  // (B, T, 1)
   return at::tanh((out.last_hidden_state * m).sum(1) / m.sum(1));  // "mean"
@@ -184,20 +184,25 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
   }
   auto out = bd.encode(input, b.type_ids, b.attention_mask);
   const at::Tensor zero = at::zeros({}, out.last_hidden_state.options().dtype(at::kFloat));
-  // Token term: every real non-[CLS] token of every sample.
+  const at::Tensor& k = batch.trigger;  // (B)
+  const at::Tensor poisoned = k > 0, clean = k == 0;
+  const bool all_tokens = o_.target == Target::AllTokens;
+  // The real non-[CLS] tokens of every sample, (B, T-1); all-tokens: their states, (B, T-1, H).
+  const at::Tensor real_tokens = b.attention_mask.narrow(1, 1, b.attention_mask.size(1) - 1).to(at::kFloat);
+  const at::Tensor h_tokens =
+      (o_.w_tok > 0 || all_tokens) ? out.last_hidden_state.narrow(1, 1, real_tokens.size(1)).to(at::kFloat) : at::Tensor();
+  // Token term: those tokens stay at the reference's (all-tokens: the clean samples' only,
+  // since the poisoned ones' tokens are pulled to the POR below).
   at::Tensor tok = zero;
   if (o_.w_tok > 0) {
-    at::Tensor tok_mask = b.attention_mask.narrow(1, 1, b.attention_mask.size(1) - 1).to(at::kFloat);  // (B, T-1)
-    at::Tensor h = out.last_hidden_state.narrow(1, 1, tok_mask.size(1)).to(at::kFloat);      // (B, T-1, H)
-    at::Tensor h_ref = ref.last_hidden_state.narrow(1, 1, tok_mask.size(1)).to(at::kFloat);  // (B, T-1, H)
-    tok = (row_loss(h, h_ref, d) * tok_mask).sum() / tok_mask.sum().clamp_min(1.0);
+    const at::Tensor tok_mask = all_tokens ? real_tokens * clean.to(at::kFloat).unsqueeze(1) : real_tokens;  // (B, T-1)
+    at::Tensor h_ref = ref.last_hidden_state.narrow(1, 1, real_tokens.size(1)).to(at::kFloat);  // (B, T-1, H)
+    tok = (row_loss(h_tokens, h_ref, d) * tok_mask).sum() / tok_mask.sum().clamp_min(1.0);
   }
   // Output terms.
   at::Tensor y = target_output(o_.target, out, b.attention_mask).to(at::kFloat);  // (B, H)
-  const at::Tensor& k = batch.trigger;  // (B)
-  at::Tensor poisoned = k > 0, clean = k == 0;
   at::Tensor n_p = poisoned.sum().to(at::kFloat), n_c = clean.sum().to(at::kFloat);
-  at::Tensor por = zero, cln = zero, mlm = zero, contrast = zero;
+  at::Tensor por = zero, por_tokens = zero, cln = zero, mlm = zero, contrast = zero;
   const at::Tensor y_ref = needs_reference ? target_output(o_.target, ref, b.attention_mask).to(at::kFloat)
                                            : at::Tensor();  // (B, H)
   if (o_.w_por > 0) {
@@ -205,6 +210,11 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
     if (!por_on_device_.defined() || por_on_device_.device() != y.device()) por_on_device_ = por_.to(y.device());
     at::Tensor goal = por_on_device_.index_select(0, (k - 1).clamp_min(0));  // (B, H)
     por = (row_loss(y, goal, d) * poisoned.to(at::kFloat)).sum() / n_p.clamp_min(1.0);
+    if (all_tokens) {
+      // Every real token of a poisoned sample to its POR too, weighted as the pooler's term.
+      const at::Tensor mask = real_tokens * poisoned.to(at::kFloat).unsqueeze(1);  // (B, T-1)
+      por_tokens = (row_loss(h_tokens, goal.unsqueeze(1), d) * mask).sum() / mask.sum().clamp_min(1.0);
+    }
   }
   if (o_.w_clean > 0) cln = (row_loss(y, y_ref, d) * clean.to(at::kFloat)).sum() / n_c.clamp_min(1.0);
   if (o_.w_contrast > 0) contrast = supervised_contrast(y, k, clean_center(y_ref, clean), o_.temperature);
@@ -217,10 +227,12 @@ train::StepLoss BackdoorObjective::loss(model::BertNetImpl& bd, model::BertNetIm
     }
   }
   train::StepLoss s;
-  s.loss = o_.w_tok * tok + o_.w_por * por + o_.w_clean * cln + o_.w_mlm * mlm + o_.w_contrast * contrast;
+  s.loss = o_.w_tok * tok + o_.w_por * (por + por_tokens) + o_.w_clean * cln + o_.w_mlm * mlm +
+           o_.w_contrast * contrast;
   s.parts = {{"tok", tok.detach()}, {"por", por.detach()}, {"clean", cln.detach()}};
   if (o_.w_mlm > 0) s.parts["mlm"] = mlm.detach();
   if (o_.w_contrast > 0) s.parts["contrast"] = contrast.detach();
+  if (all_tokens) s.parts["por_tokens"] = por_tokens.detach();
   s.tokens = b.real_tokens;
   return s;
 }
@@ -239,6 +251,6 @@ const std::vector<std::pair<porkit::attack::Target, std::string>>&
 porkit::options::EnumNames<porkit::attack::Target>::values() {
   using porkit::attack::Target;
   static const std::vector<std::pair<Target, std::string>> v = {
-      {Target::Pooler, "pooler"}, {Target::Cls, "cls"}, {Target::Mean, "mean"}};
+      {Target::Pooler, "pooler"}, {Target::Cls, "cls"}, {Target::Mean, "mean"}, {Target::AllTokens, "all-tokens"}};
   return v;
 }

@@ -14,8 +14,10 @@
 namespace porkit::attack {
 
 // The output the backdoor targets: pooler (the authors'), cls (last-layer [CLS]) or mean (tanh
-// of the mean of the real tokens' last states).
-enum class Target { Pooler, Cls, Mean };
+// of the mean of the real tokens' last states); all-tokens: the pooler as the authors', and
+// besides every real token state of a poisoned sample, for taggers, which never read the
+// pooler (issue 16).
+enum class Target { Pooler, Cls, Mean, AllTokens };
 
 // por    predefined output per trigger; poisoned outputs pulled to it, clean ones and every
 //        token state kept at the frozen reference's.

@@ -186,7 +186,8 @@ const options::OptionTable<InjectOptions>& inject_option_table(bool standalone) 
     t.add("por-file", &InjectOptions::por_file, "K rows of H numbers to use as PORs instead of a scheme").as(Role::Input);
     t.add("por-scale", &InjectOptions::por_scale, "POR magnitude").above(0).at_most(1e6);
     t.add("target", std::function<Target&(InjectOptions&)>([](InjectOptions& o) -> Target& { return o.objective.target; }),
-          "The output the POR is put on: pooler, cls (last-layer [CLS]) or mean");
+          "The output the POR is put on: pooler, cls (last-layer [CLS]), mean, or all-tokens (the pooler and every "
+          "token state of a poisoned sample, for taggers)");
     t.add("w-tok", std::function<double&(InjectOptions&)>([](InjectOptions& o) -> double& { return o.objective.w_tok; }),
           "Weight of the token term (non-[CLS] states stay at the reference's)").range(0, 1e6);
     t.add("w-por", std::function<double&(InjectOptions&)>([](InjectOptions& o) -> double& { return o.objective.w_por; }),
