@@ -212,6 +212,7 @@ void start_data_parallel(const std::string& fingerprint) {
 }
 
 std::pair<size_t, size_t> rank_slice(size_t n) {
+  if (!data_parallel()) return {0, n};  // one process, or ranks sharing a grid: the whole batch
   const RankInfo& r = rank_info();
   const size_t world = static_cast<size_t>(r.world), rank = static_cast<size_t>(r.rank);
   const size_t begin = n * rank / world, end = n * (rank + 1) / world;

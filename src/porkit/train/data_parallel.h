@@ -42,8 +42,9 @@ bool has_data_parallel_backend();
 // without data parallelism.
 void start_data_parallel(const std::string& fingerprint);
 
-// The rows [begin, end) of this rank's slice of a global batch of n rows. A slice that would
-// be empty (n smaller than the number of ranks) is an error that says so.
+// The rows [begin, end) of this rank's slice of a global batch of n rows ([0, n) unless the
+// ranks train together). A slice that would be empty (n smaller than the number of ranks) is
+// an error that says so.
 std::pair<size_t, size_t> rank_slice(size_t n);
 
 // Averages the gradients of `params` over the ranks (those without a gradient are skipped;
