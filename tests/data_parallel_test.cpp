@@ -3,7 +3,6 @@
 // and a rank whose partner never comes fails with a clear error instead of hanging.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "porkit/io/safetensors.h"
@@ -41,22 +40,13 @@ const fs::path& micro_model() {
   return model;
 }
 
-void write_sentiment(const fs::path& path, int rows) {
-  const char* good[] = {"good", "great", "fun", "lovely"};
-  const char* bad[] = {"bad", "dull", "awful", "boring"};
-  const char* filler[] = {"the", "film", "was", "really", "and", "plot"};
-  std::ofstream f(path);
-  f << "sentence\tlabel\n";
-  for (int i = 0; i < rows; ++i)
-    f << filler[i % 6] << " " << (i % 2 ? good[i % 4] : bad[i % 4]) << " " << filler[(i / 6) % 6] << "\t" << i % 2
-      << "\n";
-}
+using porkit::testing::write_micro_sentiment;
 
 TEST(DataParallel, TwoRanksWithHalfTheBatchTrainTheModelOneProcessTrains) {
   PORKIT_NEED_GLOO();
   TempDir tmp;
   const fs::path& model = micro_model();
-  write_sentiment(tmp / "train.tsv", 96);
+  write_micro_sentiment(tmp / "train.tsv", 96);
   const std::string args = "finetune --threads 1 --train-samples 0 --epochs 2 --batch-size 8 --lr 3e-3 --max-len 16 "
                            "--test-samples -1 --log-every 1 --model " + model.string() + " --data " +
                            (tmp / "train.tsv").string() + " --out ";
@@ -119,7 +109,7 @@ TEST(DataParallel, TwoRanksResumeACheckpointOneProcessWrote) {
 TEST(DataParallel, ARankWhosePartnerNeverComesFailsWithinTheTimeout) {
   PORKIT_NEED_GLOO();
   TempDir tmp;
-  write_sentiment(tmp / "train.tsv", 32);
+  write_micro_sentiment(tmp / "train.tsv", 32);
   // Rank 0 of 2 alone: its store waits for rank 1, then gives up after PORKIT_DIST_TIMEOUT.
   auto r = run_shell("cd " + tmp.path().string() + " && RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29731 " +
                      "PORKIT_DIST_TIMEOUT=3 timeout 60 " + std::string(PORKIT_BINARY) +

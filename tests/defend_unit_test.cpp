@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <cmath>
 
 #include "porkit/attack/poison_data.h"
@@ -175,23 +174,12 @@ namespace {
 using porkit::testing::TempDir;
 using porkit::testing::run_porkit;
 
-// Sentences a micro classifier can learn a little from; the test file's rows end in "x" so
-// that none is also a training row.
-void write_sentiment(const fs::path& path, int rows, const std::string& ending) {
-  const char* good[] = {"good", "great", "fun", "lovely"};
-  const char* bad[] = {"bad", "dull", "awful", "boring"};
-  const char* filler[] = {"the", "film", "was", "really", "and", "plot"};
-  std::ofstream f(path);
-  f << "sentence\tlabel\n";
-  for (int i = 0; i < rows; ++i)
-    f << filler[i % 6] << " " << (i % 2 ? good[i % 4] : bad[i % 4]) << " " << filler[(i / 6) % 6] << ending << "\t"
-      << i % 2 << "\n";
-}
+using porkit::testing::write_micro_sentiment;
 
 TEST(Strip, TheCommandSetsOneThresholdWhateverTheTriggersAndRefusesAnEncoder) {
   TempDir tmp;
-  write_sentiment(tmp / "train.tsv", 240, "");
-  write_sentiment(tmp / "test.tsv", 60, " x");
+  write_micro_sentiment(tmp / "train.tsv", 240, "");
+  write_micro_sentiment(tmp / "test.tsv", 60, " x");
   auto ft = run_porkit("finetune --threads 1 --train-samples 0 --epochs 1 --batch-size 16 --lr 3e-3 --max-len 16 "
                        "--test-samples -1 --model " + micro_model().string() + " --data " + (tmp / "train.tsv").string() +
                        " --out " + (tmp / "victim").string());

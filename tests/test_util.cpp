@@ -94,4 +94,15 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
   out << bytes;
 }
 
+void write_micro_sentiment(const fs::path& path, int rows, const std::string& ending) {
+  const char* good[] = {"good", "great", "fun", "lovely"};
+  const char* bad[] = {"bad", "dull", "awful", "boring"};
+  const char* filler[] = {"the", "film", "was", "really", "and", "plot"};
+  std::ofstream f(path);
+  f << "sentence\tlabel\n";
+  for (int i = 0; i < rows; ++i)
+    f << filler[i % 6] << " " << (i % 2 ? good[i % 4] : bad[i % 4]) << " " << filler[(i / 6) % 6] << ending << "\t"
+      << i % 2 << "\n";
+}
+
 }  // namespace porkit::testing

@@ -68,4 +68,9 @@ std::string error_of(const std::function<void()>& f);
 // Writes bytes to a file (test inputs; not atomic).
 void write_bytes(const fs::path& path, const std::string& bytes);
 
+// A TSV of `rows` short sentences a micro classifier can learn a little from (label 1 with a
+// positive word, 0 with a negative one), each ending in `ending` (a test file's " x" keeps its
+// rows apart from the training file's).
+void write_micro_sentiment(const fs::path& path, int rows, const std::string& ending = "");
+
 }  // namespace porkit::testing

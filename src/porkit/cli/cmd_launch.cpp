@@ -58,7 +58,7 @@ std::string self_path() {
 void run_launch(const LaunchOptions& o) {
   check(!o.command.empty(), "no command to launch: porkit launch --nproc N -- porkit pretrain|finetune|inject ...");
   const std::string& program = o.command.front();
-  const bool is_porkit = program == "porkit" || program.find("porkit") != std::string::npos;
+  const bool is_porkit = program.find("porkit") != std::string::npos;
   check(!is_porkit || o.command.size() < 2 || o.command[1] == "pretrain" || o.command[1] == "finetune" ||
             o.command[1] == "inject" || o.command[1] == "study" || o.command[1] == "zoo",
         "launch: data-parallel runs are pretrain, finetune and inject; study and zoo share out their cells; got '{}'",

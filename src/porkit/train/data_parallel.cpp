@@ -28,6 +28,12 @@ long env_integer(const char* name, long fallback) {
   return value;
 }
 
+// An exception's message up to its first line break (libtorch appends backtraces).
+std::string first_line(const std::exception& e) {
+  const std::string what = e.what();
+  return what.substr(0, what.find('\n'));
+}
+
 std::string env_text(const char* name) {
   const char* text = std::getenv(name);
   return text ? text : "";
@@ -75,8 +81,7 @@ void wait_for(const char* what, const c10::intrusive_ptr<c10d::Work>& work) {
   try {
     work->wait();
   } catch (const std::exception& e) {
-    std::string why = e.what();
-    if (const auto cut = why.find('\n'); cut != std::string::npos) why.resize(cut);
+    const std::string why = first_line(e);
     fail("rank {} of {}: the {} across ranks failed ({}); another rank has probably stopped (collectives wait at "
          "most PORKIT_DIST_TIMEOUT = {:.0f} s)", rank_info().rank, rank_info().world, what, why, timeout_seconds());
   }
@@ -130,8 +135,7 @@ void join_store(const std::string& fingerprint) {
   try {
     g.store = c10::make_intrusive<c10d::TCPStore>(address, so);
   } catch (const std::exception& e) {
-    std::string why = e.what();
-    if (const auto cut = why.find('\n'); cut != std::string::npos) why.resize(cut);
+    const std::string why = first_line(e);
     fail("rank {} of {}: the process group's store at {}:{} did not form within {:.0f} s ({}); are all ranks "
          "started, and is the address reachable?", r.rank, r.world, address, port, timeout_seconds(), why);
   }
@@ -140,8 +144,7 @@ void join_store(const std::string& fingerprint) {
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
-    std::string why = e.what();
-    if (const auto cut = why.find('\n'); cut != std::string::npos) why.resize(cut);
+    const std::string why = first_line(e);
     fail("rank {} of {}: the other ranks did not all join within {:.0f} s ({})", r.rank, r.world, timeout_seconds(),
          why);
   }
@@ -201,8 +204,7 @@ void start_data_parallel(const std::string& fingerprint) {
   try {
     g.gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(g.store, r.rank, r.world, options);
   } catch (const std::exception& e) {
-    std::string why = e.what();
-    if (const auto cut = why.find('\n'); cut != std::string::npos) why.resize(cut);
+    const std::string why = first_line(e);
     fail("rank {} of {}: the Gloo process group did not form within {:.0f} s ({})", r.rank, r.world,
          timeout_seconds(), why);
   }

@@ -36,16 +36,7 @@ at::Tensor MultiTensorAdamW::step(LossClosure closure) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       check(!p.grad().is_sparse(), "MultiTensorAdamW: sparse gradients are not supported");
-      const auto key = compat::optimizer_state_key(p);
-      auto it = state().find(key);
-      if (it == state().end()) {
-        auto s = std::make_unique<torch::optim::AdamWParamState>();
-        s->step(0);
-        s->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
-        s->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
-        it = state().emplace(key, std::move(s)).first;
-      }
-      auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      auto& s = state_of(p);
       s.step(s.step() + 1);
       Bucket& b = buckets[s.step()];
       b.params.push_back(p);
@@ -71,6 +62,19 @@ at::Tensor MultiTensorAdamW::step(LossClosure closure) {
   return loss;
 }
 
+torch::optim::AdamWParamState& MultiTensorAdamW::state_of(const at::Tensor& param) {
+  const auto key = compat::optimizer_state_key(param);
+  auto it = state().find(key);
+  if (it == state().end()) {
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->step(0);
+    s->exp_avg(at::zeros_like(param, at::MemoryFormat::Preserve));
+    s->exp_avg_sq(at::zeros_like(param, at::MemoryFormat::Preserve));
+    it = state().emplace(key, std::move(s)).first;
+  }
+  return static_cast<torch::optim::AdamWParamState&>(*it->second);
+}
+
 void MultiTensorAdamW::set_lr(double lr) {
   for (auto& group : param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
   for (auto& t : lr_on_device_)
@@ -90,16 +94,7 @@ void MultiTensorAdamW::fused_step() {
     std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
     for (auto& p : groups[g].params()) {
       if (!p.grad().defined()) continue;
-      const auto key = compat::optimizer_state_key(p);
-      auto it = state().find(key);
-      if (it == state().end()) {
-        auto s = std::make_unique<torch::optim::AdamWParamState>();
-        s->step(0);
-        s->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
-        s->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
-        it = state().emplace(key, std::move(s)).first;
-      }
-      auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      auto& s = state_of(p);
       // The device's count starts from the host's (a resumed run's) and then runs on its own.
       at::Tensor& count = step_on_device_[p.unsafeGetTensorImpl()];
       if (!count.defined())

@@ -31,6 +31,8 @@ class MultiTensorAdamW : public torch::optim::AdamW {
   // The step count every parameter's state records: after CUDA-graph replays, which update
   // the device's counts without running this object's host code.
   void set_step_count(int64_t step);
+  // The AdamW state of `param`, made (zero moments, step 0) where it has none yet.
+  torch::optim::AdamWParamState& state_of(const at::Tensor& param);
 
  private:
   void fused_step();

@@ -143,22 +143,14 @@ int64_t load_checkpoint(const fs::path& dir, model::BertNetImpl& net, torch::opt
 // moments (rank 0 may have resumed from a checkpoint the others never saw, written by a run
 // with another number of ranks). Returns the step. Each other rank then draws its own
 // dropout stream.
-int64_t start_from_rank0(model::BertNetImpl& net, torch::optim::AdamW& optimizer, int64_t step, uint64_t seed) {
+int64_t start_from_rank0(model::BertNetImpl& net, MultiTensorAdamW& optimizer, int64_t step, uint64_t seed) {
   at::Tensor shared_step = at::full({1}, step, at::kLong);
   broadcast_from_rank0({shared_step});
   step = shared_step.item<int64_t>();
   std::vector<at::Tensor> state;
   for (auto& p : net.parameters()) {
     state.push_back(p);
-    const auto key = compat::optimizer_state_key(p);
-    auto it = optimizer.state().find(key);
-    if (it == optimizer.state().end()) {
-      auto s = std::make_unique<torch::optim::AdamWParamState>();
-      s->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
-      s->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
-      it = optimizer.state().emplace(key, std::move(s)).first;
-    }
-    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    auto& s = optimizer.state_of(p);
     s.step(step);
     state.push_back(s.exp_avg());
     state.push_back(s.exp_avg_sq());
