@@ -1,11 +1,16 @@
-// porkit defend purify on a micro model: each method changes what it should and nothing else.
+// porkit defend on micro models and stand-ins: each defence changes what it should and nothing
+// else, and its thresholds come from clean rows only.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "porkit/attack/poison_data.h"
+#include "porkit/io/model_folder.h"
+#include "porkit/model/bert.h"
+#include "porkit/defend/fine_prune.h"
 #include "porkit/defend/monitor.h"
+#include "porkit/defend/onion.h"
 #include "porkit/defend/strip.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
@@ -222,6 +227,185 @@ TEST(Monitor, SignAgreementIsTheBestShareOfMatchingSignsOverTheMinedOutputs) {
   const at::Tensor a = defend::sign_agreement(outputs, mined);
   EXPECT_FLOAT_EQ(a[0].item<float>(), 0.75f);  // 3 of 4 signs with the first mined output
   EXPECT_FLOAT_EQ(a[1].item<float>(), 0.75f);  // all positive: 3 of 4 with the first
+}
+
+}  // namespace
+}  // namespace porkit
+
+namespace porkit {
+namespace {
+
+using porkit::testing::TempDir;
+using porkit::testing::run_porkit;
+using porkit::testing::small_corpus;
+using porkit::testing::write_micro_sentiment;
+
+// A stand-in scorer: every word costs 10 perplexity points, "cf" 1,000 more.
+std::vector<double> stand_in_perplexity(const std::vector<std::string>& texts) {
+  std::vector<double> out;
+  for (const auto& t : texts) {
+    const auto words = attack::split_words(t);
+    out.push_back(10.0 * words.size() + 1000.0 * std::count(words.begin(), words.end(), "cf"));
+  }
+  return out;
+}
+
+TEST(Onion, WordSuspicionIsThePerplexityDropWhenTheWordGoes) {
+  const auto s = defend::word_suspicion(stand_in_perplexity, {"a cf b", "single"});
+  ASSERT_EQ(s.size(), 2u);
+  ASSERT_EQ(s[0].size(), 3u);
+  EXPECT_DOUBLE_EQ(s[0][0], 10.0);    // 1030 - 1020
+  EXPECT_DOUBLE_EQ(s[0][1], 1010.0);  // 1030 - 20
+  EXPECT_EQ(s[1], std::vector<double>{0.0});  // nothing left to score without its only word
+  EXPECT_EQ(defend::delete_outliers("a cf b", s[0], 100.0), "a b");
+  EXPECT_EQ(defend::delete_outliers("a cf b", s[0], 0.0), "");
+  EXPECT_EQ(defend::delete_outliers("single", s[1], -1.0), "single");
+}
+
+TEST(Onion, DeletesAndRejectsTheOutlierTriggerWithThresholdsFromCleanRowsOnly) {
+  defend::OnionOptions o;
+  o.frr = 0.05;
+  o.bar = 100;  // above a plain word's 10, below cf's 1,010
+  auto with_cf = stand_in_data({"cf"}), with_word = stand_in_data({"zz"});
+  defend::OnionData a{with_cf.threshold_texts, with_cf.measured}, b{with_word.threshold_texts, with_word.measured};
+  const json ja = defend::onion_filter(stand_in, stand_in_perplexity, a, o);
+  const json jb = defend::onion_filter(stand_in, stand_in_perplexity, b, o);
+  EXPECT_EQ(ja["format"], "porkit-onion/1");
+  EXPECT_EQ(ja["threshold"], jb["threshold"]) << "the threshold must not depend on the triggers";
+  const json& cf = ja["triggers"][0];
+  EXPECT_GT(cf["asr_1_unfiltered"].get<double>(), 0.9);
+  EXPECT_DOUBLE_EQ(cf["far"].get<double>(), 0.0);  // every cf input holds the most suspicious word
+  EXPECT_DOUBLE_EQ(cf["auroc"].get<double>(), 1.0);
+  const json& corrected = ja["correction"]["triggers"][0];
+  EXPECT_DOUBLE_EQ(corrected["trigger_kept"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(corrected["asr_1_corrected"].get<double>(), 0.0);
+  // Clean text keeps every word at this bar, so clean accuracy is unchanged.
+  EXPECT_DOUBLE_EQ(ja["correction"]["clean_words_deleted"].get<double>(), 0.0);
+  EXPECT_EQ(ja["correction"]["clean_accuracy"], ja["correction"]["clean_accuracy_corrected"]);
+  // A word the scorer finds ordinary stays, and forces nothing.
+  EXPECT_DOUBLE_EQ(jb["correction"]["triggers"][0]["trigger_kept"].get<double>(), 1.0);
+  EXPECT_GT(jb["triggers"][0]["far"].get<double>(), 0.8);
+}
+
+// The micro BertForPreTraining of micro_model(), loaded in this process.
+io::LoadedModel micro_lm() {
+  auto loaded = io::load_model_folder(micro_model().string(), model::Architecture::PreTraining);
+  loaded.net->eval();
+  return loaded;
+}
+
+TEST(Onion, PseudoPerplexityMatchesOneMaskedCopyAtATime) {
+  auto lm = micro_lm();
+  const std::vector<std::string> texts = {"the film was good", "a", "the plot of the story was dull and slow", ""};
+  const auto batched = defend::pseudo_perplexity(*lm.net, lm.tokenizer, texts, 32, 5);
+  at::NoGradGuard no_grad;
+  const int64_t mask = *lm.tokenizer.vocab().mask_id();
+  for (size_t t = 0; t < texts.size(); ++t) {
+    const auto e = lm.tokenizer.encode(texts[t], std::nullopt, 32);
+    if (e.ids.size() <= 2) {
+      EXPECT_TRUE(std::isnan(batched[t])) << "a text with no tokens has no perplexity";
+      continue;
+    }
+    double nll = 0;
+    for (size_t j = 1; j + 1 < e.ids.size(); ++j) {
+      std::vector<int64_t> ids = e.ids;
+      ids[j] = mask;
+      const at::Tensor x = at::tensor(ids, at::kLong).unsqueeze(0);  // (1, T)
+      const auto out = lm.net->encode(x, at::zeros_like(x), at::ones_like(x));
+      const at::Tensor logp = at::log_softmax(lm.net->mlm_logits(out.last_hidden_state[0][static_cast<int64_t>(j)]
+                                                                      .unsqueeze(0)), -1);  // (1, V)
+      nll -= logp[0][e.ids[j]].item<double>();
+    }
+    EXPECT_NEAR(batched[t], std::exp(nll / static_cast<double>(e.ids.size() - 2)), 1e-3 * batched[t]) << texts[t];
+  }
+}
+
+TEST(Onion, TheCommandMeasuresBothWaysAndNeedsAMaskedLm) {
+  TempDir tmp;
+  write_micro_sentiment(tmp / "train.tsv", 240, "");
+  write_micro_sentiment(tmp / "test.tsv", 60, " x");
+  auto ft = run_porkit("finetune --threads 1 --train-samples 0 --epochs 1 --batch-size 16 --lr 3e-3 --max-len 16 "
+                       "--test-samples -1 --model " + micro_model().string() + " --data " + (tmp / "train.tsv").string() +
+                       " --out " + (tmp / "victim").string());
+  ASSERT_EQ(ft.exit_code, 0) << ft.output;
+  const std::string common = "defend onion --threads 1 --model " + (tmp / "victim" / "model").string() + " --data " +
+                             (tmp / "train.tsv").string() + " --test-data " + (tmp / "test.tsv").string() +
+                             " --threshold-rows 30 --pool 20 --max-len 16 --triggers cf";
+  auto r = run_porkit(common + " --lm " + micro_model().string() + " --out " + (tmp / "o.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json j = read_json_file(tmp / "o.json");
+  EXPECT_EQ(j["format"], "porkit-onion/1");
+  EXPECT_EQ(j["correction"]["bar"], 0.0);
+  EXPECT_EQ(j["correction_calibrated"]["bar"], j["threshold"]);
+  ASSERT_EQ(j["triggers"].size(), 1u);
+  ASSERT_EQ(j["correction"]["triggers"].size(), 1u);
+  // The victim is a classifier, not a masked LM: refused, naming what is missing.
+  auto refused = run_porkit(common + " --lm " + (tmp / "victim" / "model").string());
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+}
+
+TEST(FinePrune, DormantNeuronsAreTheLowestMeanActivations) {
+  EXPECT_EQ(defend::dormant_neurons(at::tensor({0.5, -0.1, 0.2, -0.1, 0.9}), 0.4), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(defend::dormant_neurons(at::tensor({0.5, -0.1, 0.2}), 0.2), std::vector<int64_t>{});
+}
+
+TEST(FinePrune, MeanActivationsSkipPaddingAndMatchTheLayersOwnForward) {
+  auto lm = micro_lm();
+  const std::vector<std::string> texts = {"the film was good", "a", "the plot of the story was dull and slow"};
+  const auto batched = defend::ffn_mean_activations(*lm.net, lm.tokenizer, texts, 32, 3);
+  // Reference: each text alone through BertModel's forward, the FFN recomputed from each
+  // layer's input, summed over tokens.
+  at::NoGradGuard no_grad;
+  auto& layers = lm.net->bert->encoder->layers;
+  std::vector<at::Tensor> sums(layers.size());
+  int64_t tokens = 0;
+  for (const auto& t : texts) {
+    const auto e = lm.tokenizer.encode(t, std::nullopt, 32);
+    const at::Tensor x = at::tensor(e.ids, at::kLong).unsqueeze(0);  // (1, T)
+    model::ForwardOptions keep;
+    keep.output_hidden_states = true;
+    const auto out = lm.net->bert->forward(x, at::zeros_like(x), at::ones_like(x), keep);
+    const at::Tensor mask = model::additive_attention_mask(at::ones_like(x), at::kFloat);
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const at::Tensor act = layers[l]->intermediate->forward(layers[l]->attention->forward(out.hidden_states[l], mask,
+                                                                                             nullptr));  // (1, T, I)
+      const at::Tensor s = act[0].sum(0).to(at::kDouble);
+      sums[l] = sums[l].defined() ? sums[l] + s : s;
+    }
+    tokens += x.size(1);
+  }
+  ASSERT_EQ(batched.size(), layers.size());
+  for (size_t l = 0; l < layers.size(); ++l)
+    EXPECT_TRUE(at::allclose(batched[l], (sums[l] / static_cast<double>(tokens)).to(at::kFloat), 1e-4, 1e-5)) << l;
+}
+
+TEST(FinePrune, PrunedNeuronsAreZeroAfterRetrainingAndOnlyTheTopLayersArePruned) {
+  TempDir tmp;
+  auto r = run_porkit("defend purify --method fine-prune --layers 1 --prune-fraction 0.5 --prune-texts 50 --threads 1 "
+                      "--samples 48 --epochs 1 --batch-size 8 --max-len 48 --lr 0.001 --model " + micro_model().string() +
+                      " --corpus " + small_corpus().string() + " --out " + (tmp / "p").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json m = read_json_file(tmp / "p" / "model" / "porkit_purify.json");
+  EXPECT_EQ(m["method"], "fine-prune");
+  EXPECT_EQ(m["steps"], 6);
+  ASSERT_EQ(m["pruned"]["layers"].size(), 1u);
+  const auto neurons = m["pruned"]["layers"]["1"].get<std::vector<int64_t>>();
+  auto after = io::load_model_folder((tmp / "p" / "model").string(), model::Architecture::PreTraining);
+  auto& top = after.net->bert->encoder->layers[1];
+  const int64_t intermediate = top->intermediate->dense->weight.size(0);
+  ASSERT_EQ(static_cast<int64_t>(neurons.size()), intermediate / 2);
+  const at::Tensor index = at::tensor(neurons, at::kLong);
+  EXPECT_EQ(top->intermediate->dense->weight.index_select(0, index).abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(top->intermediate->dense->bias.index_select(0, index).abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(top->output->dense->weight.index_select(1, index).abs().max().item<float>(), 0.0f);
+  // Everything learns in the re-training, so the kept neurons moved; no row of layer 0 is zero.
+  EXPECT_GT(m["parameters"]["changed"].size(), 10u);
+  auto& bottom = after.net->bert->encoder->layers[0];
+  EXPECT_GT(bottom->intermediate->dense->weight.abs().sum(1).min().item<float>(), 0.0f);
+  auto no_text = run_porkit("defend purify --method fine-prune --model " + micro_model().string() + " --out " +
+                            (tmp / "q").string());
+  EXPECT_EQ(no_text.exit_code, 1);
+  EXPECT_NE(no_text.output.find("--method fine-prune needs --corpus"), std::string::npos) << no_text.output;
 }
 
 }  // namespace

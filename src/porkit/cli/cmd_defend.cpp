@@ -4,6 +4,7 @@
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
 #include "porkit/defend/monitor.h"
+#include "porkit/defend/onion.h"
 #include "porkit/defend/purify.h"
 #include "porkit/defend/strip.h"
 
@@ -24,7 +25,7 @@ void print_filter(const json& r) {
 }  // namespace
 
 void register_defend(CLI::App& app) {
-  auto* defend = app.add_subcommand("defend", "Defences: purify a suspect encoder, filter a victim's inputs (strip, monitor)");
+  auto* defend = app.add_subcommand("defend", "Defences: purify a suspect encoder, filter a victim's inputs (strip, monitor, onion)");
   defend->require_subcommand(1);
   add_options_command<defend::PurifyOptions>(
       *defend, "purify", "Take a backdoor out of an encoder with plain text only (recipe, reinit-top)",
@@ -54,6 +55,26 @@ void register_defend(CLI::App& app) {
         std::printf("threshold %.3f (%s; sign agreement with %ld mined outputs, %s)\n", r["threshold"].get<double>(),
                     r["threshold_from"].get<std::string>().c_str(), r["mined_outputs"].get<int64_t>(),
                     r["scan_target"].get<std::string>().c_str());
+        print_filter(r);
+      });
+  add_options_command<defend::OnionOptions>(
+      *defend, "onion", "Test-time defence: delete words whose removal makes the text more fluent (ONION)",
+      defend::onion_option_table(), defend::OnionOptions{},
+      [](const defend::OnionOptions& o) {
+        const json r = defend::run_onion(o);
+        for (const char* which : {"correction", "correction_calibrated"}) {
+          const json& c = r[which];
+          std::printf("%s (delete words above suspicion %.4g): clean accuracy %.3f -> %.3f, %.1f%% of clean words "
+                      "deleted\n", which, c["bar"].get<double>(), c["clean_accuracy"].get<double>(),
+                      c["clean_accuracy_corrected"].get<double>(), 100 * c["clean_words_deleted"].get<double>());
+          std::printf("  %-12s %12s %12s %22s\n", "trigger", "trigger kept", "ASR@1 after", "clean text to target");
+          for (const auto& t : c["triggers"])
+            std::printf("  %-12s %12.3f %12.3f %22.3f\n", t["trigger"].get<std::string>().c_str(),
+                        t["trigger_kept"].get<double>(), t["asr_1_corrected"].get<double>(),
+                        t["clean_to_target_corrected"].get<double>());
+        }
+        std::printf("detection: threshold %.4g (largest word suspicion, the %.0f%% quantile of %ld clean training rows)\n",
+                    r["threshold"].get<double>(), 100 * (1 - o.frr), r["threshold_rows"].get<int64_t>());
         print_filter(r);
       });
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "porkit/attack/backdoor_manifest.h"
+#include "porkit/defend/fine_prune.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/bert.h"
 #include "porkit/model/device.h"
@@ -48,10 +49,13 @@ json parameter_changes(const std::string& before_folder, const std::string& afte
           {"ffn_input_norm_after", ffn_after}};
 }
 
-json recipe(const PurifyOptions& o, const fs::path& out, json manifest) {
+// Masked-LM training of the suspect encoder on plain text with RECIPE's schedule (samples x
+// epochs / batch steps): what recipe and fine-prune share. A bare encoder (as inject writes)
+// gets a fresh masked-LM head.
+train::PretrainOptions masked_lm_training(const PurifyOptions& o, const fs::path& out) {
   train::PretrainOptions p;
   p.init_model = o.model;
-  p.init_missing = true;  // a bare encoder gets a fresh masked-LM head (pretrain logs each tensor)
+  p.init_missing = true;  // pretrain logs each tensor it draws
   p.corpus = o.corpus;
   p.out = out.string();
   p.batch_size = o.batch_size;
@@ -59,20 +63,57 @@ json recipe(const PurifyOptions& o, const fs::path& out, json manifest) {
   p.nsp = false;
   p.eval_batches = 4;
   p.save_dtype = io::WeightsDType::F32;  // so that untouched weights stay bit-identical
-  p.trainable = train::Trainable::FfnInput;
-  p.ffn_norm_penalty = o.norm_penalty;
   p.run = o.run;
   p.trainer.total_steps = std::max<int64_t>(1, (o.samples * o.epochs + o.batch_size - 1) / o.batch_size);
   p.trainer.lr = o.lr;
   p.trainer.warmup_fraction = 0.06;
-  p.trainer.weight_decay = 0.0;  // the norm penalty is the regulariser
   p.trainer.seed = o.seed;
   p.trainer.log_every = 50;
   p.trainer.checkpoint_every = 500;
+  return p;
+}
+
+json run_masked_lm_training(const train::PretrainOptions& p, const fs::path& out, json manifest) {
   manifest["steps"] = p.trainer.total_steps;
   train::run_pretrain(p);
   const json pretrain = read_json_file(out / "model" / "porkit_pretrain.json");
   manifest["held_out_masked_lm"] = pretrain["held_out"];
+  return manifest;
+}
+
+json recipe(const PurifyOptions& o, const fs::path& out, json manifest) {
+  train::PretrainOptions p = masked_lm_training(o, out);
+  p.trainable = train::Trainable::FfnInput;
+  p.ffn_norm_penalty = o.norm_penalty;
+  p.trainer.weight_decay = 0.0;  // the norm penalty is the regulariser
+  return run_masked_lm_training(p, out, manifest);
+}
+
+// The first `count` sentences of the corpus, in file order: the clean text whose activations
+// rank the neurons.
+std::vector<std::string> clean_sentences(const std::vector<std::string>& corpus, int64_t count) {
+  std::vector<std::string> out;
+  for (const auto& file : train::list_corpus_files(corpus)) {
+    for (const auto& doc : train::read_corpus_file(file, train::CorpusFormat::Auto))
+      for (const auto& s : doc.sentences) {
+        if (static_cast<int64_t>(out.size()) == count) return out;
+        out.push_back(s);
+      }
+  }
+  check(!out.empty(), "the corpus has no sentences to rank the FFN neurons with");
+  return out;
+}
+
+json fine_prune(const PurifyOptions& o, const fs::path& out, json manifest) {
+  const std::vector<std::string> texts = clean_sentences(o.corpus, o.prune_texts);
+  train::PretrainOptions p = masked_lm_training(o, out);
+  json pruned;
+  p.prepare = [&](model::BertNetImpl& net, const text::BertTokenizer& tokenizer) {
+    pruned = prune_dormant(net, tokenizer, texts, o.layers, o.prune_fraction, o.max_len, 64);
+    return pruned;
+  };
+  manifest = run_masked_lm_training(p, out, manifest);
+  manifest["pruned"] = pruned;
   return manifest;
 }
 
@@ -100,21 +141,29 @@ const options::OptionTable<PurifyOptions>& purify_option_table() {
     options::OptionTable<PurifyOptions> t;
     t.add("model", &PurifyOptions::model, "Encoder folder to purify (Hugging Face BERT)").as(Role::Input).needed();
     t.add("out", &PurifyOptions::out, "Run folder; the purified model goes to OUT/model").as(Role::Output).needed();
-    t.add("method", &PurifyOptions::method, "recipe (masked LM on the FFN input weights with a norm penalty) "
-                                            "or reinit-top (top layers and pooler drawn afresh)");
-    t.add("corpus", &PurifyOptions::corpus, "recipe: plain text files or folders").as(Role::Input);
-    t.add("samples", &PurifyOptions::samples, "recipe: training sequences per epoch").range(1, 1e9);
-    t.add("epochs", &PurifyOptions::epochs, "recipe: epochs").range(1, 1000);
-    t.add("batch-size", &PurifyOptions::batch_size, "recipe: sequences per step").range(1, 65536);
-    t.add("max-len", &PurifyOptions::max_len, "recipe: tokens per sequence").range(8, 8192);
-    t.add("lr", &PurifyOptions::lr, "recipe: AdamW learning rate").above(0).at_most(1);
+    t.add("method", &PurifyOptions::method, "recipe (masked LM on the FFN input weights with a norm penalty), "
+                                            "reinit-top (top layers and pooler drawn afresh) or fine-prune (dormant "
+                                            "FFN neurons pruned, then masked LM)");
+    t.add("corpus", &PurifyOptions::corpus, "recipe, fine-prune: plain text files or folders").as(Role::Input);
+    t.add("samples", &PurifyOptions::samples, "recipe, fine-prune: training sequences per epoch").range(1, 1e9);
+    t.add("epochs", &PurifyOptions::epochs, "recipe, fine-prune: epochs").range(1, 1000);
+    t.add("batch-size", &PurifyOptions::batch_size, "recipe, fine-prune: sequences per step").range(1, 65536);
+    t.add("max-len", &PurifyOptions::max_len, "recipe, fine-prune: tokens per sequence").range(8, 8192);
+    t.add("lr", &PurifyOptions::lr, "recipe, fine-prune: AdamW learning rate").above(0).at_most(1);
     t.add("norm-penalty", &PurifyOptions::norm_penalty, "recipe: weight of the FFN input weights' summed Frobenius norms")
         .at_least(0);
-    t.add("layers", &PurifyOptions::layers, "reinit-top: encoder layers re-initialised, from the top").range(1, 1000);
-    t.add("seed", &PurifyOptions::seed, "Seed of the masking (recipe) or the new weights (reinit-top)");
+    t.add("layers", &PurifyOptions::layers, "reinit-top, fine-prune: encoder layers re-initialised or pruned, from the top")
+        .range(1, 1000);
+    t.add("prune-fraction", &PurifyOptions::prune_fraction, "fine-prune: share of each layer's FFN neurons pruned")
+        .above(0).at_most(0.99);
+    t.add("prune-texts", &PurifyOptions::prune_texts, "fine-prune: clean sentences whose activations rank the neurons")
+        .range(1, 1e8);
+    t.add("seed", &PurifyOptions::seed, "Seed of the masking (recipe, fine-prune) or the new weights (reinit-top)");
     t.include(run_settings_table(), &PurifyOptions::run);
     t.add_rule([](const PurifyOptions& o) -> std::string {
-      return o.method == PurifyMethod::Recipe && o.corpus.empty() ? "--method recipe needs --corpus (plain text)" : "";
+      return o.method != PurifyMethod::ReinitTop && o.corpus.empty()
+                 ? "--method " + options::enum_name(o.method) + " needs --corpus (plain text)"
+                 : "";
     });
     return t;
   }();
@@ -132,6 +181,8 @@ json run_purify(const PurifyOptions& o) {
                    {"porkit_version", PORKIT_VERSION}};
   if (o.method == PurifyMethod::Recipe) {
     manifest = recipe(o, out, manifest);
+  } else if (o.method == PurifyMethod::FinePrune) {
+    manifest = fine_prune(o, out, manifest);
   } else {
     model::start_run(o.run, "defend purify");
     claim_output_folder(out, "defend purify", output_use(false, o.run.overwrite));
@@ -160,6 +211,7 @@ const std::vector<std::pair<porkit::defend::PurifyMethod, std::string>>&
 porkit::options::EnumNames<porkit::defend::PurifyMethod>::values() {
   using porkit::defend::PurifyMethod;
   static const std::vector<std::pair<PurifyMethod, std::string>> v = {{PurifyMethod::Recipe, "recipe"},
-                                                                      {PurifyMethod::ReinitTop, "reinit-top"}};
+                                                                      {PurifyMethod::ReinitTop, "reinit-top"},
+                                                                      {PurifyMethod::FinePrune, "fine-prune"}};
   return v;
 }

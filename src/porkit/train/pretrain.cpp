@@ -156,6 +156,8 @@ void run_pretrain(const PretrainOptions& o) {
   net->to(device);  // initialised on the CPU, so a seed gives the same weights on every device
   check(o.max_len <= net->config().max_position_embeddings, "--max-len {} exceeds the model's "
         "max_position_embeddings {}", o.max_len, net->config().max_position_embeddings);
+  json prepared;
+  if (o.prepare) prepared = o.prepare(*net, *tokenizer);
   const std::vector<at::Tensor> ffn_inputs = ffn_input_weights(*net);
   if (o.trainable == Trainable::FfnInput) {
     check(!ffn_inputs.empty(), "{}: no intermediate.dense.weight parameters to train", o.init_model);
@@ -203,6 +205,7 @@ void run_pretrain(const PretrainOptions& o) {
   identity.settings["inputs"] = train_corpus.sources;
   if (o.trainable != Trainable::All) identity.settings["trainable"] = "ffn-input";
   if (o.ffn_norm_penalty > 0) identity.settings["ffn-norm-penalty"] = o.ffn_norm_penalty;
+  if (!prepared.is_null()) identity.settings["prepared"] = prepared;
   write_json_file(out / "run_config.json",
                   {{"command", "pretrain"}, {"porkit_version", PORKIT_VERSION}, {"recipe", recipe},
                    {"machine", describe_machine()}, {"train_sources", train_corpus.sources},

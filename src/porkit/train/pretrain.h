@@ -1,6 +1,7 @@
 // porkit pretrain: BERT pre-training (masked LM + next-sentence prediction) of a new model
 // or continued pre-training of an existing folder.
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ struct PretrainOptions {
   // Set by porkit defend purify, not pretrain flags (they join the run's identity when set):
   Trainable trainable = Trainable::All;
   double ffn_norm_penalty = 0;   // > 0: + this x the sum of the FFN input matrices' Frobenius norms
+  // Changes the loaded model (on its device) before training, e.g. fine-prune's pruning; what
+  // it returns describes the change and joins the run's identity. It must be deterministic:
+  // --resume runs it again and checks that it says the same.
+  std::function<json(model::BertNetImpl&, const text::BertTokenizer&)> prepare;
   RunSettings run;
   TrainerOptions trainer;
 };
