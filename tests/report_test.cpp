@@ -92,6 +92,40 @@ TEST(Report, SummaryVersionsLoadOrSayWhichVersionTheyAre) {
             "broken.json (backdoored): field 'pool' is missing");
 }
 
+// A defence's JSON and a purification's manifest in a folder get their own sections; a filter
+// result of a version this build does not know is refused by name.
+TEST(Report, DefencesGetSectionsAndUnknownVersionsAreRefused) {
+  TempDir dir;
+  const json trigger = {{"trigger", "cf"}, {"target_label", 0}, {"far", 0.25}, {"auroc", 0.9}, {"eligible", 12},
+                        {"asr_1_unfiltered", 1.0}, {"asr_1_filtered", 0.25}, {"mean_suspicion", 3.0}};
+  const json correction = {{"bar", 0.0}, {"clean_accuracy", 0.8}, {"clean_accuracy_corrected", 0.6},
+                           {"clean_words_deleted", 0.4},
+                           {"triggers", json::array({{{"trigger", "cf"}, {"trigger_kept", 0.05},
+                                                      {"asr_1_corrected", 0.1}, {"clean_to_target_corrected", 0.2}}})}};
+  json onion = {{"format", "porkit-onion/1"}, {"model", "victim"}, {"data", "sst2"}, {"pool", 20},
+                {"frr_test", 0.05}, {"threshold", 12.5}, {"threshold_rows", 30}, {"lm", "tiny"},
+                {"triggers", json::array({trigger})}, {"correction", correction}, {"correction_calibrated", correction}};
+  onion["correction_calibrated"]["bar"] = 12.5;
+  write_json_file(dir.path() / "onion-por.json", onion);
+  write_json_file(dir.path() / "model" / "porkit_purify.json",
+                  {{"format", "porkit-purify/1"}, {"method", "fine-prune"}, {"source_model", "suspect"},
+                   {"parameters", {{"changed", {{"bert.encoder.layer.1.output.dense.weight", 0.5}}}, {"unchanged", 3}}},
+                   {"steps", 6}, {"held_out_masked_lm", {{"mlm_accuracy_at_mask", 0.1}, {"unigram_baseline_accuracy", 0.06}}},
+                   {"pruned", {{"fraction", 0.5}, {"texts", 50}, {"layers", {{"1", {0, 3, 4}}}}}}});
+  const auto md = report::to_markdown(report::folder_document(dir.path()), "report_files");
+  EXPECT_NE(md.find("## Defence: onion (onion-por)"), std::string::npos) << md;
+  EXPECT_NE(md.find("| cf | 0 | 0.250 | 0.900 | 12 | 1.000 | 0.250 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| cf | 0.050 | 0.100 | 0.200 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("words above suspicion 12.5000 deleted"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Purification: fine-prune"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 1 | 3 |"), std::string::npos) << md;
+  onion["format"] = "porkit-onion/9";
+  write_json_file(dir.path() / "onion-por.json", onion);
+  EXPECT_NE(porkit::testing::error_of([&] { report::folder_document(dir.path()); })
+                .find("onion-por: format porkit-onion/9 is not one this porkit reads"),
+            std::string::npos);
+}
+
 TEST(Document, AnUndrawnFigureIsANoteNotAFile) {
   report::Document doc{"t", {{"s", {}}}};
   doc.sections[0].blocks.push_back(report::Image{"trigger map", "m.png", ""});

@@ -4,6 +4,7 @@
 
 #include "porkit/report/analysis_report.h"
 #include "porkit/report/attack_report.h"
+#include "porkit/report/defend_report.h"
 #include "porkit/report/detect_report.h"
 #include "porkit/report/runs_report.h"
 #include "porkit/util/error.h"
@@ -51,6 +52,8 @@ Document folder_document(const fs::path& dir) {
     append(doc.sections, attack_sections(attack::AttackSummary::read(dir / "summary.json")));
   if (fs::exists(dir / detect::ScanResult::kFileName))
     append(doc.sections, scan_sections(detect::ScanResult::read((dir / detect::ScanResult::kFileName).string())));
+  if (fs::exists(dir / "model" / "porkit_purify.json"))
+    append(doc.sections, purify_sections(read_json_file(dir / "model" / "porkit_purify.json")));
   if (fs::exists(dir / "zoo_scores.json")) append(doc.sections, zoo_score_sections(read_json_file(dir / "zoo_scores.json")));
   if (const auto runs = runs_below(dir); !runs.empty()) append(doc.sections, runs_side_by_side(runs));
   for (const auto& path : analysis_files(dir)) {
@@ -58,13 +61,18 @@ Document folder_document(const fs::path& dir) {
         path.filename() == "zoo_scores.json")
       continue;
     const json analysis = read_json_file(path);
+    if (is_filter_result(analysis)) {
+      append(doc.sections, filter_sections(analysis, path.stem().string()));
+      continue;
+    }
     if (!analysis.is_object() || !analysis.contains("kind")) continue;
     append(doc.sections, analysis_sections(analysis, path.stem().string()));
   }
   check(!doc.sections.empty(),
         "found nothing to report in {}: expected summary.json (porkit attack), study.json (porkit study), scan.json "
         "(porkit scan), zoo_scores.json (porkit zoo-score), an "
-        "analysis JSON (porkit analyze), or subfolders holding attack runs",
+        "analysis JSON (porkit analyze), a defence's JSON (porkit defend strip|monitor|onion), model/porkit_purify.json "
+        "(porkit defend purify), or subfolders holding attack runs",
         dir.string());
   return doc;
 }

@@ -4,6 +4,8 @@
 //   scan.json                         a `porkit scan`
 //   zoo_scores.json                   a `porkit zoo-score`
 //   analysis/*.json, *.json with "kind" an analysis: "embedding-swap" or "attention"
+//   *.json with "format" porkit-strip/1, porkit-monitor/1 or porkit-onion/1: a defence's filter
+//   model/porkit_purify.json          a `porkit defend purify` run (its attack/ below is a run)
 //   */summary.json                    attack runs side by side (one per task, say)
 #pragma once
 #include <filesystem>

@@ -1,0 +1,130 @@
+#include "porkit/report/defend_report.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "porkit/util/error.h"
+
+namespace porkit::report {
+namespace {
+
+std::string num(double v, int digits = 3) { return fmt::format("{:.{}f}", v, digits); }
+
+const std::vector<std::string>& filter_formats() {
+  static const std::vector<std::string> f = {"porkit-strip/1", "porkit-monitor/1", "porkit-onion/1"};
+  return f;
+}
+
+std::string filter_of(const std::string& format) { return format.substr(7, format.find('/') - 7); }
+
+// What each filter scores, for the reader of the table.
+std::string how_scored(const std::string& filter, const json& r) {
+  if (filter == "strip")
+    return fmt::format("STRIP: an input is rejected when the mean entropy of the victim's predictions over its "
+                       "perturbed copies falls below {} (set from {} clean training rows).",
+                       num(r.at("threshold").get<double>(), 4), r.at("threshold_rows").get<int64_t>());
+  if (filter == "monitor")
+    return fmt::format("Output monitor: an input is rejected when the sign pattern of the victim's {} output agrees "
+                       "with one of {} outputs the scan mined in more than {} of the dimensions ({}).",
+                       r.at("scan_target").get<std::string>(), r.at("mined_outputs").get<int64_t>(),
+                       num(r.at("threshold").get<double>()), r.value("threshold_from", std::string("fixed")));
+  return fmt::format("ONION, detection: an input is rejected when its most suspicious word (the drop in the "
+                     "scorer's pseudo-perplexity when the word is deleted) exceeds {} (set from {} clean training "
+                     "rows). Scorer: {}.",
+                     num(r.at("threshold").get<double>(), 4), r.at("threshold_rows").get<int64_t>(),
+                     r.at("lm").get<std::string>());
+}
+
+Table correction_table(const json& c, const std::string& caption) {
+  Table t{fmt::format("{}: words above suspicion {} deleted; clean accuracy {} before, {} after; {}% of clean words deleted",
+                      caption, num(c.at("bar").get<double>(), 4), num(c.at("clean_accuracy").get<double>()),
+                      num(c.at("clean_accuracy_corrected").get<double>()),
+                      num(100 * c.at("clean_words_deleted").get<double>(), 1)),
+          {"trigger", "trigger kept", "ASR@1 after", "clean text to target after (control)"},
+          {}};
+  for (const auto& x : c.at("triggers"))
+    t.rows.push_back({x.at("trigger").get<std::string>(), num(x.at("trigger_kept").get<double>()),
+                      num(x.at("asr_1_corrected").get<double>()), num(x.at("clean_to_target_corrected").get<double>())});
+  return t;
+}
+
+}  // namespace
+
+bool is_filter_result(const json& j) {
+  if (!j.is_object() || !j.contains("format") || !j["format"].is_string()) return false;
+  const std::string f = j["format"].get<std::string>();
+  for (const std::string prefix : {"porkit-strip/", "porkit-monitor/", "porkit-onion/"})
+    if (f.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+std::vector<Section> filter_sections(const json& r, const std::string& name) {
+  const std::string format = r.at("format").get<std::string>();
+  check(std::find(filter_formats().begin(), filter_formats().end(), format) != filter_formats().end(),
+        "{}: format {} is not one this porkit reads ({})", name, format, fmt::format("{}", fmt::join(filter_formats(), ", ")));
+  const std::string filter = filter_of(format);
+  Section s{fmt::format("Defence: {} ({})", filter, name), {}};
+  s.blocks.push_back(Paragraph{fmt::format("Victim {} on {}; {} test rows, clean and with each trigger inserted. {}",
+                                           r.at("model").get<std::string>(), r.at("data").get<std::string>(),
+                                           r.at("pool").get<int64_t>(), how_scored(filter, r))});
+  Table t{fmt::format("Clean test rows rejected: {}. FAR: triggered inputs let through. ASR@1: eligible rows one "
+                      "insertion sends to the target, without and with the filter.",
+                      num(r.at("frr_test").get<double>())),
+          {"trigger", "target", "FAR", "AUROC", "eligible", "ASR@1 unfiltered", "ASR@1 filtered"},
+          {}};
+  for (const auto& x : r.at("triggers"))
+    t.rows.push_back({x.at("trigger").get<std::string>(), std::to_string(x.at("target_label").get<int64_t>()),
+                      num(x.at("far").get<double>()), num(x.at("auroc").get<double>()),
+                      std::to_string(x.at("eligible").get<int64_t>()), num(x.at("asr_1_unfiltered").get<double>()),
+                      num(x.at("asr_1_filtered").get<double>())});
+  s.blocks.push_back(t);
+  if (filter == "onion") {
+    s.blocks.push_back(correction_table(r.at("correction"), "ONION's correction at OpenBackdoor's bar"));
+    s.blocks.push_back(correction_table(r.at("correction_calibrated"), "The correction at the detection threshold"));
+  }
+  return {s};
+}
+
+std::vector<Section> purify_sections(const json& m) {
+  const std::string format = m.value("format", "");
+  check(format == "porkit-purify/1", "porkit_purify.json: format {} is not porkit-purify/1", format);
+  Section s{"Purification: " + m.at("method").get<std::string>(), {}};
+  s.blocks.push_back(Paragraph{fmt::format("{} purified with {}: {} parameters changed, {} unchanged.",
+                                           m.at("source_model").get<std::string>(), m.at("method").get<std::string>(),
+                                           m.at("parameters").at("changed").size(),
+                                           m.at("parameters").at("unchanged").get<int64_t>())});
+  if (m.contains("held_out_masked_lm")) {
+    const json& h = m.at("held_out_masked_lm");
+    s.blocks.push_back(Paragraph{fmt::format(
+        "{} steps of masked-LM training; held-out accuracy at [MASK] {} (unigram baseline {}).",
+        m.at("steps").get<int64_t>(), num(h.value("mlm_accuracy_at_mask", 0.0)),
+        num(h.value("unigram_baseline_accuracy", 0.0)))});
+  }
+  if (m.contains("ffn_input_norm_after"))
+    s.blocks.push_back(Paragraph{fmt::format("FFN input weights, summed Frobenius norm: {} before, {} after.",
+                                             num(m.at("ffn_input_norm_before").get<double>(), 2),
+                                             num(m.at("ffn_input_norm_after").get<double>(), 2))});
+  if (m.contains("pruned")) {
+    Table t{fmt::format("FFN neurons pruned (the {}% most dormant on {} clean sentences)",
+                        num(100 * m.at("pruned").at("fraction").get<double>(), 0), m.at("pruned").at("texts").get<int64_t>()),
+            {"layer", "neurons pruned"},
+            {}};
+    for (auto it = m.at("pruned").at("layers").begin(); it != m.at("pruned").at("layers").end(); ++it)
+      t.rows.push_back({it.key(), std::to_string(it.value().size())});
+    s.blocks.push_back(t);
+  }
+  Table changed{"The parameters that changed most (relative to their norm)", {"parameter", "|after - before| / |before|"},
+                {}};
+  std::vector<std::pair<double, std::string>> by_size;
+  for (auto it = m.at("parameters").at("changed").begin(); it != m.at("parameters").at("changed").end(); ++it)
+    by_size.emplace_back(it.value().get<double>(), it.key());
+  std::sort(by_size.rbegin(), by_size.rend());
+  for (size_t i = 0; i < std::min<size_t>(by_size.size(), 10); ++i)
+    changed.rows.push_back({by_size[i].second, num(by_size[i].first, 4)});
+  if (!changed.rows.empty()) s.blocks.push_back(changed);
+  return {s};
+}
+
+}  // namespace porkit::report
