@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "porkit/attack/poison_data.h"
 #include "porkit/io/model_folder.h"
@@ -207,6 +208,32 @@ TEST(Strip, TheCommandSetsOneThresholdWhateverTheTriggersAndRefusesAnEncoder) {
     EXPECT_GE(t["auroc"].get<double>(), 0.0);
     EXPECT_LE(t["auroc"].get<double>(), 1.0);
   }
+  // Held-out calibration: test rows outside the pool, never a pool row; too few is one line.
+  const std::string held_out = "defend strip --threads 1 --model " + (tmp / "victim" / "model").string() + " --data " +
+                               (tmp / "train.tsv").string() + " --test-data " + (tmp / "test.tsv").string() +
+                               " --tfidf-rows 100 --pool 20 --max-len 16 --triggers cf --calibrate held-out";
+  auto held = run_porkit(held_out + " --threshold-rows 40 --out " + (tmp / "h.json").string());
+  ASSERT_EQ(held.exit_code, 0) << held.output;
+  EXPECT_EQ(read_json_file(tmp / "h.json")["calibrated_on"], "held-out test rows");
+  auto too_few = run_porkit(held_out + " --threshold-rows 41");
+  EXPECT_EQ(too_few.exit_code, 1);
+  EXPECT_NE(too_few.output.find("--threshold-rows 41 needs 41 clean held-out test rows, but there are 40"),
+            std::string::npos) << too_few.output;
+  defend::FilterRun run;
+  run.model = (tmp / "victim" / "model").string();
+  run.data.path = (tmp / "train.tsv").string();
+  run.data.test_path = (tmp / "test.tsv").string();
+  run.triggers = {"cf"};
+  run.pool = 20;
+  run.calibrate = defend::Calibration::HeldOut;
+  const defend::Victim v = defend::load_victim(run, "defend strip");
+  ASSERT_EQ(v.calibration.size(), 40u);
+  // Pool and calibration split the test rows: each text as often as the test file has it.
+  std::map<std::string, int> split, file;
+  for (const auto& row : v.measured.pool) ++split[row.text];
+  for (const auto& text : v.calibration) ++split[text];
+  for (const auto& row : v.data.test.rows) ++file[row.text];
+  EXPECT_EQ(split, file);
   auto refused = run_porkit("defend strip --model " + micro_model().string() + " --data " + (tmp / "train.tsv").string() +
                             " --test-data " + (tmp / "test.tsv").string() + " --triggers cf");
   EXPECT_EQ(refused.exit_code, 1) << refused.output;

@@ -43,8 +43,9 @@ void register_defend(CLI::App& app) {
       defend::strip_option_table(), defend::StripOptions{},
       [](const defend::StripOptions& o) {
         const json r = defend::run_strip(o);
-        std::printf("threshold %.4f (STRIP entropy, the %.0f%% quantile of %ld clean training rows)\n",
-                    r["threshold"].get<double>(), 100 * o.frr, r["threshold_rows"].get<int64_t>());
+        std::printf("threshold %.4f (STRIP entropy, the %.0f%% quantile of %ld clean %s)\n",
+                    r["threshold"].get<double>(), 100 * o.frr, r["threshold_rows"].get<int64_t>(),
+                    r["calibrated_on"].get<std::string>().c_str());
         print_filter(r);
       });
   add_options_command<defend::MonitorOptions>(
@@ -73,8 +74,9 @@ void register_defend(CLI::App& app) {
                         t["trigger_kept"].get<double>(), t["asr_1_corrected"].get<double>(),
                         t["clean_to_target_corrected"].get<double>());
         }
-        std::printf("detection: threshold %.4g (largest word suspicion, the %.0f%% quantile of %ld clean training rows)\n",
-                    r["threshold"].get<double>(), 100 * (1 - o.frr), r["threshold_rows"].get<int64_t>());
+        std::printf("detection: threshold %.4g (largest word suspicion, the %.0f%% quantile of %ld clean %s)\n",
+                    r["threshold"].get<double>(), 100 * (1 - o.frr), r["threshold_rows"].get<int64_t>(),
+                    r["calibrated_on"].get<std::string>().c_str());
         print_filter(r);
       });
 }

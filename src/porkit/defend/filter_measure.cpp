@@ -43,6 +43,8 @@ const options::OptionTable<FilterRun>& filter_run_option_table() {
     t.add("max-len", &FilterRun::max_len, "Tokens per input").range(3, 8192);
     t.add("batch-size", &FilterRun::batch_size, "Rows per forward pass").range(1, 65536).as(Role::Runtime);
     t.add("seed", &FilterRun::seed, "Seed of the rows, the trigger positions and any random perturbation");
+    t.add("calibrate", &FilterRun::calibrate, "Clean rows that set thresholds: train (the victim's training rows) or "
+                                              "held-out (test rows outside the measured pool)");
     t.add("out", &FilterRun::out, "Write the filter's JSON here").as(Role::Output);
     t.include(run_settings_table(), &FilterRun::run, kModelRunSettingsWithOverwrite);
     return t;
@@ -68,7 +70,7 @@ Victim load_victim(const FilterRun& o, const std::string& command) {
   std::vector<std::string> triggers = o.triggers;
   if (triggers.empty() && !o.manifest.empty()) triggers = attack::BackdoorManifest::read(o.manifest).trigger_texts();
   check(!triggers.empty(), "no triggers to measure the filter with (give --triggers or --backdoor-manifest)");
-  Victim v{io::load_model_folder(o.model, arch), data::load_classification(o.data), {}, o.max_len, o.batch_size};
+  Victim v{io::load_model_folder(o.model, arch), data::load_classification(o.data), {}, {}, "", o.max_len, o.batch_size};
   v.loaded.net->to(device);
   v.loaded.net->eval();
   check(!v.data.test.rows.empty(), "{} has no test split: give --test-data FILE", data::data_name(o.data));
@@ -86,13 +88,32 @@ Victim load_victim(const FilterRun& o, const std::string& command) {
                                        .text);
     }
   }
+  // Calibration rows: a seeded order of the training rows (the order STRIP has always drawn
+  // from), or the test rows after the pool's in the pool's own order, so never a pool row.
+  if (o.calibrate == Calibration::Train) {
+    for (const auto& r : data::seeded_sample(v.data.train.rows, -1, Rng(o.seed, Stream::StripPool, 0).next()))
+      v.calibration.push_back(r.text);
+    v.calibration_source = "training rows";
+  } else {
+    const auto all = data::seeded_sample(v.data.test.rows, -1, Rng(o.seed, Stream::StripPool, 1).next());
+    for (size_t i = p.pool.size(); i < all.size(); ++i) v.calibration.push_back(all[i].text);
+    v.calibration_source = "held-out test rows";
+  }
   return v;
+}
+
+std::vector<std::string> Victim::calibration_texts(int64_t n, const std::string& option) const {
+  check(static_cast<int64_t>(calibration.size()) >= n, "{} {} needs {} clean {}, but there are {}{}", option, n, n,
+        calibration_source, calibration.size(),
+        calibration_source == "training rows" ? "" : " (the test rows outside --pool)");
+  return std::vector<std::string>(calibration.begin(), calibration.begin() + n);
 }
 
 void finish_filter_result(json& result, const FilterRun& o, const json& settings) {
   result["model"] = o.model;
   result["data"] = data::data_name(o.data);
   result["settings"] = settings;
+  result["calibrated_on"] = o.calibrate == Calibration::Train ? "training rows" : "held-out test rows";
   result["porkit_version"] = PORKIT_VERSION;
   if (!o.out.empty()) write_json_file(o.out, result);
 }
@@ -152,3 +173,11 @@ json measure_filter(const Probabilities& victim, const FilterPool& p, const std:
 }
 
 }  // namespace porkit::defend
+
+const std::vector<std::pair<porkit::defend::Calibration, std::string>>&
+porkit::options::EnumNames<porkit::defend::Calibration>::values() {
+  using porkit::defend::Calibration;
+  static const std::vector<std::pair<Calibration, std::string>> v = {{Calibration::Train, "train"},
+                                                                     {Calibration::HeldOut, "held-out"}};
+  return v;
+}

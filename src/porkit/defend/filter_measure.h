@@ -18,7 +18,11 @@
 
 namespace porkit::defend {
 
-// What every filter is run on and measured with (the options strip and monitor share).
+// Which clean rows set a filter's threshold: the victim's training rows, or test rows outside
+// the measured pool (held out: the victim never saw them, as a deployer's own clean inputs).
+enum class Calibration { Train, HeldOut };
+
+// What every filter is run on and measured with (the options strip, monitor and onion share).
 struct FilterRun {
   std::string model;                   // fine-tuned BertForSequenceClassification folder
   data::DataSpec data;                 // the victim's task: clean training rows, test pool
@@ -29,6 +33,7 @@ struct FilterRun {
   int max_len = 128;
   int batch_size = 64;
   uint64_t seed = 0;                   // of the rows, the trigger positions (and STRIP's copies)
+  Calibration calibrate = Calibration::Train;  // where thresholds come from
   std::string out;                     // the filter's JSON
   RunSettings run;
 };
@@ -53,8 +58,12 @@ struct Victim {
   io::LoadedModel loaded;
   data::ClassificationData data;
   FilterPool measured;
+  std::vector<std::string> calibration;  // clean texts that may set a threshold, in a seeded order
+  std::string calibration_source;        // "training rows" or "held-out test rows"
   int max_len = 128, batch_size = 64;
   at::Tensor probabilities(const std::vector<std::string>& texts);  // (N, C)
+  // The first n calibration texts; a one-line error naming `option` when there are fewer.
+  std::vector<std::string> calibration_texts(int64_t n, const std::string& option) const;
 };
 Victim load_victim(const FilterRun& run, const std::string& command);
 
@@ -75,3 +84,8 @@ json measure_filter(const Probabilities& victim, const FilterPool& p, const std:
                     const std::function<bool(double)>& rejected);
 
 }  // namespace porkit::defend
+
+template <>
+struct porkit::options::EnumNames<porkit::defend::Calibration> {
+  static const std::vector<std::pair<porkit::defend::Calibration, std::string>>& values();
+};

@@ -22,9 +22,9 @@ const options::OptionTable<MonitorOptions>& monitor_option_table() {
     t.add("scan", &MonitorOptions::scan, "scan.json (or its folder) of the pre-trained encoder: the mined outputs")
         .as(Role::Input).needed();
     t.add("threshold", &MonitorOptions::threshold, "Reject above this sign agreement with a mined output").range(0, 1);
-    t.add("frr", &MonitorOptions::frr, "Instead: set the threshold so clean training rows are rejected at this rate")
+    t.add("frr", &MonitorOptions::frr, "Instead: set the threshold so clean rows (--calibrate) are rejected at this rate")
         .range(0, 0.5);
-    t.add("threshold-rows", &MonitorOptions::threshold_rows, "With --frr: clean training rows that set the threshold")
+    t.add("threshold-rows", &MonitorOptions::threshold_rows, "With --frr: clean rows (--calibrate) that set the threshold")
         .range(10, 1e8);
     return t;
   }();
@@ -52,13 +52,7 @@ json run_monitor(const MonitorOptions& o) {
   };
   double threshold = o.threshold;
   if (o.frr > 0) {
-    check(static_cast<int64_t>(v.data.train.rows.size()) >= o.threshold_rows,
-          "{} has {} training rows; --threshold-rows {} needs more", data::data_name(o.victim.data),
-          v.data.train.rows.size(), o.threshold_rows);
-    std::vector<std::string> clean;
-    for (const auto& r : data::seeded_sample(v.data.train.rows, o.threshold_rows,
-                                             Rng(o.victim.seed, Stream::StripPool, 0).next()))
-      clean.push_back(r.text);
+    const std::vector<std::string> clean = v.calibration_texts(o.threshold_rows, "--threshold-rows");
     threshold = quantile(suspicion(clean), 1 - o.frr);
   }
   std::vector<std::string> pool_texts;
@@ -69,7 +63,7 @@ json run_monitor(const MonitorOptions& o) {
                                v.measured, suspicion(pool_texts), triggered, [&](double s) { return s > threshold; });
   result["format"] = "porkit-monitor/1";
   result["threshold"] = threshold;
-  result["threshold_from"] = o.frr > 0 ? "clean training rows" : "fixed";
+  result["threshold_from"] = o.frr > 0 ? "clean " + v.calibration_source : "fixed";
   result["mined_outputs"] = mined.size(0);
   result["scan_target"] = scan.target;
   finish_filter_result(result, o.victim, options::to_json(monitor_option_table(), o, {options::Role::Setting}));

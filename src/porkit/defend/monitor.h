@@ -7,7 +7,8 @@
 // dimensions (0.8, as the reading of LMSanitator). That threshold is fixed, so a
 // fine-tuned pooler whose clean outputs already agree that much with a mined output is
 // rejected wholesale; --frr F instead sets it at the (1 - F) quantile of --threshold-rows
-// clean training rows' agreement (clean rows only, as STRIP's threshold).
+// clean rows' agreement (training or held-out test rows, --calibrate; clean rows only, as
+// STRIP's threshold).
 #pragma once
 #include <string>
 #include <vector>
@@ -24,8 +25,8 @@ struct MonitorOptions {
   FilterRun victim;                    // the victim, its data, the triggers, the pool, out
   std::string scan;                    // scan.json (or its folder) of the pre-trained encoder
   double threshold = 0.8;              // sign agreement above which an input is rejected
-  double frr = 0;                      // > 0: the threshold from clean training rows instead
-  int64_t threshold_rows = 400;        // with --frr: clean training rows that set it
+  double frr = 0;                      // > 0: the threshold from clean rows instead
+  int64_t threshold_rows = 400;        // with --frr: clean rows (FilterRun::calibrate) that set it
 };
 
 const options::OptionTable<MonitorOptions>& monitor_option_table();

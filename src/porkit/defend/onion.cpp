@@ -104,7 +104,7 @@ const options::OptionTable<OnionOptions>& onion_option_table() {
     t.add("bar", &OnionOptions::bar, "Correction: delete words whose suspicion (perplexity drop) exceeds this");
     t.add("frr", &OnionOptions::frr, "Detection: false rejections allowed on clean rows (sets the threshold)")
         .above(0).at_most(0.5);
-    t.add("threshold-rows", &OnionOptions::threshold_rows, "Detection: clean training rows that set the threshold")
+    t.add("threshold-rows", &OnionOptions::threshold_rows, "Detection: clean rows (--calibrate) that set the threshold")
         .range(10, 1e8);
     t.add("lm-batch-size", &OnionOptions::lm_batch_size, "Masked copies per forward pass of the scorer")
         .range(1, 65536).as(Role::Runtime);
@@ -247,9 +247,6 @@ json onion_filter(const Probabilities& victim, const Perplexity& perplexity, con
 json run_onion(const OnionOptions& o) {
   options::validate(onion_option_table(), o, "porkit defend onion");
   Victim v = load_victim(o.victim, "defend onion");
-  check(static_cast<int64_t>(v.data.train.rows.size()) >= o.threshold_rows,
-        "{} has {} training rows; --threshold-rows {} needs more", data::data_name(o.victim.data),
-        v.data.train.rows.size(), o.threshold_rows);
   // Strict: the scorer needs its masked-LM head; the next-sentence head and pooler are unused.
   io::LoadPolicy policy;
   policy.allow_missing = {"cls.seq_relationship.", "bert.pooler."};
@@ -260,10 +257,7 @@ json run_onion(const OnionOptions& o) {
     return pseudo_perplexity(*lm.net, lm.tokenizer, texts, o.victim.max_len, o.lm_batch_size);
   };
   OnionData d;
-  // The same clean training rows that set monitor's threshold with --frr.
-  for (const auto& r : data::seeded_sample(v.data.train.rows, o.threshold_rows,
-                                           Rng(o.victim.seed, Stream::StripPool, 0).next()))
-    d.threshold_texts.push_back(r.text);
+  d.threshold_texts = v.calibration_texts(o.threshold_rows, "--threshold-rows");
   d.measured = v.measured;
   json result = onion_filter([&](const std::vector<std::string>& texts) { return v.probabilities(texts); }, perplexity,
                              d, o);

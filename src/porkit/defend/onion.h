@@ -13,7 +13,7 @@
 //               with the bar at the detection threshold (correction_calibrated), since a
 //               pseudo-perplexity's scale is not GPT-2's and bar 0 deletes half of all words;
 //   detection   an input's suspicion is its largest word suspicion, rejected above the
-//               (1 - --frr) quantile of --threshold-rows clean training rows' (clean rows
+//               (1 - --frr) quantile of --threshold-rows clean rows' (--calibrate; clean rows
 //               only, as STRIP's threshold): FAR, AUROC, ASR@1 filtered.
 #pragma once
 #include <functional>
@@ -33,7 +33,7 @@ struct OnionOptions {
   std::string lm;                      // clean masked LM (BertForPreTraining folder) that scores words
   double bar = 0;                      // correction: delete words whose suspicion exceeds this
   double frr = 0.01;                   // detection: false rejections allowed on clean rows
-  int64_t threshold_rows = 400;        // detection: clean training rows that set the threshold
+  int64_t threshold_rows = 400;        // detection: clean rows (FilterRun::calibrate) that set it
   int lm_batch_size = 256;             // masked copies per forward pass of the scorer
 };
 

@@ -78,7 +78,7 @@ const options::OptionTable<StripOptions>& strip_option_table() {
   static const options::OptionTable<StripOptions> table = [] {
     options::OptionTable<StripOptions> t;
     t.include(filter_run_option_table(), &StripOptions::victim);
-    t.add("threshold-rows", &StripOptions::threshold_rows, "Clean training rows that set the threshold").range(10, 1e8);
+    t.add("threshold-rows", &StripOptions::threshold_rows, "Clean rows (--calibrate) that set the threshold").range(10, 1e8);
     t.add("tfidf-rows", &StripOptions::tfidf_rows, "Clean training rows whose top TF-IDF words replace").range(1, 1e8);
     t.add("perturbations", &StripOptions::perturbations, "Perturbed copies per input").range(1, 1000);
     t.add("swap-fraction", &StripOptions::swap_fraction, "Share of word positions overwritten per copy").above(0).at_most(1);
@@ -115,17 +115,16 @@ json strip_filter(const Probabilities& victim, const StripData& d, const StripOp
 json run_strip(const StripOptions& o) {
   options::validate(strip_option_table(), o, "porkit defend strip");
   Victim v = load_victim(o.victim, "defend strip");
-  check(static_cast<int64_t>(v.data.train.rows.size()) > o.threshold_rows,
-        "{} has {} training rows; --threshold-rows {} needs more", data::data_name(o.victim.data),
-        v.data.train.rows.size(), o.threshold_rows);
-  // Clean training rows, shuffled once: the first threshold_rows set the threshold, the next
-  // tfidf_rows supply the replacement words (two disjoint sets).
   StripData d;
-  const auto clean = data::seeded_sample(v.data.train.rows, -1, Rng(o.victim.seed, Stream::StripPool, 0).next());
-  for (size_t i = 0; i < clean.size(); ++i) {
-    if (static_cast<int64_t>(i) < o.threshold_rows) d.threshold_texts.push_back(clean[i].text);
-    else if (static_cast<int64_t>(d.tfidf_texts.size()) < o.tfidf_rows) d.tfidf_texts.push_back(clean[i].text);
-  }
+  d.threshold_texts = v.calibration_texts(o.threshold_rows, "--threshold-rows");
+  // The replacement words come from clean training rows; when the threshold rows are training
+  // rows too, from the ones after them in the same seeded order (two disjoint sets).
+  const auto train = data::seeded_sample(v.data.train.rows, -1, Rng(o.victim.seed, Stream::StripPool, 0).next());
+  const size_t first = o.victim.calibrate == Calibration::Train ? static_cast<size_t>(o.threshold_rows) : 0;
+  for (size_t i = first; i < train.size() && static_cast<int64_t>(d.tfidf_texts.size()) < o.tfidf_rows; ++i)
+    d.tfidf_texts.push_back(train[i].text);
+  check(!d.tfidf_texts.empty(), "{} has {} training rows: none is left for the TF-IDF words after --threshold-rows {}",
+        data::data_name(o.victim.data), train.size(), o.threshold_rows);
   d.measured = v.measured;
   json result = strip_filter([&](const std::vector<std::string>& texts) { return v.probabilities(texts); }, d, o);
   finish_filter_result(result, o.victim, options::to_json(strip_option_table(), o, {options::Role::Setting}));

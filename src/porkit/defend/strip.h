@@ -4,7 +4,8 @@
 // of highest TF-IDF of one random clean training sentence; the filter scores the input by the
 // mean entropy of the victim's predicted distribution over the copies. A trigger that forces a
 // label keeps that label whatever the rest of the words say, so triggered inputs score low.
-// Inputs below the threshold, the --frr quantile of clean training rows' scores, are
+// Inputs below the threshold, the --frr quantile of clean rows' scores (--calibrate: training
+// or held-out test rows), are
 // rejected. The threshold sees clean rows only; the triggers are used to measure the filter,
 // never to set it.
 #pragma once
@@ -23,7 +24,7 @@ namespace porkit::defend {
 
 struct StripOptions {
   FilterRun victim;                    // the victim, its data, the triggers, the pool, out
-  int64_t threshold_rows = 400;        // clean training rows that set the threshold
+  int64_t threshold_rows = 400;        // clean rows (FilterRun::calibrate) that set the threshold
   int64_t tfidf_rows = 2000;           // clean training rows whose words replace
   int perturbations = 5;
   double swap_fraction = 0.5;

@@ -19,21 +19,24 @@ const std::vector<std::string>& filter_formats() {
 
 std::string filter_of(const std::string& format) { return format.substr(7, format.find('/') - 7); }
 
+// Results from before --calibrate were all calibrated on training rows.
+std::string calibrated_on(const json& r) { return r.value("calibrated_on", std::string("training rows")); }
+
 // What each filter scores, for the reader of the table.
 std::string how_scored(const std::string& filter, const json& r) {
   if (filter == "strip")
     return fmt::format("STRIP: an input is rejected when the mean entropy of the victim's predictions over its "
-                       "perturbed copies falls below {} (set from {} clean training rows).",
-                       num(r.at("threshold").get<double>(), 4), r.at("threshold_rows").get<int64_t>());
+                       "perturbed copies falls below {} (set from {} clean {}).",
+                       num(r.at("threshold").get<double>(), 4), r.at("threshold_rows").get<int64_t>(), calibrated_on(r));
   if (filter == "monitor")
     return fmt::format("Output monitor: an input is rejected when the sign pattern of the victim's {} output agrees "
                        "with one of {} outputs the scan mined in more than {} of the dimensions ({}).",
                        r.at("scan_target").get<std::string>(), r.at("mined_outputs").get<int64_t>(),
                        num(r.at("threshold").get<double>()), r.value("threshold_from", std::string("fixed")));
   return fmt::format("ONION, detection: an input is rejected when its most suspicious word (the drop in the "
-                     "scorer's pseudo-perplexity when the word is deleted) exceeds {} (set from {} clean training "
-                     "rows). Scorer: {}.",
-                     num(r.at("threshold").get<double>(), 4), r.at("threshold_rows").get<int64_t>(),
+                     "scorer's pseudo-perplexity when the word is deleted) exceeds {} (set from {} clean {}). "
+                     "Scorer: {}.",
+                     num(r.at("threshold").get<double>(), 4), r.at("threshold_rows").get<int64_t>(), calibrated_on(r),
                      r.at("lm").get<std::string>());
 }
 
