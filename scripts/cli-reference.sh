@@ -16,7 +16,7 @@ trap 'rm -f "$generated"' EXIT
   echo "$begin"
   for cmd in info tokenize encode init fill-mask quality pretrain finetune inject inspect-backdoor evaluate attack study \
              "analyze embedding-swap" "analyze attention" scan zoo zoo-score "defend purify" "defend strip" \
-             "defend monitor" report demo launch; do
+             "defend monitor" "defend onion" report demo launch; do
     echo
     echo "### porkit $cmd"
     echo
