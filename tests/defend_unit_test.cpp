@@ -284,6 +284,8 @@ TEST(Onion, WordSuspicionIsThePerplexityDropWhenTheWordGoes) {
   EXPECT_DOUBLE_EQ(s[0][0], 10.0);    // 1030 - 1020
   EXPECT_DOUBLE_EQ(s[0][1], 1010.0);  // 1030 - 20
   EXPECT_EQ(s[1], std::vector<double>{0.0});  // nothing left to score without its only word
+  const auto logs = defend::word_suspicion(stand_in_perplexity, {"a cf b"}, defend::SuspicionScale::LogPerplexity);
+  EXPECT_DOUBLE_EQ(logs[0][1], std::log(1030.0) - std::log(20.0));
   EXPECT_EQ(defend::delete_outliers("a cf b", s[0], 100.0), "a b");
   EXPECT_EQ(defend::delete_outliers("a cf b", s[0], 0.0), "");
   EXPECT_EQ(defend::delete_outliers("single", s[1], -1.0), "single");

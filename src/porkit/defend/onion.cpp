@@ -101,6 +101,7 @@ const options::OptionTable<OnionOptions>& onion_option_table() {
     t.include(filter_run_option_table(), &OnionOptions::victim);
     t.add("lm", &OnionOptions::lm, "Clean masked LM (BertForPreTraining folder) that scores the words")
         .as(Role::Input).needed();
+    t.add("scale", &OnionOptions::scale, "Suspicion as the drop in perplexity (ONION's) or in log perplexity");
     t.add("bar", &OnionOptions::bar, "Correction: delete words whose suspicion (perplexity drop) exceeds this");
     t.add("frr", &OnionOptions::frr, "Detection: false rejections allowed on clean rows (sets the threshold)")
         .above(0).at_most(0.5);
@@ -167,7 +168,8 @@ std::vector<double> pseudo_perplexity(model::BertNetImpl& mlm, const text::BertT
   return out;
 }
 
-std::vector<std::vector<double>> word_suspicion(const Perplexity& perplexity, const std::vector<std::string>& texts) {
+std::vector<std::vector<double>> word_suspicion(const Perplexity& perplexity, const std::vector<std::string>& texts,
+                                                SuspicionScale scale) {
   // Every text and every one-word deletion of it, scored in one call.
   std::vector<std::string> variants;
   std::vector<size_t> first_variant;
@@ -195,7 +197,8 @@ std::vector<std::vector<double>> word_suspicion(const Perplexity& perplexity, co
     const double p0 = ppl[first_variant[t]];
     std::vector<double> s;
     for (size_t i = 0; i < words_in[t]; ++i) {
-      const double drop = p0 - ppl[first_variant[t] + 1 + i];
+      const double pi = ppl[first_variant[t] + 1 + i];
+      const double drop = scale == SuspicionScale::Perplexity ? p0 - pi : std::log(p0) - std::log(pi);
       s.push_back(std::isnan(drop) ? 0.0 : drop);  // a text the scorer cannot read: no evidence
     }
     out.push_back(std::move(s));
@@ -218,15 +221,15 @@ json onion_filter(const Probabilities& victim, const Perplexity& perplexity, con
   const FilterPool& p = d.measured;
   check(!d.threshold_texts.empty() && !p.pool.empty(), "ONION needs clean threshold rows and a test pool");
   // Detection: the threshold from clean training rows alone.
-  const double threshold = quantile(largest(word_suspicion(perplexity, d.threshold_texts)), 1 - o.frr);
+  const double threshold = quantile(largest(word_suspicion(perplexity, d.threshold_texts, o.scale)), 1 - o.frr);
 
   std::vector<std::string> pool_texts;
   for (const auto& r : p.pool) pool_texts.push_back(r.text);
-  const std::vector<std::vector<double>> clean_words = word_suspicion(perplexity, pool_texts);
+  const std::vector<std::vector<double>> clean_words = word_suspicion(perplexity, pool_texts, o.scale);
   std::vector<std::vector<std::vector<double>>> triggered_words;
   std::vector<std::vector<double>> triggered_scores;
   for (const auto& texts : p.triggered) {
-    triggered_words.push_back(word_suspicion(perplexity, texts));
+    triggered_words.push_back(word_suspicion(perplexity, texts, o.scale));
     triggered_scores.push_back(largest(triggered_words.back()));
   }
   json result = measure_filter(victim, p, largest(clean_words), triggered_scores,
@@ -267,3 +270,11 @@ json run_onion(const OnionOptions& o) {
 }
 
 }  // namespace porkit::defend
+
+const std::vector<std::pair<porkit::defend::SuspicionScale, std::string>>&
+porkit::options::EnumNames<porkit::defend::SuspicionScale>::values() {
+  using porkit::defend::SuspicionScale;
+  static const std::vector<std::pair<SuspicionScale, std::string>> v = {{SuspicionScale::Perplexity, "perplexity"},
+                                                                        {SuspicionScale::LogPerplexity, "log-perplexity"}};
+  return v;
+}

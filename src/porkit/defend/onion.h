@@ -28,9 +28,16 @@
 
 namespace porkit::defend {
 
+// How a word's suspicion is measured: ONION's perplexity drop p_0 - p_i, or the drop in log
+// perplexity, log p_0 - log p_i, which does not grow with the text's own perplexity, so one
+// threshold suits texts a weak scorer finds easy and hard alike. Bar 0 deletes the same words
+// either way.
+enum class SuspicionScale { Perplexity, LogPerplexity };
+
 struct OnionOptions {
   FilterRun victim;                    // the victim, its data, the triggers, the pool, out
   std::string lm;                      // clean masked LM (BertForPreTraining folder) that scores words
+  SuspicionScale scale = SuspicionScale::Perplexity;
   double bar = 0;                      // correction: delete words whose suspicion exceeds this
   double frr = 0.01;                   // detection: false rejections allowed on clean rows
   int64_t threshold_rows = 400;        // detection: clean rows (FilterRun::calibrate) that set it
@@ -48,9 +55,10 @@ using Perplexity = std::function<std::vector<double>(const std::vector<std::stri
 std::vector<double> pseudo_perplexity(model::BertNetImpl& mlm, const text::BertTokenizer& tokenizer,
                                       const std::vector<std::string>& texts, int max_len, int batch_size);
 
-// For each text, each word's suspicion p_0 - p_i (words split at whitespace). A text of one
-// word gives {0}: deleting its only word would leave nothing to score.
-std::vector<std::vector<double>> word_suspicion(const Perplexity& perplexity, const std::vector<std::string>& texts);
+// For each text, each word's suspicion p_0 - p_i, or log p_0 - log p_i (words split at
+// whitespace). A text of one word gives {0}: deleting its only word would leave nothing to score.
+std::vector<std::vector<double>> word_suspicion(const Perplexity& perplexity, const std::vector<std::string>& texts,
+                                                SuspicionScale scale = SuspicionScale::Perplexity);
 
 // `text` without the words whose suspicion exceeds `bar` (suspicion has one entry per word).
 std::string delete_outliers(const std::string& text, const std::vector<double>& suspicion, double bar);
@@ -70,3 +78,8 @@ json onion_filter(const Probabilities& victim, const Perplexity& perplexity, con
 json run_onion(const OnionOptions& options);
 
 }  // namespace porkit::defend
+
+template <>
+struct porkit::options::EnumNames<porkit::defend::SuspicionScale> {
+  static const std::vector<std::pair<porkit::defend::SuspicionScale, std::string>>& values();
+};
