@@ -356,6 +356,64 @@ TEST_F(Victim, VictimSeedsGiveMeanAndSpread) {
   EXPECT_NE(report.find("of the test split (held out 20% of the training file (seed 2007))"), std::string::npos);
 }
 
+// The [defend] stage: purification measured by the attack's own victim recipe beside the
+// control, and filters in front of the run's victim; each reruns only when its key changes.
+TEST_F(Victim, DefendStageMeasuresPurificationAndFiltersAndRerunsOnlyWhatChanged) {
+  write_sentiment_tsv(tmp / "train.tsv", 120);
+  write_sentiment_tsv(tmp / "test.tsv", 40, "indeed");
+  auto lm = run_porkit("init --config " + (fixtures_dir() / "pretrain" / "micro-config.json").string() + " --vocab " +
+                       porkit::testing::vocab_dir().string() + " --architecture BertForPreTraining --seed 2 --out " +
+                       (tmp / "lm").string());
+  ASSERT_EQ(lm.exit_code, 0) << lm.output;
+  auto config = [&](const std::string& bar) {
+    return "model = \"clean\"\nout = \"run\"\nseed = 3\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf\"\n"
+           "corpus = [\"" + porkit::testing::small_corpus().string() + "\"]\n"
+           "poison-per-trigger = 20\nclean-samples = 20\nheldout-per-trigger = 3\nmax-len = 32\n\n"
+           "[finetune]\ndata = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\n"
+           "batch-size = 16\nmax-len = 32\n\n[evaluate]\npool = 10\nmax-insertions = 2\nmax-len = 32\n\n"
+           "[defend.purify]\nmethod = \"reinit-top\"\n\n"
+           "[defend.strip]\npool = 10\nthreshold-rows = 20\ntfidf-rows = 20\nmax-len = 32\n\n"
+           "[defend.onion]\nlm = \"lm\"\npool = 8\nthreshold-rows = 10\nmax-len = 32\nbar = " + bar + "\n";
+  };
+  std::string text = config("0");
+  porkit::testing::write_bytes(tmp / "attack.toml", text);
+  auto r = run_porkit_in(tmp.path(), "attack --threads 1 attack.toml");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* stage : {"stage defend-purify", "stage defend-strip", "stage defend-onion"})
+    EXPECT_NE(r.output.find(stage), std::string::npos) << stage << "\n" << r.output;
+  EXPECT_NE(r.output.find("[defend.purify] the same victim recipe on the purified encoder"), std::string::npos);
+  EXPECT_TRUE(fs::exists(tmp / "run" / "defend-purify" / "model" / "porkit_purify.json"));
+  const auto defended = attack::AttackSummary::read(tmp / "run" / "defended" / "summary.json");
+  EXPECT_FALSE(defended.clean.has_value()) << "the run's own clean victim is the control";
+  EXPECT_EQ(defended.backdoored_model, (tmp / "run" / "defend-purify" / "model").string());
+  EXPECT_EQ(read_json_file(tmp / "run" / "defend-strip.json")["format"], "porkit-strip/1");
+  EXPECT_EQ(read_json_file(tmp / "run" / "defend-onion.json")["format"], "porkit-onion/1");
+  const std::string report = read_file(tmp / "run" / "report.md");
+  for (const char* section : {"## Purification measured", "## Purification: reinit-top", "## Defence: strip (defend-strip)",
+                              "## Defence: onion (defend-onion)"})
+    EXPECT_NE(report.find(section), std::string::npos) << section;
+  // Again: nothing reruns. A new bar reruns ONION alone.
+  r = run_porkit_in(tmp.path(), "attack --threads 1 attack.toml");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("stage defend-"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[defend.strip] threshold"), std::string::npos) << r.output;
+  text.replace(text.find("bar = 0"), 7, "bar = 5");
+  porkit::testing::write_bytes(tmp / "attack.toml", text);
+  r = run_porkit_in(tmp.path(), "attack --threads 1 attack.toml");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("stage defend-onion"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("stage defend-strip"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("stage defend-purify"), std::string::npos) << r.output;
+  EXPECT_EQ(read_json_file(tmp / "run" / "defend-onion.json")["correction"]["bar"], 5.0);
+  // Keys the run sets itself are refused by name.
+  text.replace(text.find("[defend.onion]\n"), 15, "[defend.onion]\nmodel = \"x\"\n");
+  porkit::testing::write_bytes(tmp / "attack.toml", text);
+  r = run_porkit_in(tmp.path(), "attack --threads 1 attack.toml");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("[defend.onion]: model is set by the attack run, not in [defend]"), std::string::npos)
+      << r.output;
+}
+
 TEST_F(Victim, AttackConfigErrorsNameTheKey) {
   porkit::testing::write_bytes(tmp / "bad.toml", "model = \"" + (tmp / "clean").string() +
                                                      "\"\n[inject]\ntriggers = \"cf\"\nbogus = 3\n");

@@ -163,8 +163,10 @@ void print_attack_summary(const attack::AttackSummary& s) {
   for (const auto& w : warnings) std::printf("warning: %s\n", w.c_str());
 }
 
-void finish_attack_run(const attack::AttackSummary& summary, const fs::path& out) {
+void finish_attack_run(const attack::AttackSummary& summary, const fs::path& out,
+                       const std::function<void()>& after_summary) {
   print_attack_summary(summary);
+  if (after_summary) after_summary();
   const auto written = report::write_folder_report(out);
   std::printf("\nrun folder: %s (summary.json, evaluate-*.json, models)\nreport: %s\n", out.string().c_str(),
               written.html.string().c_str());

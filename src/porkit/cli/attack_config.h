@@ -7,8 +7,10 @@
 //   control = true           also fine-tune and evaluate the clean model
 // and sections [inject], [finetune], [evaluate] whose keys are exactly the options of those
 // commands (minus the ones the pipeline sets: --model, --out, the manifest, the run settings).
+// `porkit attack` also reads [defend.*] tables (cli/attack_defend.h).
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +33,8 @@ attack::AttackPlan attack_plan_from_config(const nlohmann::json& config, const s
 void print_attack_summary(const attack::AttackSummary& summary);
 // The end of an attack run (attack and demo): the summary table, the HTML/Markdown report
 // written into the run folder, and where both are.
-void finish_attack_run(const attack::AttackSummary& summary, const std::filesystem::path& out);
+// `after_summary` runs between the table and the report (the [defend] stage).
+void finish_attack_run(const attack::AttackSummary& summary, const std::filesystem::path& out,
+                       const std::function<void()>& after_summary = {});
 
 }  // namespace porkit::cli

@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "porkit/cli/attack_config.h"
+#include "porkit/cli/attack_defend.h"
+#include "porkit/cli/config_file.h"
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
 #include "porkit/model/device.h"
@@ -28,17 +30,20 @@ void register_attack(CLI::App& app) {
   auto given = std::make_shared<GivenValues>();
   auto* cmd = app.add_subcommand("attack", "Run inject -> finetune -> evaluate (and the clean control) from a config file");
   cmd->add_option("config", *config, "TOML config: model, out, seed, and [inject] [finetune] [evaluate] sections "
-                                     "whose keys are those commands' options")->required();
+                                     "whose keys are those commands' options, and [defend.purify|strip|monitor|onion]")->required();
   add_flags(*cmd, table, AttackFlags{}, given);
   cmd->callback([config, given] {
     const AttackFlags f = resolve_options(table, AttackFlags{}, nlohmann::json(), "", *given, "porkit attack");
-    auto plan = load_attack_plan(original_argument(*config), fs::current_path());
+    const std::string path = original_argument(*config);
+    const json toml = read_toml_file(path, "attack config");
+    auto plan = attack_plan_from_config(toml, fs::current_path(), "attack config " + path, {"defend"});
+    const DefendPlan defences = defend_plan_from_config(toml, fs::current_path(), "attack config " + path);
     if (!f.out.empty()) plan.out = f.out;
     plan.run = f.run;
     model::start_run(f.run, "attack");  // a bad --device fails here, before any stage
     auto summary = attack::run_attack(plan);
     std::printf("\n");
-    finish_attack_run(summary, plan.out);
+    finish_attack_run(summary, plan.out, [&] { run_defend_stage(plan, defences, summary); });
   });
 }
 

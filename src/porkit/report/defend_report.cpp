@@ -130,4 +130,34 @@ std::vector<Section> purify_sections(const json& m) {
   return {s};
 }
 
+std::vector<Section> purification_effect_sections(const attack::AttackSummary& before,
+                                                  const attack::AttackSummary& after) {
+  Section s{"Purification measured", {}};
+  auto cacc = [](const attack::EvaluationResult& e) { return e.cacc ? num(*e.cacc) : std::string("-"); };
+  s.blocks.push_back(Paragraph{fmt::format(
+      "The attack's victim recipe on the purified encoder ({}): CACC {} undefended, {} purified{}. The goal: every "
+      "trigger's censored E inside the clean control's band, CACC within 1 point.",
+      after.backdoored_model, cacc(before.backdoored), cacc(after.backdoored),
+      before.clean ? ", " + cacc(*before.clean) + " for the clean control" : std::string())});
+  Table t{"Each trigger before and after purification, and on the clean control",
+          {"trigger", "E before", "E after", "censored E before", "censored E after", "flip before", "flip after",
+           "ASR@1 before", "ASR@1 after", "control E", "control censored E"},
+          {}};
+  for (size_t k = 0; k < before.backdoored.triggers.size() && k < after.backdoored.triggers.size(); ++k) {
+    const auto &b = before.backdoored.triggers[k], &a = after.backdoored.triggers[k];
+    std::vector<std::string> row = {b.trigger,          num(b.E, 2),          num(a.E, 2), num(b.E_censored, 2),
+                                    num(a.E_censored, 2), num(b.flip_rate),   num(a.flip_rate), num(b.asr_1),
+                                    num(a.asr_1)};
+    if (before.clean && k < before.clean->triggers.size()) {
+      row.push_back(num(before.clean->triggers[k].E, 2));
+      row.push_back(num(before.clean->triggers[k].E_censored, 2));
+    } else {
+      row.insert(row.end(), {"-", "-"});
+    }
+    t.rows.push_back(row);
+  }
+  s.blocks.push_back(t);
+  return {s};
+}
+
 }  // namespace porkit::report

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "porkit/attack/results.h"
 #include "porkit/report/document.h"
 #include "porkit/util/json_io.h"
 
@@ -18,5 +19,11 @@ bool is_filter_result(const json& j);
 std::vector<Section> filter_sections(const json& result, const std::string& name);
 
 std::vector<Section> purify_sections(const json& manifest);
+
+// An attack run and the same run on its purified encoder (porkit attack's [defend.purify]):
+// CACC and every trigger's E, censored E, flip rate and ASR@1 before and after, beside the
+// clean control.
+std::vector<Section> purification_effect_sections(const attack::AttackSummary& before,
+                                                  const attack::AttackSummary& after);
 
 }  // namespace porkit::report

@@ -30,7 +30,9 @@ std::vector<fs::path> analysis_files(const fs::path& dir) {
 std::vector<std::pair<std::string, attack::AttackSummary>> runs_below(const fs::path& dir) {
   std::vector<fs::path> folders;
   for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_directory() && fs::exists(entry.path() / "summary.json")) folders.push_back(entry.path());
+    if (entry.is_directory() && fs::exists(entry.path() / "summary.json") &&
+        !(entry.path().filename() == "defended" && fs::exists(dir / "summary.json")))  // its own section
+      folders.push_back(entry.path());
   std::sort(folders.begin(), folders.end());
   std::vector<std::pair<std::string, attack::AttackSummary>> runs;
   for (const auto& f : folders) runs.emplace_back(f.filename().string(), attack::AttackSummary::read(f / "summary.json"));
@@ -52,8 +54,12 @@ Document folder_document(const fs::path& dir) {
     append(doc.sections, attack_sections(attack::AttackSummary::read(dir / "summary.json")));
   if (fs::exists(dir / detect::ScanResult::kFileName))
     append(doc.sections, scan_sections(detect::ScanResult::read((dir / detect::ScanResult::kFileName).string())));
-  if (fs::exists(dir / "model" / "porkit_purify.json"))
-    append(doc.sections, purify_sections(read_json_file(dir / "model" / "porkit_purify.json")));
+  for (const fs::path& purified : {dir / "model", dir / "defend-purify" / "model"})
+    if (fs::exists(purified / "porkit_purify.json"))
+      append(doc.sections, purify_sections(read_json_file(purified / "porkit_purify.json")));
+  if (fs::exists(dir / "summary.json") && fs::exists(dir / "defended" / "summary.json"))
+    append(doc.sections, purification_effect_sections(attack::AttackSummary::read(dir / "summary.json"),
+                                                      attack::AttackSummary::read(dir / "defended" / "summary.json")));
   if (fs::exists(dir / "zoo_scores.json")) append(doc.sections, zoo_score_sections(read_json_file(dir / "zoo_scores.json")));
   if (const auto runs = runs_below(dir); !runs.empty()) append(doc.sections, runs_side_by_side(runs));
   for (const auto& path : analysis_files(dir)) {

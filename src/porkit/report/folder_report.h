@@ -6,6 +6,8 @@
 //   analysis/*.json, *.json with "kind" an analysis: "embedding-swap" or "attention"
 //   *.json with "format" porkit-strip/1, porkit-monitor/1 or porkit-onion/1: a defence's filter
 //   model/porkit_purify.json          a `porkit defend purify` run (its attack/ below is a run)
+//   defend-purify/, defended/         an attack's [defend.purify] stage: the purification, and
+//                                     the attack on the purified encoder beside the run's own
 //   */summary.json                    attack runs side by side (one per task, say)
 #pragma once
 #include <filesystem>

@@ -1,0 +1,198 @@
+#include "porkit/cli/attack_defend.h"
+
+#include <cstdio>
+
+#include "porkit/attack/backdoor_manifest.h"
+#include "porkit/io/model_folder.h"
+#include "porkit/util/error.h"
+#include "porkit/util/files.h"
+#include "porkit/util/json_io.h"
+#include "porkit/util/output_folder.h"
+
+namespace porkit::cli {
+namespace {
+
+std::string resolve(const fs::path& base, const std::string& p) {
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  return (base / p).lexically_normal().string();
+}
+
+// Refuses the keys the pipeline sets itself.
+void refuse_keys(const json& values, const std::vector<std::string>& set_by_pipeline, const std::string& where) {
+  for (const auto& key : set_by_pipeline)
+    check(!values.contains(key), "{}: {} is set by the attack run, not in [defend]", where, key);
+}
+
+// A filter's section: its options over the defaults, without the victim, data and manifest
+// the run supplies.
+template <class S>
+std::optional<S> filter_section(const json& defend, const std::string& name, const options::OptionTable<S>& table,
+                                const fs::path& base, const std::string& where) {
+  if (!defend.contains(name)) return std::nullopt;
+  const std::string here = where + " [defend." + name + "]";
+  const json& values = defend[name];
+  check(values.is_object(), "{}: must be a table of options", here);
+  std::vector<std::string> set_by_pipeline = {"model", "out", "backdoor-manifest"};
+  for (const auto& o : data::data_option_table().options()) set_by_pipeline.push_back(o.name);
+  refuse_keys(values, set_by_pipeline, here);
+  S o{};
+  options::apply_json(table, o, values, here);
+  return o;
+}
+
+std::string digest_or_empty(const std::string& path) { return path.empty() ? "" : content_digest(path); }
+
+// What a defence's result depends on; the stage reruns when it changes.
+std::string stage_key(const json& settings, const std::string& model_folder, const std::vector<std::string>& inputs) {
+  json key = {{"settings", settings}, {"model", io::model_digest(model_folder)}, {"inputs", json::array()}};
+  for (const auto& i : inputs) key["inputs"].push_back(digest_or_empty(i));
+  return sha256_hex(key.dump());
+}
+
+// OUT/defend_state.json: the key each finished defence ran under.
+class DefendState {
+ public:
+  explicit DefendState(const fs::path& out) : path_(out / "defend_state.json") {
+    if (fs::exists(path_)) state_ = read_json_file(path_);
+    if (!state_.is_object()) state_ = json::object();
+  }
+  bool done(const std::string& stage, const std::string& key, const fs::path& output) const {
+    return state_.contains(stage) && state_[stage] == key && fs::exists(output);
+  }
+  void finish(const std::string& stage, const std::string& key) {
+    state_[stage] = key;
+    write_json_file(path_, state_);
+  }
+
+ private:
+  fs::path path_;
+  json state_;
+};
+
+std::string num(double v, int digits = 2) { return fmt::format("{:.{}f}", v, digits); }
+
+void print_purification(const attack::AttackSummary& before, const attack::AttackSummary& after) {
+  std::printf("\n[defend.purify] the same victim recipe on the purified encoder (OUT/defended)\n");
+  std::printf("CACC: undefended %s, purified %s", num(before.backdoored.cacc.value_or(0), 4).c_str(),
+              num(after.backdoored.cacc.value_or(0), 4).c_str());
+  if (before.clean) std::printf(", clean control %s", num(before.clean->cacc.value_or(0), 4).c_str());
+  std::printf("\n%-12s | %7s %7s %7s | %7s %7s %7s | %7s %7s\n", "trigger", "E", "E_cens", "ASR@1", "E", "E_cens",
+              "ASR@1", "ctrl E", "E_cens");
+  std::printf("%-12s | %-23s | %-23s |\n", "", "undefended", "purified");
+  for (size_t k = 0; k < before.backdoored.triggers.size() && k < after.backdoored.triggers.size(); ++k) {
+    const auto &b = before.backdoored.triggers[k], &a = after.backdoored.triggers[k];
+    std::printf("%-12s | %7.2f %7.2f %7.3f | %7.2f %7.2f %7.3f", b.trigger.c_str(), b.E, b.E_censored, b.asr_1, a.E,
+                a.E_censored, a.asr_1);
+    if (before.clean && k < before.clean->triggers.size())
+      std::printf(" | %7.2f %7.2f", before.clean->triggers[k].E, before.clean->triggers[k].E_censored);
+    std::printf("\n");
+  }
+}
+
+void print_filter(const std::string& name, const json& r) {
+  std::printf("\n[defend.%s] threshold %.4g from clean %s; clean test rows rejected %.3f\n", name.c_str(),
+              r["threshold"].get<double>(), r.value("calibrated_on", std::string("training rows")).c_str(),
+              r["frr_test"].get<double>());
+  for (const auto& t : r["triggers"])
+    std::printf("  %-12s FAR %.3f  AUROC %.3f  ASR@1 %.3f -> %.3f\n", t["trigger"].get<std::string>().c_str(),
+                t["far"].get<double>(), t["auroc"].get<double>(), t["asr_1_unfiltered"].get<double>(),
+                t["asr_1_filtered"].get<double>());
+  if (r.contains("correction"))
+    for (const auto& t : r["correction"]["triggers"])
+      std::printf("  %-12s ONION's correction (bar %g): trigger kept %.3f, ASR@1 after %.3f (clean text to target %.3f)\n",
+                  t["trigger"].get<std::string>().c_str(), r["correction"]["bar"].get<double>(),
+                  t["trigger_kept"].get<double>(), t["asr_1_corrected"].get<double>(),
+                  t["clean_to_target_corrected"].get<double>());
+}
+
+// Runs one filter on the run's backdoored victim unless its key is unchanged.
+template <class S, class Run>
+void run_filter(const std::string& name, S options, defend::FilterRun S::*victim, const options::OptionTable<S>& table,
+                const attack::AttackPlan& plan, const fs::path& victim_model, const std::string& manifest,
+                DefendState& state, Run run) {
+  defend::FilterRun& v = options.*victim;
+  v.model = victim_model.string();
+  v.data = plan.finetune.data;
+  v.manifest = manifest;
+  v.out = (plan.out / ("defend-" + name + ".json")).string();
+  v.run = plan.run;
+  v.run.overwrite = true;  // the run folder's own file
+  std::vector<std::string> inputs = {v.data.path, v.data.test_path, manifest};
+  const std::string key = stage_key(options::to_json(table, options, {options::Role::Setting}), v.model, inputs);
+  if (!state.done("defend-" + name, key, v.out)) {
+    std::printf("[porkit] attack: stage defend-%s\n", name.c_str());
+    run(options);
+    state.finish("defend-" + name, key);
+  }
+  print_filter(name, read_json_file(v.out));
+}
+
+}  // namespace
+
+DefendPlan defend_plan_from_config(const json& config, const fs::path& base, const std::string& where) {
+  DefendPlan plan;
+  if (!config.contains("defend")) return plan;
+  const json& d = config["defend"];
+  check(d.is_object(), "{}: [defend] must hold tables [defend.purify], [defend.strip], [defend.monitor] or "
+        "[defend.onion]", where);
+  for (auto it = d.begin(); it != d.end(); ++it) {
+    const bool known = it.key() == "purify" || it.key() == "strip" || it.key() == "monitor" || it.key() == "onion";
+    check(known, "{}: unknown [defend.{}] (expected purify, strip, monitor or onion)", where, it.key());
+  }
+  if (d.contains("purify")) {
+    const std::string here = where + " [defend.purify]";
+    check(d["purify"].is_object(), "{}: must be a table of options", here);
+    refuse_keys(d["purify"], {"model", "out"}, here);
+    defend::PurifyOptions o;
+    options::apply_json(defend::purify_option_table(), o, d["purify"], here);
+    for (auto& c : o.corpus) c = resolve(base, c);
+    plan.purify = o;
+  }
+  plan.strip = filter_section(d, "strip", defend::strip_option_table(), base, where);
+  plan.monitor = filter_section(d, "monitor", defend::monitor_option_table(), base, where);
+  if (plan.monitor) plan.monitor->scan = resolve(base, plan.monitor->scan);
+  plan.onion = filter_section(d, "onion", defend::onion_option_table(), base, where);
+  if (plan.onion) plan.onion->lm = resolve(base, plan.onion->lm);
+  return plan;
+}
+
+void run_defend_stage(const attack::AttackPlan& plan, const DefendPlan& d, const attack::AttackSummary& before) {
+  if (d.empty()) return;
+  DefendState state(plan.out);
+  const std::string backdoored = before.backdoored_model;
+  const std::string manifest = (fs::path(backdoored) / attack::BackdoorManifest::kFileName).string();
+  if (d.purify) {
+    defend::PurifyOptions o = *d.purify;
+    o.model = backdoored;
+    o.out = (plan.out / "defend-purify").string();
+    o.run = plan.run;
+    o.run.overwrite = true;  // the run folder's own subfolder, rebuilt when its key changes
+    const std::string key = stage_key(options::to_json(defend::purify_option_table(), o, {options::Role::Setting}),
+                                      backdoored, o.corpus);
+    if (!state.done("defend-purify", key, fs::path(o.out) / "model" / "porkit_purify.json")) {
+      std::printf("[porkit] attack: stage defend-purify\n");
+      if (fs::exists(o.out)) remove_porkit_folder(o.out, "its purification is rerun with new settings");
+      defend::run_purify(o);
+      state.finish("defend-purify", key);
+    }
+    attack::AttackPlan after = plan;
+    after.backdoored_model = (fs::path(o.out) / "model").string();
+    after.out = plan.out / "defended";
+    after.control = false;
+    print_purification(before, attack::run_attack(after));
+  }
+  const fs::path victim = plan.out /
+                          ("finetune-backdoored" + (plan.seeds.empty() ? "" : "-s" + std::to_string(plan.seeds[0]))) /
+                          "model";
+  if (d.strip)
+    run_filter("strip", *d.strip, &defend::StripOptions::victim, defend::strip_option_table(), plan, victim, manifest,
+               state, [](const defend::StripOptions& o) { defend::run_strip(o); });
+  if (d.monitor)
+    run_filter("monitor", *d.monitor, &defend::MonitorOptions::victim, defend::monitor_option_table(), plan, victim,
+               manifest, state, [](const defend::MonitorOptions& o) { defend::run_monitor(o); });
+  if (d.onion)
+    run_filter("onion", *d.onion, &defend::OnionOptions::victim, defend::onion_option_table(), plan, victim, manifest,
+               state, [](const defend::OnionOptions& o) { defend::run_onion(o); });
+}
+
+}  // namespace porkit::cli
