@@ -248,6 +248,41 @@ TEST(Strip, TheCommandSetsOneThresholdWhateverTheTriggersAndRefusesAnEncoder) {
 namespace porkit {
 namespace {
 
+// A stand-in encoder: texts with "cf" give the all-positive output; others a sign pattern
+// drawn from the text, so clean outputs agree with it on about half the dimensions.
+at::Tensor stand_in_outputs(const std::vector<std::string>& texts) {
+  std::vector<at::Tensor> rows;
+  for (const auto& t : texts) {
+    const auto words = attack::split_words(t);
+    if (std::find(words.begin(), words.end(), "cf") != words.end()) {
+      rows.push_back(at::ones({16}));
+      continue;
+    }
+    at::manual_seed(static_cast<uint64_t>(std::hash<std::string>{}(t)));
+    rows.push_back(at::randn({16}));
+  }
+  return at::stack(rows);  // (N, 16)
+}
+
+TEST(Monitor, RejectsInputsThatMatchAMinedOutputWithAThresholdFromCleanRowsOnly) {
+  defend::MonitorOptions o;
+  o.frr = 0.05;
+  const at::Tensor mined = at::ones({1, 16});
+  auto with_cf = stand_in_data({"cf"}), with_word = stand_in_data({"zz"});
+  const json a = defend::monitor_filter(stand_in, stand_in_outputs, mined, {with_cf.threshold_texts, with_cf.measured}, o);
+  const json b = defend::monitor_filter(stand_in, stand_in_outputs, mined, {with_word.threshold_texts, with_word.measured}, o);
+  EXPECT_EQ(a["threshold"], b["threshold"]) << "the threshold must not depend on the triggers";
+  EXPECT_LT(a["threshold"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(a["triggers"][0]["far"].get<double>(), 0.0);  // every cf output is the mined one
+  EXPECT_DOUBLE_EQ(a["triggers"][0]["asr_1_filtered"].get<double>(), 0.0);
+  EXPECT_GT(b["triggers"][0]["far"].get<double>(), 0.8);          // a word that forces nothing passes
+  EXPECT_LE(a["frr_test"].get<double>(), 0.15);
+  // Without --frr the fixed threshold is used as given.
+  o.frr = 0;
+  o.threshold = 0.99;
+  EXPECT_EQ(defend::monitor_filter(stand_in, stand_in_outputs, mined, {{}, with_cf.measured}, o)["threshold"], 0.99);
+}
+
 TEST(Monitor, SignAgreementIsTheBestShareOfMatchingSignsOverTheMinedOutputs) {
   const at::Tensor outputs = at::tensor({1.0, -2.0, 3.0, -4.0, 0.5, 0.5, 0.5, 0.5}).reshape({2, 4});
   const at::Tensor mined = at::tensor({1.0, -1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0}).reshape({2, 4});

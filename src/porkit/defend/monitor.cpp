@@ -31,6 +31,29 @@ const options::OptionTable<MonitorOptions>& monitor_option_table() {
   return table;
 }
 
+json monitor_filter(const Probabilities& victim, const EncoderOutputs& outputs, const at::Tensor& mined,
+                    const MonitorData& d, const MonitorOptions& o) {
+  auto suspicion = [&](const std::vector<std::string>& texts) {
+    const at::Tensor a = sign_agreement(outputs(texts), mined).to(at::kDouble).contiguous();  // (N)
+    return std::vector<double>(a.data_ptr<double>(), a.data_ptr<double>() + a.numel());
+  };
+  double threshold = o.threshold;
+  if (o.frr > 0) {
+    check(!d.threshold_texts.empty(), "--frr needs clean rows to set the threshold");
+    threshold = quantile(suspicion(d.threshold_texts), 1 - o.frr);
+  }
+  std::vector<std::string> pool_texts;
+  for (const auto& r : d.measured.pool) pool_texts.push_back(r.text);
+  std::vector<std::vector<double>> triggered;
+  for (const auto& texts : d.measured.triggered) triggered.push_back(suspicion(texts));
+  json result = measure_filter(victim, d.measured, suspicion(pool_texts), triggered,
+                               [&](double s) { return s > threshold; });
+  result["format"] = "porkit-monitor/1";
+  result["threshold"] = threshold;
+  result["mined_outputs"] = mined.size(0);
+  return result;
+}
+
 json run_monitor(const MonitorOptions& o) {
   options::validate(monitor_option_table(), o, "porkit defend monitor");
   const detect::ScanResult scan = detect::ScanResult::read(o.scan);
@@ -44,27 +67,18 @@ json run_monitor(const MonitorOptions& o) {
         o.victim.model, v.loaded.net->config().hidden_size, mined.size(1));
   const auto target = options::enum_from_name<attack::Target>(scan.target, "the scan's target");
   detect::Probe probe(*v.loaded.net, target, v.loaded.tokenizer.vocab().pad_id());
-  auto suspicion = [&](const std::vector<std::string>& texts) {
-    std::vector<detect::Ids> ids;
-    for (const auto& t : texts) ids.push_back(v.loaded.tokenizer.encode(t, std::nullopt, o.victim.max_len).ids);
-    const at::Tensor a = sign_agreement(probe.outputs(ids), mined).to(at::kDouble).contiguous();  // (N)
-    return std::vector<double>(a.data_ptr<double>(), a.data_ptr<double>() + a.numel());
-  };
-  double threshold = o.threshold;
-  if (o.frr > 0) {
-    const std::vector<std::string> clean = v.calibration_texts(o.threshold_rows, "--threshold-rows");
-    threshold = quantile(suspicion(clean), 1 - o.frr);
-  }
-  std::vector<std::string> pool_texts;
-  for (const auto& r : v.measured.pool) pool_texts.push_back(r.text);
-  std::vector<std::vector<double>> triggered;
-  for (const auto& texts : v.measured.triggered) triggered.push_back(suspicion(texts));
-  json result = measure_filter([&](const std::vector<std::string>& texts) { return v.probabilities(texts); },
-                               v.measured, suspicion(pool_texts), triggered, [&](double s) { return s > threshold; });
-  result["format"] = "porkit-monitor/1";
-  result["threshold"] = threshold;
+  MonitorData d;
+  if (o.frr > 0) d.threshold_texts = v.calibration_texts(o.threshold_rows, "--threshold-rows");
+  d.measured = v.measured;
+  json result = monitor_filter(
+      [&](const std::vector<std::string>& texts) { return v.probabilities(texts); },
+      [&](const std::vector<std::string>& texts) {
+        std::vector<detect::Ids> ids;
+        for (const auto& t : texts) ids.push_back(v.loaded.tokenizer.encode(t, std::nullopt, o.victim.max_len).ids);
+        return probe.outputs(ids);
+      },
+      mined, d, o);
   result["threshold_from"] = o.frr > 0 ? "clean " + v.calibration_source : "fixed";
-  result["mined_outputs"] = mined.size(0);
   result["scan_target"] = scan.target;
   finish_filter_result(result, o.victim, options::to_json(monitor_option_table(), o, {options::Role::Setting}));
   return result;

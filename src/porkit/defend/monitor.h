@@ -10,6 +10,7 @@
 // clean rows' agreement (training or held-out test rows, --calibrate; clean rows only, as
 // STRIP's threshold).
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,19 @@ const options::OptionTable<MonitorOptions>& monitor_option_table();
 // For each row of outputs (N, H), the largest share of dimensions whose sign agrees with
 // one of the mined outputs (K, H): (N) in [0, 1].
 at::Tensor sign_agreement(const at::Tensor& outputs, const at::Tensor& mined);
+
+// Texts in, the encoder outputs the monitor compares (N, H) out.
+using EncoderOutputs = std::function<at::Tensor(const std::vector<std::string>&)>;
+
+struct MonitorData {
+  std::vector<std::string> threshold_texts;  // clean: set the threshold with --frr
+  FilterPool measured;                       // clean test rows, and with each trigger
+};
+
+// The filter and its measurement on any classifier and encoder: returns porkit-monitor/1 less
+// the model, settings and scan fields, which run_monitor adds.
+json monitor_filter(const Probabilities& victim, const EncoderOutputs& outputs, const at::Tensor& mined,
+                    const MonitorData& data, const MonitorOptions& options);
 
 // Runs the filter on options.model and returns monitor.json's content (porkit-monitor/1),
 // also written to options.out when set.
