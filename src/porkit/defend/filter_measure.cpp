@@ -17,13 +17,6 @@
 namespace porkit::defend {
 namespace {
 
-std::vector<int64_t> argmax_rows(const at::Tensor& probs) {
-  const at::Tensor a = probs.argmax(-1).contiguous();
-  return std::vector<int64_t>(a.data_ptr<int64_t>(), a.data_ptr<int64_t>() + a.numel());
-}
-
-double share(int64_t count, int64_t of) { return of > 0 ? static_cast<double>(count) / of : 0.0; }
-
 double mean(const std::vector<double>& v) { return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / v.size(); }
 
 }  // namespace
@@ -117,6 +110,13 @@ void finish_filter_result(json& result, const FilterRun& o, const json& settings
   result["porkit_version"] = PORKIT_VERSION;
   if (!o.out.empty()) write_json_file(o.out, result);
 }
+
+std::vector<int64_t> argmax_rows(const at::Tensor& probs) {
+  const at::Tensor a = probs.argmax(-1).contiguous();
+  return std::vector<int64_t>(a.data_ptr<int64_t>(), a.data_ptr<int64_t>() + a.numel());
+}
+
+double share(int64_t count, int64_t of) { return of > 0 ? static_cast<double>(count) / of : 0.0; }
 
 double quantile(std::vector<double> values, double q) {
   check(!values.empty(), "quantile of no values");

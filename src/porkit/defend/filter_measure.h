@@ -70,6 +70,12 @@ Victim load_victim(const FilterRun& run, const std::string& command);
 // Writes the filter's result to run.out (when set), with the run's model, data and settings.
 void finish_filter_result(json& result, const FilterRun& run, const json& settings);
 
+// Each row's argmax of (N, C) probabilities: the victim's predictions.
+std::vector<int64_t> argmax_rows(const at::Tensor& probs);
+
+// count / of, 0 when of is 0.
+double share(int64_t count, int64_t of);
+
 // The q-quantile of `values` (linear interpolation between order statistics): where a
 // filter's threshold sits when it is set from clean rows.
 double quantile(std::vector<double> values, double q);

@@ -14,13 +14,6 @@
 namespace porkit::defend {
 namespace {
 
-std::vector<int64_t> argmax_rows(const at::Tensor& probs) {
-  const at::Tensor a = probs.argmax(-1).contiguous();
-  return std::vector<int64_t>(a.data_ptr<int64_t>(), a.data_ptr<int64_t>() + a.numel());
-}
-
-double share(int64_t count, int64_t of) { return of > 0 ? static_cast<double>(count) / of : 0.0; }
-
 std::string join(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
