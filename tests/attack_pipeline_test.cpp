@@ -414,6 +414,27 @@ TEST_F(Victim, DefendStageMeasuresPurificationAndFiltersAndRerunsOnlyWhatChanged
       << r.output;
 }
 
+TEST_F(Victim, StudyRunsTheDefendStageInEveryCell) {
+  write_sentiment_tsv(tmp / "train.tsv", 120);
+  write_sentiment_tsv(tmp / "test.tsv", 40, "indeed");
+  porkit::testing::write_bytes(
+      tmp / "study.toml",
+      "model = \"clean\"\nout = \"study\"\nseed = 3\n\n[inject]\npreset = \"quick\"\ntriggers = \"cf\"\ncorpus = [\"" +
+          porkit::testing::small_corpus().string() +
+          "\"]\npoison-per-trigger = 20\nclean-samples = 20\nheldout-per-trigger = 3\nmax-len = 32\n\n"
+          "[finetune]\ndata = \"train.tsv\"\ntest-data = \"test.tsv\"\ntrain-samples = 0\nepochs = 1\n"
+          "batch-size = 16\nmax-len = 32\n\n[evaluate]\npool = 10\nmax-insertions = 2\nmax-len = 32\n\n"
+          "[defend.strip]\npool = 10\nthreshold-rows = 20\ntfidf-rows = 20\nmax-len = 32\n\n"
+          "[grid.finetune]\nlr = [1e-3, 2e-3]\n");
+  auto r = run_porkit_in(tmp.path(), "study --threads 1 study.toml");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* cell : {"lr=0.001", "lr=0.002"}) {
+    const json strip = read_json_file(tmp / "study" / "cells" / cell / "defend-strip.json");
+    EXPECT_EQ(strip["format"], "porkit-strip/1") << cell;
+    EXPECT_EQ(strip["model"], (tmp / "study" / "cells" / cell / "finetune-backdoored" / "model").string()) << cell;
+  }
+}
+
 TEST_F(Victim, AttackConfigErrorsNameTheKey) {
   porkit::testing::write_bytes(tmp / "bad.toml", "model = \"" + (tmp / "clean").string() +
                                                      "\"\n[inject]\ntriggers = \"cf\"\nbogus = 3\n");

@@ -134,6 +134,7 @@ static void run_cells_in_shared_units(const Study& study) {
                study.cells[i].name);
       const AttackSummary summary = run_attack(plan);
       if (!inject_key.empty() && !injected_by.count(inject_key)) injected_by[inject_key] = summary.backdoored_model;
+      if (study.after_cell) study.after_cell(plan, summary);
     }
     train::finish_grid_unit("study", *u);
   }
@@ -189,6 +190,7 @@ StudyResult run_study(const Study& study) {
       summary.clean = control_by.at(shared_control_key).clean;
       summary.clean_by_seed = control_by.at(shared_control_key).clean_by_seed;
     }
+    if (study.after_cell) study.after_cell(plan, summary);
 
     const auto pieces = piece_counts(summary.manifest);
     const EvaluationResult& bd = summary.backdoored;

@@ -10,6 +10,7 @@
 //                      plus the paper's figures given in the config
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct Study {
   std::vector<StudyCell> cells;
   json paper = json::object();  // the paper's figures: {"<axis value>": E or [E per trigger], "pieces": [...]}
   std::string note;             // what the table reproduces, shown in the report
+  // Runs after each cell's attack with its plan and summary (the cli's [defend] stage, whose
+  // results stay in the cell's folder); empty: nothing.
+  std::function<void(const AttackPlan&, const AttackSummary&)> after_cell;
 };
 
 // The most cells a study may plan: a grid of millions of cells is a typo, not a study.

@@ -9,6 +9,7 @@
 
 #include "porkit/attack/study.h"
 #include "porkit/cli/attack_config.h"
+#include "porkit/cli/attack_defend.h"
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
 #include "porkit/report/attack_report.h"
@@ -84,7 +85,7 @@ attack::Study load_study(const std::string& path, const fs::path& base, const Ru
       name += (name.empty() ? "" : ",") + axes[a].flag + "=" + value_text(value);
     }
     attack::AttackPlan plan =
-        attack_plan_from_config(cell_config, base, where + " (cell " + name + ")", {"title", "note", "paper"});
+        attack_plan_from_config(cell_config, base, where + " (cell " + name + ")", {"title", "note", "paper", "defend"});
     plan.run = run;
     if (study.out.empty()) study.out = plan.out;
     study.cells.push_back({name, chosen, plan});
@@ -93,6 +94,12 @@ attack::Study load_study(const std::string& path, const fs::path& base, const Ru
     if (a == 0) break;
   }
   if (study.title.empty()) study.title = fs::path(path).stem().string();
+  // The [defend] stage, the same in every cell, into the cell's folder.
+  const DefendPlan defences = defend_plan_from_config(config, base, where);
+  if (!defences.empty())
+    study.after_cell = [defences](const attack::AttackPlan& plan, const attack::AttackSummary& summary) {
+      run_defend_stage(plan, defences, summary);
+    };
   return study;
 }
 
