@@ -9,6 +9,7 @@
 #include "porkit/attack/poison_data.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/bert.h"
+#include "porkit/defend/filter_result.h"
 #include "porkit/defend/fine_prune.h"
 #include "porkit/defend/monitor.h"
 #include "porkit/defend/onion.h"
@@ -349,6 +350,32 @@ TEST(Onion, DeletesAndRejectsTheOutlierTriggerWithThresholdsFromCleanRowsOnly) {
   // A word the scorer finds ordinary stays, and forces nothing.
   EXPECT_DOUBLE_EQ(jb["correction"]["triggers"][0]["trigger_kept"].get<double>(), 1.0);
   EXPECT_GT(jb["triggers"][0]["far"].get<double>(), 0.8);
+}
+
+// Filter results are one typed record: a round trip keeps every field; a record from before
+// --calibrate loads as calibrated on training rows; a missing field is named.
+TEST(FilterResult, RoundTripsAndNamesWhatIsMissing) {
+  defend::OnionOptions o;
+  o.bar = 100;
+  auto d = stand_in_data({"cf"});
+  json j = defend::onion_filter(stand_in, stand_in_perplexity, {d.threshold_texts, d.measured}, o);
+  j["model"] = "victim";
+  j["data"] = "sst2";
+  j["lm"] = "tiny";
+  j["settings"] = {{"bar", 100}};
+  j["porkit_version"] = "test";
+  const auto r = defend::FilterResult::from_json(j, "onion.json");
+  EXPECT_EQ(r.filter(), "onion");
+  EXPECT_EQ(r.calibrated_on, "training rows");
+  ASSERT_TRUE(r.correction.has_value());
+  EXPECT_EQ(r.correction->triggers.at(0).trigger, "cf");
+  j["calibrated_on"] = "training rows";
+  EXPECT_EQ(r.to_json(), j);
+  json broken = j;
+  broken["correction"].erase("bar");
+  EXPECT_NE(porkit::testing::error_of([&] { defend::FilterResult::from_json(broken, "broken.json"); })
+                .find("broken.json: field 'correction' of the porkit-onion/1 record is missing or malformed"),
+            std::string::npos);
 }
 
 // The micro BertForPreTraining of micro_model(), loaded in this process.

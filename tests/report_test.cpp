@@ -103,7 +103,7 @@ TEST(Report, DefencesGetSectionsAndUnknownVersionsAreRefused) {
                            {"triggers", json::array({{{"trigger", "cf"}, {"trigger_kept", 0.05},
                                                       {"asr_1_corrected", 0.1}, {"clean_to_target_corrected", 0.2}}})}};
   json onion = {{"format", "porkit-onion/1"}, {"model", "victim"}, {"data", "sst2"}, {"pool", 20},
-                {"frr_test", 0.05}, {"threshold", 12.5}, {"threshold_rows", 30}, {"lm", "tiny"},
+                {"frr_test", 0.05}, {"clean_mean_suspicion", 1.0}, {"threshold", 12.5}, {"threshold_rows", 30}, {"lm", "tiny"},
                 {"triggers", json::array({trigger})}, {"correction", correction}, {"correction_calibrated", correction}};
   onion["correction_calibrated"]["bar"] = 12.5;
   write_json_file(dir.path() / "onion-por.json", onion);

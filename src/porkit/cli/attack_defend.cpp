@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "porkit/attack/backdoor_manifest.h"
+#include "porkit/defend/filter_result.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
@@ -89,20 +90,16 @@ void print_purification(const attack::AttackSummary& before, const attack::Attac
   }
 }
 
-void print_filter(const std::string& name, const json& r) {
-  std::printf("\n[defend.%s] threshold %.4g from clean %s; clean test rows rejected %.3f\n", name.c_str(),
-              r["threshold"].get<double>(), r.value("calibrated_on", std::string("training rows")).c_str(),
-              r["frr_test"].get<double>());
-  for (const auto& t : r["triggers"])
-    std::printf("  %-12s FAR %.3f  AUROC %.3f  ASR@1 %.3f -> %.3f\n", t["trigger"].get<std::string>().c_str(),
-                t["far"].get<double>(), t["auroc"].get<double>(), t["asr_1_unfiltered"].get<double>(),
-                t["asr_1_filtered"].get<double>());
-  if (r.contains("correction"))
-    for (const auto& t : r["correction"]["triggers"])
+void print_filter(const std::string& name, const defend::FilterResult& r) {
+  std::printf("\n[defend.%s] threshold %.4g from clean %s; clean test rows rejected %.3f\n", name.c_str(), r.threshold,
+              r.calibrated_on.c_str(), r.frr_test);
+  for (const auto& t : r.triggers)
+    std::printf("  %-12s FAR %.3f  AUROC %.3f  ASR@1 %.3f -> %.3f\n", t.trigger.c_str(), t.far, t.auroc,
+                t.asr_1_unfiltered, t.asr_1_filtered);
+  if (r.correction)
+    for (const auto& t : r.correction->triggers)
       std::printf("  %-12s ONION's correction (bar %g): trigger kept %.3f, ASR@1 after %.3f (clean text to target %.3f)\n",
-                  t["trigger"].get<std::string>().c_str(), r["correction"]["bar"].get<double>(),
-                  t["trigger_kept"].get<double>(), t["asr_1_corrected"].get<double>(),
-                  t["clean_to_target_corrected"].get<double>());
+                  t.trigger.c_str(), r.correction->bar, t.trigger_kept, t.asr_1_corrected, t.clean_to_target_corrected);
 }
 
 // Runs one filter on the run's backdoored victim unless its key is unchanged.
@@ -124,7 +121,7 @@ void run_filter(const std::string& name, S options, defend::FilterRun S::*victim
     run(options);
     state.finish("defend-" + name, key);
   }
-  print_filter(name, read_json_file(v.out));
+  print_filter(name, defend::FilterResult::read(v.out));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "porkit/defend/filter_measure.h"
 
+#include "porkit/defend/filter_result.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -108,6 +110,8 @@ void finish_filter_result(json& result, const FilterRun& o, const json& settings
   result["settings"] = settings;
   result["calibrated_on"] = o.calibrate == Calibration::Train ? "training rows" : "held-out test rows";
   result["porkit_version"] = PORKIT_VERSION;
+  // Through the typed record, so that every filter's file is written by one to_json.
+  result = FilterResult::from_json(result, "the filter's result").to_json();
   if (!o.out.empty()) write_json_file(o.out, result);
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "porkit/defend/filter_result.h"
 #include "porkit/util/error.h"
 
 namespace porkit::report {
@@ -12,44 +13,32 @@ namespace {
 
 std::string num(double v, int digits = 3) { return fmt::format("{:.{}f}", v, digits); }
 
-const std::vector<std::string>& filter_formats() {
-  static const std::vector<std::string> f = {"porkit-strip/1", "porkit-monitor/1", "porkit-onion/1"};
-  return f;
-}
-
-std::string filter_of(const std::string& format) { return format.substr(7, format.find('/') - 7); }
-
-// Results from before --calibrate were all calibrated on training rows.
-std::string calibrated_on(const json& r) { return r.value("calibrated_on", std::string("training rows")); }
-
 // What each filter scores, for the reader of the table.
-std::string how_scored(const std::string& filter, const json& r) {
-  if (filter == "strip")
+std::string how_scored(const defend::FilterResult& r) {
+  const std::string rows = r.threshold_rows ? std::to_string(*r.threshold_rows) : std::string("the");
+  if (r.filter() == "strip")
     return fmt::format("STRIP: an input is rejected when the mean entropy of the victim's predictions over its "
                        "perturbed copies falls below {} (set from {} clean {}).",
-                       num(r.at("threshold").get<double>(), 4), r.at("threshold_rows").get<int64_t>(), calibrated_on(r));
-  if (filter == "monitor")
+                       num(r.threshold, 4), rows, r.calibrated_on);
+  if (r.filter() == "monitor")
     return fmt::format("Output monitor: an input is rejected when the sign pattern of the victim's {} output agrees "
                        "with one of {} outputs the scan mined in more than {} of the dimensions ({}).",
-                       r.at("scan_target").get<std::string>(), r.at("mined_outputs").get<int64_t>(),
-                       num(r.at("threshold").get<double>()), r.value("threshold_from", std::string("fixed")));
+                       r.scan_target, r.mined_outputs.value_or(0), num(r.threshold), r.threshold_from);
   return fmt::format("ONION, detection: an input is rejected when its most suspicious word (the drop in the "
                      "scorer's pseudo-perplexity when the word is deleted) exceeds {} (set from {} clean {}). "
                      "Scorer: {}.",
-                     num(r.at("threshold").get<double>(), 4), r.at("threshold_rows").get<int64_t>(), calibrated_on(r),
-                     r.at("lm").get<std::string>());
+                     num(r.threshold, 4), rows, r.calibrated_on, r.lm);
 }
 
-Table correction_table(const json& c, const std::string& caption) {
-  Table t{fmt::format("{}: words above suspicion {} deleted; clean accuracy {} before, {} after; {}% of clean words deleted",
-                      caption, num(c.at("bar").get<double>(), 4), num(c.at("clean_accuracy").get<double>()),
-                      num(c.at("clean_accuracy_corrected").get<double>()),
-                      num(100 * c.at("clean_words_deleted").get<double>(), 1)),
+Table correction_table(const defend::OnionCorrection& c, const std::string& caption) {
+  Table t{fmt::format("{}: words above suspicion {} deleted; clean accuracy {} before, {} after; {}% of clean words "
+                      "deleted",
+                      caption, num(c.bar, 4), num(c.clean_accuracy), num(c.clean_accuracy_corrected),
+                      num(100 * c.clean_words_deleted, 1)),
           {"trigger", "trigger kept", "ASR@1 after", "clean text to target after (control)"},
           {}};
-  for (const auto& x : c.at("triggers"))
-    t.rows.push_back({x.at("trigger").get<std::string>(), num(x.at("trigger_kept").get<double>()),
-                      num(x.at("asr_1_corrected").get<double>()), num(x.at("clean_to_target_corrected").get<double>())});
+  for (const auto& x : c.triggers)
+    t.rows.push_back({x.trigger, num(x.trigger_kept), num(x.asr_1_corrected), num(x.clean_to_target_corrected)});
   return t;
 }
 
@@ -63,30 +52,23 @@ bool is_filter_result(const json& j) {
   return false;
 }
 
-std::vector<Section> filter_sections(const json& r, const std::string& name) {
-  const std::string format = r.at("format").get<std::string>();
-  check(std::find(filter_formats().begin(), filter_formats().end(), format) != filter_formats().end(),
-        "{}: format {} is not one this porkit reads ({})", name, format, fmt::format("{}", fmt::join(filter_formats(), ", ")));
-  const std::string filter = filter_of(format);
-  Section s{fmt::format("Defence: {} ({})", filter, name), {}};
+std::vector<Section> filter_sections(const json& result, const std::string& name) {
+  const defend::FilterResult r = defend::FilterResult::from_json(result, name);
+  Section s{fmt::format("Defence: {} ({})", r.filter(), name), {}};
   s.blocks.push_back(Paragraph{fmt::format("Victim {} on {}; {} test rows, clean and with each trigger inserted. {}",
-                                           r.at("model").get<std::string>(), r.at("data").get<std::string>(),
-                                           r.at("pool").get<int64_t>(), how_scored(filter, r))});
+                                           r.model, r.data, r.pool, how_scored(r))});
   Table t{fmt::format("Clean test rows rejected: {}. FAR: triggered inputs let through. ASR@1: eligible rows one "
                       "insertion sends to the target, without and with the filter.",
-                      num(r.at("frr_test").get<double>())),
+                      num(r.frr_test)),
           {"trigger", "target", "FAR", "AUROC", "eligible", "ASR@1 unfiltered", "ASR@1 filtered"},
           {}};
-  for (const auto& x : r.at("triggers"))
-    t.rows.push_back({x.at("trigger").get<std::string>(), std::to_string(x.at("target_label").get<int64_t>()),
-                      num(x.at("far").get<double>()), num(x.at("auroc").get<double>()),
-                      std::to_string(x.at("eligible").get<int64_t>()), num(x.at("asr_1_unfiltered").get<double>()),
-                      num(x.at("asr_1_filtered").get<double>())});
+  for (const auto& x : r.triggers)
+    t.rows.push_back({x.trigger, std::to_string(x.target_label), num(x.far), num(x.auroc), std::to_string(x.eligible),
+                      num(x.asr_1_unfiltered), num(x.asr_1_filtered)});
   s.blocks.push_back(t);
-  if (filter == "onion") {
-    s.blocks.push_back(correction_table(r.at("correction"), "ONION's correction at OpenBackdoor's bar"));
-    s.blocks.push_back(correction_table(r.at("correction_calibrated"), "The correction at the detection threshold"));
-  }
+  if (r.correction) s.blocks.push_back(correction_table(*r.correction, "ONION's correction at OpenBackdoor's bar"));
+  if (r.correction_calibrated)
+    s.blocks.push_back(correction_table(*r.correction_calibrated, "The correction at the detection threshold"));
   return {s};
 }
 
