@@ -226,6 +226,16 @@ TEST(Hardening, InconsistentAttentionAnalysisIsAnErrorNotACrash) {
   a["trigger_positions"] = {1};
   EXPECT_NE(error_of([&] { report::analysis_sections(a, "attention"); }).find("does not have one row per token"),
             std::string::npos);
+  // Found by fuzzing (tests/fuzz/corpus/report_json/attention_map_layer_0): a map layer of 0
+  // read before the first layer.
+  const nlohmann::json map = {{0.3, 0.3, 0.4}, {0.3, 0.3, 0.4}, {0.3, 0.3, 0.4}};
+  a["attention"] = {{"backdoored", {map}}, {"clean", {map}}};
+  a["map_layer"] = 0;
+  EXPECT_NE(error_of([&] { report::analysis_sections(a, "attention"); }).find("map_layer 0 is not a layer 1..1"),
+            std::string::npos);
+  a["map_layer"] = 2;
+  EXPECT_NE(error_of([&] { report::analysis_sections(a, "attention"); }).find("map_layer 2 is not a layer 1..1"),
+            std::string::npos);
 }
 
 // --- A resumed run with other settings is refused, naming what differs.

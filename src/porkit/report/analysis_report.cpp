@@ -139,6 +139,10 @@ void check_attention(const json& a, const std::string& name) {
   if (a["cls_share"]["backdoored"].size() != a["cls_share"]["clean"].size() ||
       a["attention"]["backdoored"].size() != a["attention"]["clean"].size())
     fail_here("the backdoored and the clean model have different numbers of layers");
+  const int64_t layers = static_cast<int64_t>(a["attention"]["backdoored"].size());
+  if (!a.contains("map_layer") || !a["map_layer"].is_number_integer() || a["map_layer"].get<int64_t>() < 1 ||
+      a["map_layer"].get<int64_t>() > layers)
+    fail_here(fmt::format("map_layer {} is not a layer 1..{}", a.value("map_layer", json()).dump(), layers));
   for (const char* list : {"ablation", "roles"}) {
     if (!a.contains(list) || !a[list].is_array()) fail_here(fmt::format("no '{}' list", list));
     for (const auto& item : a[list]) if (!item.is_object()) fail_here(fmt::format("an entry of '{}' is not an object", list));
