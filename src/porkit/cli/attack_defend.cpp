@@ -106,7 +106,7 @@ void print_filter(const std::string& name, const defend::FilterResult& r) {
 template <class S, class Run>
 void run_filter(const std::string& name, S options, defend::FilterRun S::*victim, const options::OptionTable<S>& table,
                 const attack::AttackPlan& plan, const fs::path& victim_model, const std::string& manifest,
-                DefendState& state, Run run) {
+                const std::string& filter_input, DefendState& state, Run run) {
   defend::FilterRun& v = options.*victim;
   v.model = victim_model.string();
   v.data = plan.finetune.data;
@@ -114,7 +114,9 @@ void run_filter(const std::string& name, S options, defend::FilterRun S::*victim
   v.out = (plan.out / ("defend-" + name + ".json")).string();
   v.run = plan.run;
   v.run.overwrite = true;  // the run folder's own file
-  std::vector<std::string> inputs = {v.data.path, v.data.test_path, manifest};
+  // The victim's digest is the model's; the data, the manifest and the filter's own input (the
+  // monitor's scan, ONION's scorer) by content.
+  std::vector<std::string> inputs = {v.data.path, v.data.test_path, manifest, filter_input};
   const std::string key = stage_key(options::to_json(table, options, {options::Role::Setting}), v.model, inputs);
   if (!state.done("defend-" + name, key, v.out)) {
     std::printf("[porkit] attack: stage defend-%s\n", name.c_str());
@@ -183,13 +185,13 @@ void run_defend_stage(const attack::AttackPlan& plan, const DefendPlan& d, const
                           "model";
   if (d.strip)
     run_filter("strip", *d.strip, &defend::StripOptions::victim, defend::strip_option_table(), plan, victim, manifest,
-               state, [](const defend::StripOptions& o) { defend::run_strip(o); });
+               "", state, [](const defend::StripOptions& o) { defend::run_strip(o); });
   if (d.monitor)
     run_filter("monitor", *d.monitor, &defend::MonitorOptions::victim, defend::monitor_option_table(), plan, victim,
-               manifest, state, [](const defend::MonitorOptions& o) { defend::run_monitor(o); });
+               manifest, d.monitor->scan, state, [](const defend::MonitorOptions& o) { defend::run_monitor(o); });
   if (d.onion)
     run_filter("onion", *d.onion, &defend::OnionOptions::victim, defend::onion_option_table(), plan, victim, manifest,
-               state, [](const defend::OnionOptions& o) { defend::run_onion(o); });
+               d.onion->lm, state, [](const defend::OnionOptions& o) { defend::run_onion(o); });
 }
 
 }  // namespace porkit::cli
