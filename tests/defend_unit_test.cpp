@@ -42,6 +42,26 @@ const fs::path& micro_model() {
   return model;
 }
 
+// A micro sentiment victim fine-tuned from micro_model(), with its training and test files,
+// once per test binary.
+struct MicroVictim {
+  fs::path train, test, model;
+  bool trained = false;
+  std::string output;  // the fine-tuning's, when it failed
+};
+const MicroVictim& micro_victim() {
+  static TempDir tmp;
+  static const MicroVictim victim = [] {
+    porkit::testing::write_micro_sentiment(tmp / "train.tsv", 240, "");
+    porkit::testing::write_micro_sentiment(tmp / "test.tsv", 60, " x");
+    auto ft = run_porkit("finetune --threads 1 --train-samples 0 --epochs 1 --batch-size 16 --lr 3e-3 --max-len 16 "
+                         "--test-samples -1 --model " + micro_model().string() + " --data " +
+                         (tmp / "train.tsv").string() + " --out " + (tmp / "victim").string());
+    return MicroVictim{tmp / "train.tsv", tmp / "test.tsv", tmp / "victim" / "model", ft.exit_code == 0, ft.output};
+  }();
+  return victim;
+}
+
 TEST(Purify, ReinitTopDrawsTheTopLayerAndPoolerAfreshAndNothingElse) {
   TempDir tmp;
   auto r = run_porkit("defend purify --method reinit-top --layers 1 --threads 1 --model " + micro_model().string() +
@@ -185,14 +205,10 @@ using porkit::testing::write_micro_sentiment;
 
 TEST(Strip, TheCommandSetsOneThresholdWhateverTheTriggersAndRefusesAnEncoder) {
   TempDir tmp;
-  write_micro_sentiment(tmp / "train.tsv", 240, "");
-  write_micro_sentiment(tmp / "test.tsv", 60, " x");
-  auto ft = run_porkit("finetune --threads 1 --train-samples 0 --epochs 1 --batch-size 16 --lr 3e-3 --max-len 16 "
-                       "--test-samples -1 --model " + micro_model().string() + " --data " + (tmp / "train.tsv").string() +
-                       " --out " + (tmp / "victim").string());
-  ASSERT_EQ(ft.exit_code, 0) << ft.output;
-  const std::string common = "defend strip --threads 1 --model " + (tmp / "victim" / "model").string() + " --data " +
-                             (tmp / "train.tsv").string() + " --test-data " + (tmp / "test.tsv").string() +
+  const MicroVictim& victim = micro_victim();
+  ASSERT_TRUE(victim.trained) << victim.output;
+  const std::string common = "defend strip --threads 1 --model " + victim.model.string() + " --data " +
+                             victim.train.string() + " --test-data " + victim.test.string() +
                              " --threshold-rows 100 --tfidf-rows 100 --pool 60 --max-len 16";
   auto a = run_porkit(common + " --triggers cf,mn --out " + (tmp / "a.json").string());
   ASSERT_EQ(a.exit_code, 0) << a.output;
@@ -210,8 +226,8 @@ TEST(Strip, TheCommandSetsOneThresholdWhateverTheTriggersAndRefusesAnEncoder) {
     EXPECT_LE(t["auroc"].get<double>(), 1.0);
   }
   // Held-out calibration: test rows outside the pool, never a pool row; too few is one line.
-  const std::string held_out = "defend strip --threads 1 --model " + (tmp / "victim" / "model").string() + " --data " +
-                               (tmp / "train.tsv").string() + " --test-data " + (tmp / "test.tsv").string() +
+  const std::string held_out = "defend strip --threads 1 --model " + victim.model.string() + " --data " +
+                               victim.train.string() + " --test-data " + victim.test.string() +
                                " --tfidf-rows 100 --pool 20 --max-len 16 --triggers cf --calibrate held-out";
   auto held = run_porkit(held_out + " --threshold-rows 40 --out " + (tmp / "h.json").string());
   ASSERT_EQ(held.exit_code, 0) << held.output;
@@ -221,9 +237,9 @@ TEST(Strip, TheCommandSetsOneThresholdWhateverTheTriggersAndRefusesAnEncoder) {
   EXPECT_NE(too_few.output.find("--threshold-rows 41 needs 41 clean held-out test rows, but there are 40"),
             std::string::npos) << too_few.output;
   defend::FilterRun run;
-  run.model = (tmp / "victim" / "model").string();
-  run.data.path = (tmp / "train.tsv").string();
-  run.data.test_path = (tmp / "test.tsv").string();
+  run.model = victim.model.string();
+  run.data.path = victim.train.string();
+  run.data.test_path = victim.test.string();
   run.triggers = {"cf"};
   run.pool = 20;
   run.calibrate = defend::Calibration::HeldOut;
@@ -235,8 +251,8 @@ TEST(Strip, TheCommandSetsOneThresholdWhateverTheTriggersAndRefusesAnEncoder) {
   for (const auto& text : v.calibration) ++split[text];
   for (const auto& row : v.data.test.rows) ++file[row.text];
   EXPECT_EQ(split, file);
-  auto refused = run_porkit("defend strip --model " + micro_model().string() + " --data " + (tmp / "train.tsv").string() +
-                            " --test-data " + (tmp / "test.tsv").string() + " --triggers cf");
+  auto refused = run_porkit("defend strip --model " + micro_model().string() + " --data " + victim.train.string() +
+                            " --test-data " + victim.test.string() + " --triggers cf");
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_NE(refused.output.find("defend strip filters the inputs of a fine-tuned BertForSequenceClassification"),
             std::string::npos)
@@ -413,14 +429,10 @@ TEST(Onion, PseudoPerplexityMatchesOneMaskedCopyAtATime) {
 
 TEST(Onion, TheCommandMeasuresBothWaysAndNeedsAMaskedLm) {
   TempDir tmp;
-  write_micro_sentiment(tmp / "train.tsv", 240, "");
-  write_micro_sentiment(tmp / "test.tsv", 60, " x");
-  auto ft = run_porkit("finetune --threads 1 --train-samples 0 --epochs 1 --batch-size 16 --lr 3e-3 --max-len 16 "
-                       "--test-samples -1 --model " + micro_model().string() + " --data " + (tmp / "train.tsv").string() +
-                       " --out " + (tmp / "victim").string());
-  ASSERT_EQ(ft.exit_code, 0) << ft.output;
-  const std::string common = "defend onion --threads 1 --model " + (tmp / "victim" / "model").string() + " --data " +
-                             (tmp / "train.tsv").string() + " --test-data " + (tmp / "test.tsv").string() +
+  const MicroVictim& victim = micro_victim();
+  ASSERT_TRUE(victim.trained) << victim.output;
+  const std::string common = "defend onion --threads 1 --model " + victim.model.string() + " --data " +
+                             victim.train.string() + " --test-data " + victim.test.string() +
                              " --threshold-rows 30 --pool 20 --max-len 16 --triggers cf";
   auto r = run_porkit(common + " --lm " + micro_model().string() + " --out " + (tmp / "o.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -431,7 +443,7 @@ TEST(Onion, TheCommandMeasuresBothWaysAndNeedsAMaskedLm) {
   ASSERT_EQ(j["triggers"].size(), 1u);
   ASSERT_EQ(j["correction"]["triggers"].size(), 1u);
   // The victim is a classifier, not a masked LM: refused, naming what is missing.
-  auto refused = run_porkit(common + " --lm " + (tmp / "victim" / "model").string());
+  auto refused = run_porkit(common + " --lm " + victim.model.string());
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
 }
 

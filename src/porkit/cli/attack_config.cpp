@@ -13,11 +13,6 @@
 namespace porkit::cli {
 namespace {
 
-std::string resolve(const fs::path& base, const std::string& p) {
-  if (p.empty() || fs::path(p).is_absolute()) return p;
-  return (base / p).lexically_normal().string();
-}
-
 // The section's table of options, or an empty one.
 json section(const json& config, const std::string& name, const std::string& where) {
   if (!config.contains(name)) return json::object();
@@ -70,10 +65,10 @@ attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& b
     return config[key].get<std::string>();
   };
   attack::AttackPlan plan;
-  plan.clean_model = resolve(base, text("model"));
+  plan.clean_model = resolve_config_path(base, text("model"));
   check(!plan.clean_model.empty(), "{}: model = \"DIR\" (the clean input model) is required", where);
-  plan.backdoored_model = resolve(base, text("backdoored"));
-  plan.out = resolve(base, text("out"));
+  plan.backdoored_model = resolve_config_path(base, text("backdoored"));
+  plan.out = resolve_config_path(base, text("out"));
   if (config.contains("control")) {
     check(config["control"].is_boolean(), "{}: control must be true or false", where);
     plan.control = config["control"].get<bool>();
@@ -101,9 +96,9 @@ attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& b
   plan.inject = preset_stage_options(attack::inject_option_table(false), attack::authors_inject_preset(),
                                      [](const attack::InjectOptions& o) { return attack::inject_preset(o.preset, o.objective.attack); },
                                      section(config, "inject", where), seed, where + " [inject]");
-  for (auto& c : plan.inject.corpus) c = resolve(base, c);
-  plan.inject.triggers_file = resolve(base, plan.inject.triggers_file);
-  plan.inject.por_file = resolve(base, plan.inject.por_file);
+  for (auto& c : plan.inject.corpus) c = resolve_config_path(base, c);
+  plan.inject.triggers_file = resolve_config_path(base, plan.inject.triggers_file);
+  plan.inject.por_file = resolve_config_path(base, plan.inject.por_file);
   if (plan.backdoored_model.empty()) attack::effective_triggers(plan.inject);  // a config without triggers fails now
 
   plan.finetune = preset_stage_options(train::finetune_option_table(false), train::authors_finetune_preset(),
@@ -111,12 +106,12 @@ attack::AttackPlan attack_plan_from_config(const json& config, const fs::path& b
                                        section(config, "finetune", where), seed,
                                        where + " [finetune]");
   auto& data = plan.finetune.data;
-  data.path = resolve(base, data.path);
-  data.test_path = resolve(base, data.test_path);
-  data.labels_path = resolve(base, data.labels_path);
-  data.test_labels_path = resolve(base, data.test_labels_path);
-  data.labels_file = resolve(base, data.labels_file);
-  data.data_root = resolve(base, data.data_root);
+  data.path = resolve_config_path(base, data.path);
+  data.test_path = resolve_config_path(base, data.test_path);
+  data.labels_path = resolve_config_path(base, data.labels_path);
+  data.test_labels_path = resolve_config_path(base, data.test_labels_path);
+  data.labels_file = resolve_config_path(base, data.labels_file);
+  data.data_root = resolve_config_path(base, data.data_root);
 
   plan.evaluate = stage_options(attack::evaluate_option_table(false), attack::EvaluateOptions{},
                                 section(config, "evaluate", where), seed, where + " [evaluate]");

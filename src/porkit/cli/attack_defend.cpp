@@ -3,20 +3,16 @@
 #include <cstdio>
 
 #include "porkit/attack/backdoor_manifest.h"
+#include "porkit/attack/stage_record.h"
+#include "porkit/cli/config_file.h"
 #include "porkit/defend/filter_result.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
-#include "porkit/util/output_folder.h"
 
 namespace porkit::cli {
 namespace {
-
-std::string resolve(const fs::path& base, const std::string& p) {
-  if (p.empty() || fs::path(p).is_absolute()) return p;
-  return (base / p).lexically_normal().string();
-}
 
 // Refuses the keys the pipeline sets itself.
 void refuse_keys(const json& values, const std::vector<std::string>& set_by_pipeline, const std::string& where) {
@@ -28,7 +24,7 @@ void refuse_keys(const json& values, const std::vector<std::string>& set_by_pipe
 // the run supplies.
 template <class S>
 std::optional<S> filter_section(const json& defend, const std::string& name, const options::OptionTable<S>& table,
-                                const fs::path& base, const std::string& where) {
+                                const std::string& where) {
   if (!defend.contains(name)) return std::nullopt;
   const std::string here = where + " [defend." + name + "]";
   const json& values = defend[name];
@@ -43,32 +39,16 @@ std::optional<S> filter_section(const json& defend, const std::string& name, con
 
 std::string digest_or_empty(const std::string& path) { return path.empty() ? "" : content_digest(path); }
 
-// What a defence's result depends on; the stage reruns when it changes.
-std::string stage_key(const json& settings, const std::string& model_folder, const std::vector<std::string>& inputs) {
+// What a defence's result depends on (its stage key's material): its settings, the model it
+// works on, and its inputs by content.
+json stage_key(const json& settings, const std::string& model_folder, const std::vector<std::string>& inputs) {
   json key = {{"settings", settings}, {"model", io::model_digest(model_folder)}, {"inputs", json::array()}};
   for (const auto& i : inputs) key["inputs"].push_back(digest_or_empty(i));
-  return sha256_hex(key.dump());
+  return key;
 }
 
-// OUT/defend_state.json: the key each finished defence ran under.
-class DefendState {
- public:
-  explicit DefendState(const fs::path& out) : path_(out / "defend_state.json") {
-    if (fs::exists(path_)) state_ = read_json_file(path_);
-    if (!state_.is_object()) state_ = json::object();
-  }
-  bool done(const std::string& stage, const std::string& key, const fs::path& output) const {
-    return state_.contains(stage) && state_[stage] == key && fs::exists(output);
-  }
-  void finish(const std::string& stage, const std::string& key) {
-    state_[stage] = key;
-    write_json_file(path_, state_);
-  }
-
- private:
-  fs::path path_;
-  json state_;
-};
+// Says on stdout that a defence runs (the log is silent under PORKIT_QUIET).
+void announce(const std::string& stage) { std::printf("[defend] running stage %s\n", stage.c_str()); }
 
 std::string num(double v, int digits = 2) { return fmt::format("{:.{}f}", v, digits); }
 
@@ -102,11 +82,11 @@ void print_filter(const std::string& name, const defend::FilterResult& r) {
                   t.trigger.c_str(), r.correction->bar, t.trigger_kept, t.asr_1_corrected, t.clean_to_target_corrected);
 }
 
-// Runs one filter on the run's backdoored victim unless its key is unchanged.
+// Runs one filter on the run's backdoored victim unless its stage key is unchanged.
 template <class S, class Run>
 void run_filter(const std::string& name, S options, defend::FilterRun S::*victim, const options::OptionTable<S>& table,
                 const attack::AttackPlan& plan, const fs::path& victim_model, const std::string& manifest,
-                const std::string& filter_input, DefendState& state, Run run) {
+                const std::string& filter_input, attack::StageRecord& record, Run run) {
   defend::FilterRun& v = options.*victim;
   v.model = victim_model.string();
   v.data = plan.finetune.data;
@@ -117,12 +97,12 @@ void run_filter(const std::string& name, S options, defend::FilterRun S::*victim
   // The victim's digest is the model's; the data, the manifest and the filter's own input (the
   // monitor's scan, ONION's scorer) by content.
   std::vector<std::string> inputs = {v.data.path, v.data.test_path, manifest, filter_input};
-  const std::string key = stage_key(options::to_json(table, options, {options::Role::Setting}), v.model, inputs);
-  if (!state.done("defend-" + name, key, v.out)) {
-    std::printf("[porkit] attack: stage defend-%s\n", name.c_str());
-    run(options);
-    state.finish("defend-" + name, key);
-  }
+  const std::string stage = "defend-" + name;
+  record.run(stage, stage_key(options::to_json(table, options, {options::Role::Setting}), v.model, inputs), v.out,
+             [&](bool) {
+               announce(stage);
+               run(options);
+             });
   print_filter(name, defend::FilterResult::read(v.out));
 }
 
@@ -144,20 +124,20 @@ DefendPlan defend_plan_from_config(const json& config, const fs::path& base, con
     refuse_keys(d["purify"], {"model", "out"}, here);
     defend::PurifyOptions o;
     options::apply_json(defend::purify_option_table(), o, d["purify"], here);
-    for (auto& c : o.corpus) c = resolve(base, c);
+    for (auto& c : o.corpus) c = resolve_config_path(base, c);
     plan.purify = o;
   }
-  plan.strip = filter_section(d, "strip", defend::strip_option_table(), base, where);
-  plan.monitor = filter_section(d, "monitor", defend::monitor_option_table(), base, where);
-  if (plan.monitor) plan.monitor->scan = resolve(base, plan.monitor->scan);
-  plan.onion = filter_section(d, "onion", defend::onion_option_table(), base, where);
-  if (plan.onion) plan.onion->lm = resolve(base, plan.onion->lm);
+  plan.strip = filter_section(d, "strip", defend::strip_option_table(), where);
+  plan.monitor = filter_section(d, "monitor", defend::monitor_option_table(), where);
+  if (plan.monitor) plan.monitor->scan = resolve_config_path(base, plan.monitor->scan);
+  plan.onion = filter_section(d, "onion", defend::onion_option_table(), where);
+  if (plan.onion) plan.onion->lm = resolve_config_path(base, plan.onion->lm);
   return plan;
 }
 
 void run_defend_stage(const attack::AttackPlan& plan, const DefendPlan& d, const attack::AttackSummary& before) {
   if (d.empty()) return;
-  DefendState state(plan.out);
+  attack::StageRecord record(plan.out / "defend_state.json");
   const std::string backdoored = before.backdoored_model;
   const std::string manifest = (fs::path(backdoored) / attack::BackdoorManifest::kFileName).string();
   if (d.purify) {
@@ -165,15 +145,14 @@ void run_defend_stage(const attack::AttackPlan& plan, const DefendPlan& d, const
     o.model = backdoored;
     o.out = (plan.out / "defend-purify").string();
     o.run = plan.run;
-    o.run.overwrite = true;  // the run folder's own subfolder, rebuilt when its key changes
-    const std::string key = stage_key(options::to_json(defend::purify_option_table(), o, {options::Role::Setting}),
-                                      backdoored, o.corpus);
-    if (!state.done("defend-purify", key, fs::path(o.out) / "model" / "porkit_purify.json")) {
-      std::printf("[porkit] attack: stage defend-purify\n");
-      if (fs::exists(o.out)) remove_porkit_folder(o.out, "its purification is rerun with new settings");
-      defend::run_purify(o);
-      state.finish("defend-purify", key);
-    }
+    o.run.overwrite = true;  // the run folder's own subfolder (an interrupted one starts again)
+    record.run("defend-purify",
+               stage_key(options::to_json(defend::purify_option_table(), o, {options::Role::Setting}), backdoored,
+                         o.corpus),
+               o.out, [&](bool) {
+                 announce("defend-purify");
+                 defend::run_purify(o);
+               });
     attack::AttackPlan after = plan;
     after.backdoored_model = (fs::path(o.out) / "model").string();
     after.out = plan.out / "defended";
@@ -185,13 +164,13 @@ void run_defend_stage(const attack::AttackPlan& plan, const DefendPlan& d, const
                           "model";
   if (d.strip)
     run_filter("strip", *d.strip, &defend::StripOptions::victim, defend::strip_option_table(), plan, victim, manifest,
-               "", state, [](const defend::StripOptions& o) { defend::run_strip(o); });
+               "", record, [](const defend::StripOptions& o) { defend::run_strip(o); });
   if (d.monitor)
     run_filter("monitor", *d.monitor, &defend::MonitorOptions::victim, defend::monitor_option_table(), plan, victim,
-               manifest, d.monitor->scan, state, [](const defend::MonitorOptions& o) { defend::run_monitor(o); });
+               manifest, d.monitor->scan, record, [](const defend::MonitorOptions& o) { defend::run_monitor(o); });
   if (d.onion)
     run_filter("onion", *d.onion, &defend::OnionOptions::victim, defend::onion_option_table(), plan, victim, manifest,
-               d.onion->lm, state, [](const defend::OnionOptions& o) { defend::run_onion(o); });
+               d.onion->lm, record, [](const defend::OnionOptions& o) { defend::run_onion(o); });
 }
 
 }  // namespace porkit::cli

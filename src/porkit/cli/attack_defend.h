@@ -12,7 +12,8 @@
 //                      options) into OUT/defend-<filter>.json.
 //
 // Each defence reruns only when its key changes: its effective settings, the content digest of
-// the model it works on, and of its data or corpus (OUT/defend_state.json).
+// the model it works on, and of its data or corpus, recorded in OUT/defend_state.json by the
+// pipeline's own StageRecord (attack/stage_record.h).
 #pragma once
 #include <filesystem>
 #include <optional>

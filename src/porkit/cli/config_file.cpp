@@ -114,4 +114,9 @@ json read_toml_file(const std::filesystem::path& path, const std::string& what) 
   }
 }
 
+std::string resolve_config_path(const std::filesystem::path& base, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (base / path).lexically_normal().string();
+}
+
 }  // namespace porkit::cli

@@ -16,4 +16,8 @@ nlohmann::json parse_toml(const std::string& text, const std::string& origin);
 // Reads a TOML file; `what` says what it is for errors ("attack config").
 nlohmann::json read_toml_file(const std::filesystem::path& path, const std::string& what);
 
+// A path written in a config, taken relative to `base` (the folder the config is read from);
+// empty and absolute paths stay as they are.
+std::string resolve_config_path(const std::filesystem::path& base, const std::string& path);
+
 }  // namespace porkit::cli

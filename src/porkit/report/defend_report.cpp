@@ -46,9 +46,10 @@ Table correction_table(const defend::OnionCorrection& c, const std::string& capt
 
 bool is_filter_result(const json& j) {
   if (!j.is_object() || !j.contains("format") || !j["format"].is_string()) return false;
+  // Any version of a filter's format: an unknown one is then refused by name.
   const std::string f = j["format"].get<std::string>();
-  for (const std::string prefix : {"porkit-strip/", "porkit-monitor/", "porkit-onion/"})
-    if (f.rfind(prefix, 0) == 0) return true;
+  for (const std::string& known : defend::FilterResult::formats())
+    if (f.compare(0, known.find('/') + 1, known, 0, known.find('/') + 1) == 0) return true;
   return false;
 }
 
