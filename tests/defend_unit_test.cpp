@@ -7,13 +7,14 @@
 #include <map>
 
 #include "porkit/attack/poison_data.h"
-#include "porkit/io/model_folder.h"
-#include "porkit/model/bert.h"
 #include "porkit/defend/filter_result.h"
 #include "porkit/defend/fine_prune.h"
 #include "porkit/defend/monitor.h"
 #include "porkit/defend/onion.h"
+#include "porkit/defend/purify_manifest.h"
 #include "porkit/defend/strip.h"
+#include "porkit/io/model_folder.h"
+#include "porkit/model/bert.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
 #include "test_util.h"
@@ -67,21 +68,21 @@ TEST(Purify, ReinitTopDrawsTheTopLayerAndPoolerAfreshAndNothingElse) {
   auto r = run_porkit("defend purify --method reinit-top --layers 1 --threads 1 --model " + micro_model().string() +
                       " --out " + (tmp / "p").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json m = read_json_file(tmp / "p" / "model" / "porkit_purify.json");
-  EXPECT_EQ(m["method"], "reinit-top");
-  const json& changed = m["parameters"]["changed"];
+  const auto m = defend::PurifyManifest::read(tmp / "p" / "model");
+  EXPECT_EQ(m.method, "reinit-top");
+  const auto& changed = m.changed;
   ASSERT_FALSE(changed.empty());
-  for (auto it = changed.begin(); it != changed.end(); ++it) {
-    const std::string& name = it.key();
+  for (const auto& [name, size] : changed) {
     const bool top = name.rfind("bert.encoder.layer.1.", 0) == 0 || name.rfind("bert.pooler.", 0) == 0;
     EXPECT_TRUE(top) << name << " changed";
   }
   // Every weight matrix of the top layer and the pooler is new (LayerNorms already at 1/0
   // and zero biases may come out equal).
-  EXPECT_TRUE(changed.contains("bert.encoder.layer.1.intermediate.dense.weight"));
-  EXPECT_TRUE(changed.contains("bert.encoder.layer.1.attention.self.query.weight"));
-  EXPECT_TRUE(changed.contains("bert.pooler.dense.weight"));
-  EXPECT_GT(m["parameters"]["unchanged"].get<int64_t>(), 20);
+  EXPECT_TRUE(changed.count("bert.encoder.layer.1.intermediate.dense.weight"));
+  EXPECT_TRUE(changed.count("bert.encoder.layer.1.attention.self.query.weight"));
+  EXPECT_TRUE(changed.count("bert.pooler.dense.weight"));
+  EXPECT_GT(m.unchanged, 20);
+  EXPECT_FALSE(m.steps.has_value()) << "reinit-top trains nothing";
   // The attack's manifest travels unchanged, so the same triggers are measured afterwards.
   EXPECT_EQ(read_json_file(tmp / "p" / "model" / "porkit_backdoor.json")["planted"], "by the test");
 }
@@ -92,15 +93,16 @@ TEST(Purify, RecipeTrainsOnlyTheFfnInputWeightsAndShrinksThem) {
                       "--lr 0.001 --norm-penalty 10 --model " + micro_model().string() + " --corpus " +
                       small_corpus().string() + " --out " + (tmp / "p").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json m = read_json_file(tmp / "p" / "model" / "porkit_purify.json");
-  EXPECT_EQ(m["method"], "recipe");
-  EXPECT_EQ(m["steps"], 6);
-  const json& changed = m["parameters"]["changed"];
-  ASSERT_EQ(changed.size(), 2u) << changed.dump();  // one FFN input matrix per layer
-  for (auto it = changed.begin(); it != changed.end(); ++it)
-    EXPECT_TRUE(ends_with(it.key(), "intermediate.dense.weight")) << it.key() << " changed";
-  EXPECT_LT(m["ffn_input_norm_after"].get<double>(), m["ffn_input_norm_before"].get<double>());
-  EXPECT_TRUE(m["held_out_masked_lm"].contains("mlm_accuracy_at_mask"));
+  const auto m = defend::PurifyManifest::read(tmp / "p" / "model");
+  EXPECT_EQ(m.method, "recipe");
+  EXPECT_EQ(m.steps, 6);
+  ASSERT_EQ(m.changed.size(), 2u);  // one FFN input matrix per layer
+  for (const auto& [name, size] : m.changed) EXPECT_TRUE(ends_with(name, "intermediate.dense.weight")) << name << " changed";
+  ASSERT_TRUE(m.ffn_input_norm_before && m.ffn_input_norm_after);
+  EXPECT_LT(*m.ffn_input_norm_after, *m.ffn_input_norm_before);
+  EXPECT_TRUE(m.held_out_masked_lm.contains("mlm_accuracy_at_mask"));
+  // The record reads back to the same JSON it was written as.
+  EXPECT_EQ(m.to_json(), read_json_file(tmp / "p" / "model" / "porkit_purify.json"));
 }
 
 TEST(Purify, RecipeWithoutTextIsAOneLineError) {
@@ -488,11 +490,12 @@ TEST(FinePrune, PrunedNeuronsAreZeroAfterRetrainingAndOnlyTheTopLayersArePruned)
                       "--samples 48 --epochs 1 --batch-size 8 --max-len 48 --lr 0.001 --model " + micro_model().string() +
                       " --corpus " + small_corpus().string() + " --out " + (tmp / "p").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json m = read_json_file(tmp / "p" / "model" / "porkit_purify.json");
-  EXPECT_EQ(m["method"], "fine-prune");
-  EXPECT_EQ(m["steps"], 6);
-  ASSERT_EQ(m["pruned"]["layers"].size(), 1u);
-  const auto neurons = m["pruned"]["layers"]["1"].get<std::vector<int64_t>>();
+  const auto m = defend::PurifyManifest::read(tmp / "p" / "model");
+  EXPECT_EQ(m.method, "fine-prune");
+  EXPECT_EQ(m.steps, 6);
+  ASSERT_TRUE(m.pruned.has_value());
+  ASSERT_EQ(m.pruned->layers.size(), 1u);
+  const auto neurons = m.pruned->layers.at(1);
   auto after = io::load_model_folder((tmp / "p" / "model").string(), model::Architecture::PreTraining);
   auto& top = after.net->bert->encoder->layers[1];
   const int64_t intermediate = top->intermediate->dense->weight.size(0);
@@ -502,13 +505,29 @@ TEST(FinePrune, PrunedNeuronsAreZeroAfterRetrainingAndOnlyTheTopLayersArePruned)
   EXPECT_EQ(top->intermediate->dense->bias.index_select(0, index).abs().max().item<float>(), 0.0f);
   EXPECT_EQ(top->output->dense->weight.index_select(1, index).abs().max().item<float>(), 0.0f);
   // Everything learns in the re-training, so the kept neurons moved; no row of layer 0 is zero.
-  EXPECT_GT(m["parameters"]["changed"].size(), 10u);
+  EXPECT_GT(m.changed.size(), 10u);
   auto& bottom = after.net->bert->encoder->layers[0];
   EXPECT_GT(bottom->intermediate->dense->weight.abs().sum(1).min().item<float>(), 0.0f);
   auto no_text = run_porkit("defend purify --method fine-prune --model " + micro_model().string() + " --out " +
                             (tmp / "q").string());
   EXPECT_EQ(no_text.exit_code, 1);
   EXPECT_NE(no_text.output.find("--method fine-prune needs --corpus"), std::string::npos) << no_text.output;
+}
+
+TEST(PurifyManifest, AnotherVersionOrAMalformedPruningIsRefusedByName) {
+  json m = {{"format", "porkit-purify/1"}, {"method", "fine-prune"}, {"source_model", "suspect"},
+            {"parameters", {{"changed", {{"bert.pooler.dense.weight", 0.5}}}, {"unchanged", 3}}},
+            {"pruned", {{"fraction", 0.5}, {"texts", 50}, {"layers", {{"1", {0, 3}}}}}}};
+  const auto ok = defend::PurifyManifest::from_json(m, "p.json");
+  EXPECT_EQ(ok.pruned->layers.at(1), (std::vector<int64_t>{0, 3}));
+  EXPECT_FALSE(ok.steps.has_value());
+  m["pruned"]["layers"] = {{"top", {0}}};
+  EXPECT_NE(porkit::testing::error_of([&] { defend::PurifyManifest::from_json(m, "p.json"); }).find("field 'pruned'"),
+            std::string::npos);
+  m["format"] = "porkit-purify/2";
+  EXPECT_NE(porkit::testing::error_of([&] { defend::PurifyManifest::from_json(m, "p.json"); })
+                .find("format 'porkit-purify/2' is not one this porkit reads"),
+            std::string::npos);
 }
 
 }  // namespace

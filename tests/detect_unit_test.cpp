@@ -13,6 +13,7 @@ namespace porkit {
 namespace {
 
 using porkit::testing::bert_base_uncased;
+using porkit::testing::error_of;
 
 TEST(EmbeddingInput, IsTheTokenForwardPass) {
   const model::BertConfig c = model::BertConfig::load(porkit::testing::fixtures_dir() / "pretrain" / "micro-config.json");
@@ -67,6 +68,73 @@ TEST(ZooScores, TprAtFixedFalsePositiveRate) {
   EXPECT_DOUBLE_EQ(detect::tpr_at_fpr({0.99, 0.96, 0.5}, neg, 0.10), 2.0 / 3.0);
   EXPECT_DOUBLE_EQ(detect::tpr_at_fpr({0.99, 0.96, 0.5}, neg, 0.60), 1.0);
   EXPECT_DOUBLE_EQ(detect::tpr_at_fpr({0.0}, neg, 0.0), 0.0);
+}
+
+// Both zoo records, as written by porkit 0.1.0 before they were typed (trimmed to two models):
+// they must still load, and writing them back must give the same JSON.
+constexpr const char* kZoo010 = R"({"base_digest": "ab12", "format": "porkit-zoo/1", "porkit_version": "0.1.0",
+  "options": {"models": 2, "seed": 1},
+  "models": [
+    {"attack": "por-1", "backdoored": true, "checks": {"min_activation_rate": 0.975}, "folder": "models/m001",
+     "id": "m001", "seconds": 41.5, "seed": 702297,
+     "triggers": [{"kind": "common", "pieces": ["why"], "trigger": "why"},
+                  {"kind": "multi-piece", "pieces": ["ec", "##ker", "##t"], "trigger": "eckert"}]},
+    {"attack": "clean", "backdoored": false, "folder": "models/m002.pretrain/model", "further_steps": 47,
+     "id": "m002", "seconds": 31.2, "seed": 327555}]})";
+
+constexpr const char* kZooScores010 = R"({"accuracy_at_threshold": 0.8125, "clean": 1, "format": "porkit-zoo-scores/1",
+  "models": [
+    {"attack": "por-1", "backdoored": true, "flagged": true, "id": "m001", "named": ["why", "##ker"], "score": 0.99,
+     "seconds": 67.8, "triggers": [{"kind": "common", "pieces": ["why"], "trigger": "why"}], "true_trigger_named": true},
+    {"attack": "clean", "backdoored": false, "flagged": false, "id": "m000", "named": [], "score": 0.25,
+     "seconds": 54.4, "triggers": [], "true_trigger_named": false}],
+  "overall": {"auroc": 0.64, "backdoored": 1, "tpr_at_fpr_1pct": 0.625, "tpr_at_fpr_5pct": 0.625},
+  "per_attack": {"por-1": {"auroc": 1.0, "backdoored": 1, "tpr_at_fpr_1pct": 1.0, "tpr_at_fpr_5pct": 1.0}, "uor": null},
+  "porkit_version": "0.1.0", "scan_options": {"texts": 200}, "seconds_per_model": 59.2, "threshold": 0.6,
+  "true_trigger_named_share": 0.625, "zoo": "runs/zoo-tune", "zoo_options": {"seed": 1}})";
+
+TEST(ZooRecord, AnEarlierRecordLoadsAndWritesBackTheSame) {
+  const json j = json::parse(kZoo010);
+  const auto z = detect::ZooRecord::from_json(j, "zoo.json");
+  ASSERT_EQ(z.models.size(), 2u);
+  EXPECT_EQ(z.backdoored(), 1);
+  EXPECT_EQ(z.models[0].triggers[1].pieces, (std::vector<std::string>{"ec", "##ker", "##t"}));
+  EXPECT_FALSE(z.models[0].further_steps.has_value());
+  EXPECT_EQ(z.models[1].further_steps, 47);
+  EXPECT_EQ(z.models[1].seed, 327555u);
+  EXPECT_EQ(z.to_json(), j);
+}
+
+TEST(ZooScores, AnEarlierRecordLoadsAndWritesBackTheSame) {
+  const json j = json::parse(kZooScores010);
+  const auto s = detect::ZooScores::from_json(j, "zoo_scores.json");
+  ASSERT_EQ(s.models.size(), 2u);
+  ASSERT_TRUE(s.overall.has_value());
+  EXPECT_DOUBLE_EQ(s.overall->auroc, 0.64);
+  EXPECT_FALSE(s.per_attack.at("uor").has_value()) << "an attack without a summary stays without one";
+  EXPECT_EQ(s.models[0].named, (std::vector<std::string>{"why", "##ker"}));
+  EXPECT_EQ(s.to_json(), j);
+}
+
+TEST(ZooRecord, AnotherVersionOrAMissingFieldIsRefusedByName) {
+  json z = json::parse(kZoo010);
+  z["format"] = "porkit-zoo/2";
+  EXPECT_NE(error_of([&] { detect::ZooRecord::from_json(z, "zoo.json"); })
+                .find("format 'porkit-zoo/2' is not one this porkit reads"),
+            std::string::npos);
+  json s = json::parse(kZooScores010);
+  s["models"][0].erase("score");
+  EXPECT_NE(error_of([&] { detect::ZooScores::from_json(s, "zoo_scores.json"); })
+                .find("field 'models'"),
+            std::string::npos);
+  z = json::parse(kZoo010);
+  z["models"][0].erase("triggers");
+  EXPECT_NE(error_of([&] { detect::ZooRecord::from_json(z, "zoo.json"); })
+                .find("field 'triggers' of a zoo member"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { detect::ZooScores::from_json(json::parse(kZoo010), "x.json"); })
+                .find("expected 'porkit-zoo-scores/1'"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -28,15 +28,15 @@ void register_defend(CLI::App& app) {
   auto* defend = app.add_subcommand("defend", "Defences: purify a suspect encoder, filter a victim's inputs (strip, monitor, onion)");
   defend->require_subcommand(1);
   add_options_command<defend::PurifyOptions>(
-      *defend, "purify", "Take a backdoor out of an encoder with plain text only (recipe, reinit-top)",
+      *defend, "purify", "Take a backdoor out of an encoder with plain text only (recipe, reinit-top, fine-prune)",
       defend::purify_option_table(), defend::PurifyOptions{},
       [](const defend::PurifyOptions& o) {
-        const json m = defend::run_purify(o);
-        std::printf("purified (%s): %s/model; %zu parameters changed, %ld unchanged\n", m["method"].get<std::string>().c_str(),
-                    o.out.c_str(), m["parameters"]["changed"].size(), m["parameters"]["unchanged"].get<int64_t>());
-        if (m.contains("ffn_input_norm_after"))
-          std::printf("FFN input weights, summed Frobenius norm: %.2f -> %.2f\n", m["ffn_input_norm_before"].get<double>(),
-                      m["ffn_input_norm_after"].get<double>());
+        const defend::PurifyManifest m = defend::run_purify(o);
+        std::printf("purified (%s): %s/model; %zu parameters changed, %ld unchanged\n", m.method.c_str(), o.out.c_str(),
+                    m.changed.size(), static_cast<long>(m.unchanged));
+        if (m.ffn_input_norm_before && m.ffn_input_norm_after)
+          std::printf("FFN input weights, summed Frobenius norm: %.2f -> %.2f\n", *m.ffn_input_norm_before,
+                      *m.ffn_input_norm_after);
       });
   add_options_command<defend::StripOptions>(
       *defend, "strip", "Test-time filter: reject inputs whose prediction perturbation cannot move (STRIP)",

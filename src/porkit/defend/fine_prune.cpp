@@ -72,7 +72,7 @@ void prune_ffn_neurons(model::BertNetImpl& net, int64_t layer, const std::vector
   out->weight.index_fill_(1, index, 0.0);
 }
 
-json prune_dormant(model::BertNetImpl& net, const text::BertTokenizer& tokenizer, const std::vector<std::string>& texts,
+PrunedNeurons prune_dormant(model::BertNetImpl& net, const text::BertTokenizer& tokenizer, const std::vector<std::string>& texts,
                    int layers, double fraction, int max_len, int batch_size) {
   const int64_t total = net.config().num_hidden_layers;
   check(layers >= 1 && layers <= total, "--layers {}: the model has {} encoder layers", layers, total);
@@ -80,13 +80,15 @@ json prune_dormant(model::BertNetImpl& net, const text::BertTokenizer& tokenizer
   net.eval();
   const std::vector<at::Tensor> means = ffn_mean_activations(net, tokenizer, texts, max_len, batch_size);
   if (was_training) net.train();
-  json pruned = json::object();
+  PrunedNeurons pruned;
+  pruned.fraction = fraction;
+  pruned.texts = static_cast<int64_t>(texts.size());
   for (int64_t l = total - layers; l < total; ++l) {
     const std::vector<int64_t> neurons = dormant_neurons(means[static_cast<size_t>(l)], fraction);
     prune_ffn_neurons(net, l, neurons);
-    pruned[std::to_string(l)] = neurons;
+    pruned.layers[l] = neurons;
   }
-  return {{"layers", pruned}, {"fraction", fraction}, {"texts", texts.size()}};
+  return pruned;
 }
 
 }  // namespace porkit::defend

@@ -13,9 +13,9 @@
 
 #include <ATen/ATen.h>
 
+#include "porkit/defend/purify_manifest.h"
 #include "porkit/model/bert_net.h"
 #include "porkit/text/bert_tokenizer.h"
-#include "porkit/util/json_io.h"
 
 namespace porkit::defend {
 
@@ -31,8 +31,8 @@ std::vector<int64_t> dormant_neurons(const at::Tensor& mean_activation, double f
 void prune_ffn_neurons(model::BertNetImpl& net, int64_t layer, const std::vector<int64_t>& neurons);
 
 // The whole pruning step: in each of the top `layers` layers, the dormant `fraction` on
-// `texts`. Returns what was pruned ({"layers": {"<index>": [neurons...]}, "fraction", "texts"}).
-json prune_dormant(model::BertNetImpl& net, const text::BertTokenizer& tokenizer, const std::vector<std::string>& texts,
+// `texts`. Returns what was pruned.
+PrunedNeurons prune_dormant(model::BertNetImpl& net, const text::BertTokenizer& tokenizer, const std::vector<std::string>& texts,
                    int layers, double fraction, int max_len, int batch_size);
 
 }  // namespace porkit::defend

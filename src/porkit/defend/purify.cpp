@@ -1,6 +1,7 @@
 #include "porkit/defend/purify.h"
 
 #include <cmath>
+#include <map>
 
 #include "porkit/attack/backdoor_manifest.h"
 #include "porkit/defend/fine_prune.h"
@@ -24,29 +25,32 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 // of the change |after - before| / |before|, how many stayed bit-identical, and the summed
 // Frobenius norm of the FFN input matrices (RECIPE's target) before and after. Each folder
 // is loaded once.
-json parameter_changes(const std::string& before_folder, const std::string& after_folder) {
+struct ParameterChanges {
+  std::map<std::string, double> changed;
+  int64_t unchanged = 0;
+  double ffn_input_norm_before = 0, ffn_input_norm_after = 0;
+};
+
+ParameterChanges parameter_changes(const std::string& before_folder, const std::string& after_folder) {
   auto before = io::load_model_folder(before_folder);
   auto after = io::load_model_folder(after_folder);
   auto after_params = after.net->named_parameters(true);
-  json changed = json::object();
-  int64_t unchanged = 0;
-  double ffn_before = 0, ffn_after = 0;
+  ParameterChanges c;
   for (const auto& p : before.net->named_parameters(true)) {
     const at::Tensor* a = after_params.find(p.key());
     check(a != nullptr, "{} lacks parameter {} after purification", after_folder, p.key());
     const at::Tensor b = p.value().to(at::kFloat), x = a->to(at::kFloat);
     if (ends_with(p.key(), "intermediate.dense.weight")) {
-      ffn_before += b.norm().item<double>();
-      ffn_after += x.norm().item<double>();
+      c.ffn_input_norm_before += b.norm().item<double>();
+      c.ffn_input_norm_after += x.norm().item<double>();
     }
     if (at::equal(b, x)) {
-      ++unchanged;
+      ++c.unchanged;
       continue;
     }
-    changed[p.key()] = (x - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-12);
+    c.changed[p.key()] = (x - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-12);
   }
-  return {{"changed", changed}, {"unchanged", unchanged}, {"ffn_input_norm_before", ffn_before},
-          {"ffn_input_norm_after", ffn_after}};
+  return c;
 }
 
 // Masked-LM training of the suspect encoder on plain text with RECIPE's schedule (samples x
@@ -73,20 +77,18 @@ train::PretrainOptions masked_lm_training(const PurifyOptions& o, const fs::path
   return p;
 }
 
-json run_masked_lm_training(const train::PretrainOptions& p, const fs::path& out, json manifest) {
-  manifest["steps"] = p.trainer.total_steps;
+void run_masked_lm_training(const train::PretrainOptions& p, const fs::path& out, PurifyManifest& manifest) {
+  manifest.steps = p.trainer.total_steps;
   train::run_pretrain(p);
-  const json pretrain = read_json_file(out / "model" / "porkit_pretrain.json");
-  manifest["held_out_masked_lm"] = pretrain["held_out"];
-  return manifest;
+  manifest.held_out_masked_lm = read_json_file(out / "model" / "porkit_pretrain.json").at("held_out");
 }
 
-json recipe(const PurifyOptions& o, const fs::path& out, json manifest) {
+void recipe(const PurifyOptions& o, const fs::path& out, PurifyManifest& manifest) {
   train::PretrainOptions p = masked_lm_training(o, out);
   p.trainable = train::Trainable::FfnInput;
   p.ffn_norm_penalty = o.norm_penalty;
   p.trainer.weight_decay = 0.0;  // the norm penalty is the regulariser
-  return run_masked_lm_training(p, out, manifest);
+  run_masked_lm_training(p, out, manifest);
 }
 
 // The first `count` sentences of the corpus, in file order: the clean text whose activations
@@ -104,20 +106,18 @@ std::vector<std::string> clean_sentences(const std::vector<std::string>& corpus,
   return out;
 }
 
-json fine_prune(const PurifyOptions& o, const fs::path& out, json manifest) {
+void fine_prune(const PurifyOptions& o, const fs::path& out, PurifyManifest& manifest) {
   const std::vector<std::string> texts = clean_sentences(o.corpus, o.prune_texts);
   train::PretrainOptions p = masked_lm_training(o, out);
-  json pruned;
+  // The pruning is part of the run's identity (pretrain joins what prepare returns to it).
   p.prepare = [&](model::BertNetImpl& net, const text::BertTokenizer& tokenizer) {
-    pruned = prune_dormant(net, tokenizer, texts, o.layers, o.prune_fraction, o.max_len, 64);
-    return pruned;
+    manifest.pruned = prune_dormant(net, tokenizer, texts, o.layers, o.prune_fraction, o.max_len, 64);
+    return manifest.pruned->to_json();
   };
-  manifest = run_masked_lm_training(p, out, manifest);
-  manifest["pruned"] = pruned;
-  return manifest;
+  run_masked_lm_training(p, out, manifest);
 }
 
-json reinit_top(const PurifyOptions& o, const fs::path& out, json manifest) {
+void reinit_top(const PurifyOptions& o, const fs::path& out) {
   auto loaded = io::load_model_folder(o.model);
   const model::BertConfig& config = loaded.net->config();
   const int64_t layers = config.num_hidden_layers;
@@ -130,7 +130,6 @@ json reinit_top(const PurifyOptions& o, const fs::path& out, json manifest) {
   io::SaveOptions save;
   save.dtype = io::WeightsDType::F32;
   io::save_model_folder(out / "model", *loaded.net, loaded.tokenizer, save);
-  return manifest;
 }
 
 }  // namespace
@@ -170,38 +169,37 @@ const options::OptionTable<PurifyOptions>& purify_option_table() {
   return table;
 }
 
-json run_purify(const PurifyOptions& o) {
+PurifyManifest run_purify(const PurifyOptions& o) {
   options::validate(purify_option_table(), o, "porkit defend purify");
   const fs::path out = o.out;
-  json manifest = {{"format", "porkit-purify/1"},
-                   {"method", options::enum_name(o.method)},
-                   {"source_model", fs::absolute(o.model).string()},
-                   {"source_digest", io::model_digest(o.model)},
-                   {"settings", options::to_json(purify_option_table(), o, {options::Role::Setting})},
-                   {"porkit_version", PORKIT_VERSION}};
+  PurifyManifest manifest;
+  manifest.method = options::enum_name(o.method);
+  manifest.source_model = fs::absolute(o.model).string();
+  manifest.source_digest = io::model_digest(o.model);
+  manifest.settings = options::to_json(purify_option_table(), o, {options::Role::Setting});
+  manifest.porkit_version = PORKIT_VERSION;
   if (o.method == PurifyMethod::Recipe) {
-    manifest = recipe(o, out, manifest);
+    recipe(o, out, manifest);
   } else if (o.method == PurifyMethod::FinePrune) {
-    manifest = fine_prune(o, out, manifest);
+    fine_prune(o, out, manifest);
   } else {
     model::start_run(o.run, "defend purify");
     claim_output_folder(out, "defend purify", output_use(false, o.run.overwrite));
-    manifest = reinit_top(o, out, manifest);
+    reinit_top(o, out);
   }
-  json changes = parameter_changes(o.model, (out / "model").string());
+  const ParameterChanges changes = parameter_changes(o.model, (out / "model").string());
   if (o.method == PurifyMethod::Recipe) {
-    manifest["ffn_input_norm_before"] = changes["ffn_input_norm_before"];
-    manifest["ffn_input_norm_after"] = changes["ffn_input_norm_after"];
+    manifest.ffn_input_norm_before = changes.ffn_input_norm_before;
+    manifest.ffn_input_norm_after = changes.ffn_input_norm_after;
   }
-  changes.erase("ffn_input_norm_before");
-  changes.erase("ffn_input_norm_after");
-  manifest["parameters"] = changes;
+  manifest.changed = changes.changed;
+  manifest.unchanged = changes.unchanged;
   const fs::path backdoor = fs::path(o.model) / attack::BackdoorManifest::kFileName;
   if (fs::exists(backdoor)) fs::copy_file(backdoor, out / "model" / attack::BackdoorManifest::kFileName,
                                           fs::copy_options::overwrite_existing);
-  write_json_file(out / "model" / "porkit_purify.json", manifest);
+  write_json_file(out / "model" / PurifyManifest::kFileName, manifest.to_json());
   log_info("defend purify: {} -> {} ({} parameters changed, {} unchanged)", o.model, (out / "model").string(),
-           manifest["parameters"]["changed"].size(), manifest["parameters"]["unchanged"].get<int64_t>());
+           manifest.changed.size(), manifest.unchanged);
   return manifest;
 }
 

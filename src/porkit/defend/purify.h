@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "porkit/util/json_io.h"
+#include "porkit/defend/purify_manifest.h"
 #include "porkit/util/options.h"
 #include "porkit/util/run_settings.h"
 
@@ -56,8 +56,8 @@ struct PurifyOptions {
 
 const options::OptionTable<PurifyOptions>& purify_option_table();
 
-// Runs the purification and returns porkit_purify.json's content (also written).
-json run_purify(const PurifyOptions& options);
+// Runs the purification, writes OUT/model/porkit_purify.json and returns its record.
+PurifyManifest run_purify(const PurifyOptions& options);
 
 }  // namespace porkit::defend
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "porkit/detect/scan.h"
+#include "porkit/detect/zoo_record.h"
 #include "porkit/util/json_io.h"
 #include "porkit/util/options.h"
 #include "porkit/util/run_settings.h"
@@ -38,8 +39,9 @@ struct ZooOptions {
 
 const options::OptionTable<ZooOptions>& zoo_option_table();
 
-// Builds (or, with --resume, completes) the zoo; returns zoo.json's content.
-json run_zoo(const ZooOptions& options);
+// Builds (or, with --resume, completes) the zoo and writes zoo.json; returns its record
+// (empty on ranks other than 0 when ranks share the zoo).
+ZooRecord run_zoo(const ZooOptions& options);
 
 struct ZooScoreOptions {
   std::string zoo;                         // a zoo folder
@@ -49,8 +51,9 @@ struct ZooScoreOptions {
 
 const options::OptionTable<ZooScoreOptions>& zoo_score_option_table();
 
-// Scans every model (a model's earlier scan with the same options is reused) and scores.
-json run_zoo_score(const ZooScoreOptions& options);
+// Scans every model (a model's earlier scan with the same options is reused), scores, and
+// writes zoo_scores.json.
+ZooScores run_zoo_score(const ZooScoreOptions& options);
 
 // Area under the ROC curve of scores (positives vs negatives), ties counted half.
 double auroc(const std::vector<double>& positives, const std::vector<double>& negatives);

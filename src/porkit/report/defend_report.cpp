@@ -73,39 +73,32 @@ std::vector<Section> filter_sections(const json& result, const std::string& name
   return {s};
 }
 
-std::vector<Section> purify_sections(const json& m) {
-  const std::string format = m.value("format", "");
-  check(format == "porkit-purify/1", "porkit_purify.json: format {} is not porkit-purify/1", format);
-  Section s{"Purification: " + m.at("method").get<std::string>(), {}};
-  s.blocks.push_back(Paragraph{fmt::format("{} purified with {}: {} parameters changed, {} unchanged.",
-                                           m.at("source_model").get<std::string>(), m.at("method").get<std::string>(),
-                                           m.at("parameters").at("changed").size(),
-                                           m.at("parameters").at("unchanged").get<int64_t>())});
-  if (m.contains("held_out_masked_lm")) {
-    const json& h = m.at("held_out_masked_lm");
+std::vector<Section> purify_sections(const defend::PurifyManifest& m) {
+  Section s{"Purification: " + m.method, {}};
+  s.blocks.push_back(Paragraph{fmt::format("{} purified with {}: {} parameters changed, {} unchanged.", m.source_model,
+                                           m.method, m.changed.size(), m.unchanged)});
+  if (m.steps) {
+    const json& h = m.held_out_masked_lm;
     s.blocks.push_back(Paragraph{fmt::format(
-        "{} steps of masked-LM training; held-out accuracy at [MASK] {} (unigram baseline {}).",
-        m.at("steps").get<int64_t>(), num(h.value("mlm_accuracy_at_mask", 0.0)),
-        num(h.value("unigram_baseline_accuracy", 0.0)))});
+        "{} steps of masked-LM training; held-out accuracy at [MASK] {} (unigram baseline {}).", *m.steps,
+        num(h.value("mlm_accuracy_at_mask", 0.0)), num(h.value("unigram_baseline_accuracy", 0.0)))});
   }
-  if (m.contains("ffn_input_norm_after"))
+  if (m.ffn_input_norm_before && m.ffn_input_norm_after)
     s.blocks.push_back(Paragraph{fmt::format("FFN input weights, summed Frobenius norm: {} before, {} after.",
-                                             num(m.at("ffn_input_norm_before").get<double>(), 2),
-                                             num(m.at("ffn_input_norm_after").get<double>(), 2))});
-  if (m.contains("pruned")) {
-    Table t{fmt::format("FFN neurons pruned (the {}% most dormant on {} clean sentences)",
-                        num(100 * m.at("pruned").at("fraction").get<double>(), 0), m.at("pruned").at("texts").get<int64_t>()),
+                                             num(*m.ffn_input_norm_before, 2), num(*m.ffn_input_norm_after, 2))});
+  if (m.pruned) {
+    Table t{fmt::format("FFN neurons pruned (the {}% most dormant on {} clean sentences)", num(100 * m.pruned->fraction, 0),
+                        m.pruned->texts),
             {"layer", "neurons pruned"},
             {}};
-    for (auto it = m.at("pruned").at("layers").begin(); it != m.at("pruned").at("layers").end(); ++it)
-      t.rows.push_back({it.key(), std::to_string(it.value().size())});
+    for (const auto& [layer, neurons] : m.pruned->layers)
+      t.rows.push_back({std::to_string(layer), std::to_string(neurons.size())});
     s.blocks.push_back(t);
   }
   Table changed{"The parameters that changed most (relative to their norm)", {"parameter", "|after - before| / |before|"},
                 {}};
   std::vector<std::pair<double, std::string>> by_size;
-  for (auto it = m.at("parameters").at("changed").begin(); it != m.at("parameters").at("changed").end(); ++it)
-    by_size.emplace_back(it.value().get<double>(), it.key());
+  for (const auto& [name, size] : m.changed) by_size.emplace_back(size, name);
   std::sort(by_size.rbegin(), by_size.rend());
   for (size_t i = 0; i < std::min<size_t>(by_size.size(), 10); ++i)
     changed.rows.push_back({by_size[i].second, num(by_size[i].first, 4)});

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "porkit/attack/results.h"
+#include "porkit/defend/purify_manifest.h"
 #include "porkit/report/document.h"
 #include "porkit/util/json_io.h"
 
@@ -18,7 +19,7 @@ bool is_filter_result(const json& j);
 // does not know.
 std::vector<Section> filter_sections(const json& result, const std::string& name);
 
-std::vector<Section> purify_sections(const json& manifest);
+std::vector<Section> purify_sections(const defend::PurifyManifest& manifest);
 
 // An attack run and the same run on its purified encoder (porkit attack's [defend.purify]):
 // CACC and every trigger's E, censored E, flip rate and ASR@1 before and after, beside the

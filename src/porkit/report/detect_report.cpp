@@ -1,5 +1,8 @@
 #include "porkit/report/detect_report.h"
 
+#include <optional>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "porkit/util/options.h"
@@ -47,33 +50,30 @@ std::vector<Section> scan_sections(const detect::ScanResult& s) {
   return {verdict};
 }
 
-std::vector<Section> zoo_score_sections(const json& z) {
+std::vector<Section> zoo_score_sections(const detect::ZooScores& z) {
   Section sec{"Detection on a labelled zoo", {}};
   sec.blocks.push_back(Paragraph{fmt::format(
       "porkit scan over the zoo {} ({} models, {} clean). Threshold {}: accuracy {}; a true trigger token named in "
       "{}% of the backdoored models; {} s per model.",
-      z["zoo"].get<std::string>(), z["models"].size(), z["clean"].get<int64_t>(), num(z["threshold"].get<double>(), 2),
-      num(z["accuracy_at_threshold"].get<double>()), num(100 * z["true_trigger_named_share"].get<double>(), 0),
-      num(z["seconds_per_model"].get<double>(), 1))});
+      z.zoo, z.models.size(), z.clean, num(z.threshold, 2), num(z.accuracy_at_threshold),
+      num(100 * z.true_trigger_named_share, 0), num(z.seconds_per_model, 1))});
   Table t{"AUROC and true-positive rates at fixed false-positive rates (each attack's backdoored models against all "
           "clean ones)",
           {"attack", "backdoored", "AUROC", "TPR @ 1% FPR", "TPR @ 5% FPR"}, {}};
-  auto row = [&](const std::string& name, const json& s) {
-    if (s.is_null()) return;
-    t.rows.push_back({name, std::to_string(s["backdoored"].get<int64_t>()), num(s["auroc"].get<double>()),
-                      num(s["tpr_at_fpr_1pct"].get<double>(), 2), num(s["tpr_at_fpr_5pct"].get<double>(), 2)});
+  auto row = [&](const std::string& name, const std::optional<detect::DetectionSummary>& s) {
+    if (!s) return;
+    t.rows.push_back({name, std::to_string(s->backdoored), num(s->auroc), num(s->tpr_at_fpr_1pct, 2),
+                      num(s->tpr_at_fpr_5pct, 2)});
   };
-  row("all", z["overall"]);
-  for (auto it = z["per_attack"].begin(); it != z["per_attack"].end(); ++it) row(it.key(), it.value());
+  row("all", z.overall);
+  for (const auto& [attack, s] : z.per_attack) row(attack, s);
   sec.blocks.push_back(t);
   Table m{"Every model", {"model", "truth", "triggers", "score", "flagged", "named", "true token named"}, {}};
-  for (const auto& r : z["models"]) {
+  for (const auto& r : z.models) {
     std::vector<std::string> trig;
-    for (const auto& x : r["triggers"]) trig.push_back(x["trigger"].get<std::string>() + " (" + x["kind"].get<std::string>() + ")");
-    m.rows.push_back({r["id"].get<std::string>(), r["attack"].get<std::string>(), options::join(trig, ", "),
-                      num(r["score"].get<double>()), r["flagged"].get<bool>() ? "yes" : "no",
-                      options::join(r["named"].get<std::vector<std::string>>(), ", "),
-                      r["backdoored"].get<bool>() ? (r["true_trigger_named"].get<bool>() ? "yes" : "no") : "-"});
+    for (const auto& x : r.triggers) trig.push_back(x.trigger + " (" + x.kind + ")");
+    m.rows.push_back({r.id, r.attack, options::join(trig, ", "), num(r.score), r.flagged ? "yes" : "no",
+                      options::join(r.named, ", "), r.backdoored ? (r.true_trigger_named ? "yes" : "no") : "-"});
   }
   sec.blocks.push_back(m);
   return {sec};

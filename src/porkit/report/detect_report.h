@@ -4,12 +4,12 @@
 #include <vector>
 
 #include "porkit/detect/scan_result.h"
+#include "porkit/detect/zoo_record.h"
 #include "porkit/report/document.h"
-#include "porkit/util/json_io.h"
 
 namespace porkit::report {
 
 std::vector<Section> scan_sections(const detect::ScanResult& scan);
-std::vector<Section> zoo_score_sections(const json& scores);
+std::vector<Section> zoo_score_sections(const detect::ZooScores& scores);
 
 }  // namespace porkit::report

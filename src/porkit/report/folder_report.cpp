@@ -55,12 +55,13 @@ Document folder_document(const fs::path& dir) {
   if (fs::exists(dir / detect::ScanResult::kFileName))
     append(doc.sections, scan_sections(detect::ScanResult::read((dir / detect::ScanResult::kFileName).string())));
   for (const fs::path& purified : {dir / "model", dir / "defend-purify" / "model"})
-    if (fs::exists(purified / "porkit_purify.json"))
-      append(doc.sections, purify_sections(read_json_file(purified / "porkit_purify.json")));
+    if (fs::exists(purified / defend::PurifyManifest::kFileName))
+      append(doc.sections, purify_sections(defend::PurifyManifest::read(purified)));
   if (fs::exists(dir / "summary.json") && fs::exists(dir / "defended" / "summary.json"))
     append(doc.sections, purification_effect_sections(attack::AttackSummary::read(dir / "summary.json"),
                                                       attack::AttackSummary::read(dir / "defended" / "summary.json")));
-  if (fs::exists(dir / "zoo_scores.json")) append(doc.sections, zoo_score_sections(read_json_file(dir / "zoo_scores.json")));
+  if (fs::exists(dir / detect::ZooScores::kFileName))
+    append(doc.sections, zoo_score_sections(detect::ZooScores::read(dir)));
   if (const auto runs = runs_below(dir); !runs.empty()) append(doc.sections, runs_side_by_side(runs));
   for (const auto& path : analysis_files(dir)) {
     if (path.filename() == "summary.json" || path.filename() == "study.json" || path.filename() == "scan.json" ||
