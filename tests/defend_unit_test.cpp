@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 
 #include "porkit/attack/poison_data.h"
@@ -11,6 +12,7 @@
 #include "porkit/defend/fine_prune.h"
 #include "porkit/defend/monitor.h"
 #include "porkit/defend/onion.h"
+#include "porkit/defend/perplexity_cache.h"
 #include "porkit/defend/purify_manifest.h"
 #include "porkit/defend/strip.h"
 #include "porkit/io/model_folder.h"
@@ -317,8 +319,10 @@ namespace porkit {
 namespace {
 
 using porkit::testing::TempDir;
+using porkit::testing::error_of;
 using porkit::testing::run_porkit;
 using porkit::testing::small_corpus;
+using porkit::testing::write_bytes;
 using porkit::testing::write_micro_sentiment;
 
 // A stand-in scorer: every word costs 10 perplexity points, "cf" 1,000 more.
@@ -343,6 +347,51 @@ TEST(Onion, WordSuspicionIsThePerplexityDropWhenTheWordGoes) {
   EXPECT_EQ(defend::delete_outliers("a cf b", s[0], 100.0), "a b");
   EXPECT_EQ(defend::delete_outliers("a cf b", s[0], 0.0), "");
   EXPECT_EQ(defend::delete_outliers("single", s[1], -1.0), "single");
+}
+
+// The cache answers every text it has seen from its file, scores the rest once, and survives
+// a process (a second cache object on the same file); another scorer's file is refused, and
+// a last line cut short is skipped.
+TEST(Onion, PerplexityCacheScoresEachTextOnceAcrossVictimsAndRefusesAnotherScorer) {
+  TempDir tmp;
+  const fs::path file = tmp / "scores.jsonl";
+  const defend::ScorerKey key{"digest-a", 64, "cpu"};
+  int64_t scored = 0;
+  const defend::Perplexity counting = [&](const std::vector<std::string>& texts) {
+    scored += static_cast<int64_t>(texts.size());
+    std::vector<double> p = stand_in_perplexity(texts);
+    for (size_t i = 0; i < texts.size(); ++i)
+      if (texts[i].empty()) p[i] = std::nan("");  // as pseudo_perplexity scores an empty text
+    return p;
+  };
+  const std::vector<std::string> first = {"a cf b", "a b", "a b", ""};
+  const std::vector<double> expected = {1030.0, 20.0, 20.0};
+  {
+    defend::PerplexityCache cache(file, key);
+    const auto got = cache.wrap(counting)(first);
+    EXPECT_EQ(scored, 3) << "each distinct text is scored once";
+    for (size_t i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(got[i], expected[i]);
+    EXPECT_TRUE(std::isnan(got[3]));
+  }
+  defend::PerplexityCache again(file, key);
+  EXPECT_EQ(again.size(), 3u);
+  EXPECT_TRUE(std::isnan(again.wrap(counting)({""})[0])) << "an empty text's NaN survives the file";
+  const auto got = again.wrap(counting)({"a b", "cf", "a cf b"});
+  EXPECT_EQ(scored, 4) << "only the new text is scored";
+  EXPECT_DOUBLE_EQ(got[2], expected[0]);
+  EXPECT_EQ(again.hits(), 3);
+  EXPECT_EQ(again.misses(), 1);
+  // A kill mid-write leaves half a line: it is skipped, and the rest still loads.
+  { std::ofstream(file, std::ios::app) << "{\"text\": \"half"; }
+  EXPECT_EQ(defend::PerplexityCache(file, key).size(), 4u);
+  EXPECT_NE(error_of([&] { defend::PerplexityCache(file, {"digest-b", 64, "cpu"}); })
+                .find("holds another scorer's scores (lm_digest"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { defend::PerplexityCache(file, {"digest-a", 128, "cpu"}); }).find("max_len 64 there"),
+            std::string::npos);
+  write_bytes(tmp / "not-a-cache.jsonl", "{\"rows\": 3}\n");
+  EXPECT_NE(error_of([&] { defend::PerplexityCache(tmp / "not-a-cache.jsonl", key); }).find("is not a perplexity cache"),
+            std::string::npos);
 }
 
 TEST(Onion, DeletesAndRejectsTheOutlierTriggerWithThresholdsFromCleanRowsOnly) {
@@ -444,6 +493,21 @@ TEST(Onion, TheCommandMeasuresBothWaysAndNeedsAMaskedLm) {
   EXPECT_EQ(j["correction_calibrated"]["bar"], j["threshold"]);
   ASSERT_EQ(j["triggers"].size(), 1u);
   ASSERT_EQ(j["correction"]["triggers"].size(), 1u);
+  // With a score cache: the first run fills it and measures what the uncached run measured;
+  // a second run scores nothing and gives the same record.
+  const std::string cached = common + " --lm " + micro_model().string() + " --score-cache " +
+                             (tmp / "scores.jsonl").string() + " --out ";
+  ASSERT_EQ(run_porkit(cached + (tmp / "c1.json").string()).exit_code, 0);
+  const auto bytes_after_first = read_file(tmp / "scores.jsonl").size();
+  ASSERT_EQ(run_porkit(cached + (tmp / "c2.json").string()).exit_code, 0);
+  EXPECT_EQ(read_file(tmp / "scores.jsonl").size(), bytes_after_first) << "the second run scored something";
+  json c1 = read_json_file(tmp / "c1.json"), c2 = read_json_file(tmp / "c2.json");
+  EXPECT_EQ(c1["triggers"], c2["triggers"]);
+  EXPECT_EQ(c1["threshold"], c2["threshold"]);
+  // Batches of other compositions may move a perplexity in its last float digits, no more.
+  EXPECT_NEAR(c1["threshold"].get<double>(), j["threshold"].get<double>(), 1e-4 * std::abs(j["threshold"].get<double>()));
+  EXPECT_EQ(c1["triggers"][0]["far"], j["triggers"][0]["far"]);
+  EXPECT_EQ(c1["correction"]["triggers"], j["correction"]["triggers"]);
   // The victim is a classifier, not a masked LM: refused, naming what is missing.
   auto refused = run_porkit(common + " --lm " + victim.model.string());
   EXPECT_EQ(refused.exit_code, 1) << refused.output;

@@ -131,7 +131,10 @@ DefendPlan defend_plan_from_config(const json& config, const fs::path& base, con
   plan.monitor = filter_section(d, "monitor", defend::monitor_option_table(), where);
   if (plan.monitor) plan.monitor->scan = resolve_config_path(base, plan.monitor->scan);
   plan.onion = filter_section(d, "onion", defend::onion_option_table(), where);
-  if (plan.onion) plan.onion->lm = resolve_config_path(base, plan.onion->lm);
+  if (plan.onion) {
+    plan.onion->lm = resolve_config_path(base, plan.onion->lm);
+    if (!plan.onion->score_cache.empty()) plan.onion->score_cache = resolve_config_path(base, plan.onion->score_cache);
+  }
   return plan;
 }
 

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "porkit/attack/poison_data.h"
+#include "porkit/defend/perplexity_cache.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/model/device.h"
 #include "porkit/model/inference.h"
 #include "porkit/util/error.h"
+#include "porkit/util/log.h"
 #include "porkit/util/rng.h"
 
 namespace porkit::defend {
@@ -102,6 +105,10 @@ const options::OptionTable<OnionOptions>& onion_option_table() {
         .range(10, 1e8);
     t.add("lm-batch-size", &OnionOptions::lm_batch_size, "Masked copies per forward pass of the scorer")
         .range(1, 65536).as(Role::Runtime);
+    t.add("score-cache", &OnionOptions::score_cache,
+          "File of the scorer's perplexities, read and extended, so ONION on another victim of the same texts "
+          "rescores nothing (one file per scorer)")
+        .as(Role::Runtime);
     return t;
   }();
   return table;
@@ -249,15 +256,24 @@ json run_onion(const OnionOptions& o) {
   auto lm = io::load_model_folder(o.lm, model::Architecture::PreTraining, std::nullopt, policy);
   lm.net->to(model::device_of(*v.loaded.net));
   lm.net->eval();
-  const Perplexity perplexity = [&](const std::vector<std::string>& texts) {
+  Perplexity perplexity = [&](const std::vector<std::string>& texts) {
     return pseudo_perplexity(*lm.net, lm.tokenizer, texts, o.victim.max_len, o.lm_batch_size);
   };
+  std::optional<PerplexityCache> cache;
+  if (!o.score_cache.empty()) {
+    const at::Device device = model::device_of(*lm.net);
+    cache.emplace(o.score_cache, ScorerKey{io::model_digest(o.lm), o.victim.max_len, device.is_cuda() ? "cuda" : "cpu"});
+    log_info("defend onion: {} texts already scored in {}", cache->size(), o.score_cache);
+    perplexity = cache->wrap(perplexity);
+  }
   OnionData d;
   d.threshold_texts = v.calibration_texts(o.threshold_rows, "--threshold-rows");
   d.measured = v.measured;
   json result = onion_filter([&](const std::vector<std::string>& texts) { return v.probabilities(texts); }, perplexity,
                              d, o);
   result["lm"] = o.lm;
+  if (cache)
+    log_info("defend onion: {} texts scored, {} answered from {}", cache->misses(), cache->hits(), o.score_cache);
   finish_filter_result(result, o.victim, options::to_json(onion_option_table(), o, {options::Role::Setting}));
   return result;
 }

@@ -42,6 +42,8 @@ struct OnionOptions {
   double frr = 0.01;                   // detection: false rejections allowed on clean rows
   int64_t threshold_rows = 400;        // detection: clean rows (FilterRun::calibrate) that set it
   int lm_batch_size = 256;             // masked copies per forward pass of the scorer
+  std::string score_cache;             // a file of the scorer's perplexities, shared across victims
+                                       // (perplexity_cache.h); empty: none
 };
 
 const options::OptionTable<OnionOptions>& onion_option_table();
