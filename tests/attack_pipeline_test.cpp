@@ -508,7 +508,7 @@ TEST_F(Victim, StudySharesTheInjectionAndResumesCellByCell) {
 // Two ranks share out a study's cells (porkit launch): the two injections run on whichever
 // rank takes them, and rank 0's study.json has one process's rows, number for number.
 TEST_F(Victim, TwoRanksShareAStudysCellsAndGiveOneProcesssRows) {
-  if (!train::has_data_parallel_backend()) GTEST_SKIP() << "built without Gloo's headers (libgloo-dev)";
+  if (!train::has_grid_store()) GTEST_SKIP() << "built without torch.distributed's store (libgloo-dev)";
   write_sentiment_tsv(tmp / "train.tsv", 120);
   write_sentiment_tsv(tmp / "test.tsv", 40, "indeed");
   auto config = [&](const std::string& out) {

@@ -7,6 +7,7 @@
 
 #include "porkit/io/safetensors.h"
 #include "porkit/io/weights.h"
+#include "porkit/model/torch_compat.h"
 #include "porkit/train/data_parallel.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
@@ -19,8 +20,8 @@ using porkit::testing::run_porkit;
 using porkit::testing::run_shell;
 using porkit::testing::TempDir;
 
-#define PORKIT_NEED_GLOO()                     \
-  if (!train::has_data_parallel_backend())   \
+#define PORKIT_NEED_GLOO()                                    \
+  if (!train::has_data_parallel_backend(at::Device(at::kCPU))) \
   GTEST_SKIP() << "this porkit was built without Gloo's headers (libgloo-dev): no data-parallel runs"
 
 // A micro BertForPreTraining without dropout: then one process and two ranks compute the
@@ -42,12 +43,12 @@ const fs::path& micro_model() {
 
 using porkit::testing::write_micro_sentiment;
 
-TEST(DataParallel, TwoRanksWithHalfTheBatchTrainTheModelOneProcessTrains) {
-  PORKIT_NEED_GLOO();
+// 2 ranks x batch 4 against 1 process x batch 8 on `device` (cpu: Gloo; cuda: NCCL).
+void expect_two_ranks_train_what_one_process_trains(const std::string& device) {
   TempDir tmp;
   const fs::path& model = micro_model();
   write_micro_sentiment(tmp / "train.tsv", 96);
-  const std::string args = "finetune --threads 1 --train-samples 0 --epochs 2 --batch-size 8 --lr 3e-3 --max-len 16 "
+  const std::string args = "finetune --threads 1 --device " + device + " --train-samples 0 --epochs 2 --batch-size 8 --lr 3e-3 --max-len 16 "
                            "--test-samples -1 --log-every 1 --model " + model.string() + " --data " +
                            (tmp / "train.tsv").string() + " --out ";
   auto one = run_porkit(args + (tmp / "one").string());
@@ -68,8 +69,8 @@ TEST(DataParallel, TwoRanksWithHalfTheBatchTrainTheModelOneProcessTrains) {
   // fp32 sums in another order: 1e-5 over 24 AdamW steps (the weights moved by ~1e-2).
   EXPECT_LE(worst, 1e-5);
   EXPECT_GT(moved, 1e-3) << "the runs must train, or their agreement says little";
-  std::printf("[data-parallel] 2 ranks x batch 4 vs 1 x batch 8, 24 steps: max |weight diff| %.3g (weights moved %.3g)\n",
-              worst, moved);
+  std::printf("[data-parallel, %s] 2 ranks x batch 4 vs 1 x batch 8, 24 steps: max |weight diff| %.3g (weights moved "
+              "%.3g)\n", device.c_str(), worst, moved);
   // Each rank computed its half: the tokens the two ranks logged add up to one process's.
   auto tokens = [](const fs::path& metrics) {
     int64_t sum = 0;
@@ -86,6 +87,20 @@ TEST(DataParallel, TwoRanksWithHalfTheBatchTrainTheModelOneProcessTrains) {
   // Rank 1 wrote into a scratch sibling, removed at its exit.
   for (const auto& e : fs::directory_iterator(tmp.path()))
     EXPECT_EQ(e.path().filename().string().rfind(".porkit-rank-", 0), std::string::npos) << e.path();
+}
+
+TEST(DataParallel, TwoRanksWithHalfTheBatchTrainTheModelOneProcessTrains) {
+  PORKIT_NEED_GLOO();
+  expect_two_ranks_train_what_one_process_trains("cpu");
+}
+
+// NCCL needs a GPU per rank: two ranks on one GPU are refused by NCCL itself, so this runs on
+// machines with two or more.
+TEST(DataParallel, TwoRanksOverNcclTrainTheModelOneProcessTrains) {
+  if (!train::has_data_parallel_backend(at::Device(at::kCUDA, 0)))
+    GTEST_SKIP() << "this porkit was built without NCCL (a CUDA libtorch with NCCL is needed)";
+  if (compat::cuda_device_count() < 2) GTEST_SKIP() << "NCCL needs two GPUs; this machine has fewer";
+  expect_two_ranks_train_what_one_process_trains("cuda");
 }
 
 TEST(DataParallel, TwoRanksResumeACheckpointOneProcessWrote) {

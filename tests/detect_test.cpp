@@ -143,7 +143,7 @@ TEST(Zoo, BuildsResumesScoresAndReports) {
 }
 
 TEST(Zoo, TwoRanksShareTheMembersAndRecordOneProcesssZoo) {
-  if (!train::has_data_parallel_backend()) GTEST_SKIP() << "built without Gloo's headers (libgloo-dev)";
+  if (!train::has_grid_store()) GTEST_SKIP() << "built without torch.distributed's store (libgloo-dev)";
   TempDir tmp;
   ASSERT_EQ(run_porkit(init_micro(tmp / "base", "BertForPreTraining")).exit_code, 0);
   auto zoo = [&](const std::string& out) {

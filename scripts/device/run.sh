@@ -113,7 +113,9 @@ do_build() {
 do_tests() {
   local env=()
   [ "$dry" = 1 ] && env=(PORKIT_GPU_TEST_DEVICE=cpu)
-  env "${env[@]}" PORKIT_QUIET=1 "$build/porkit_unit_tests" --gtest_filter='Device*:Gpu*'
+  env "${env[@]}" PORKIT_QUIET=1 "$build/porkit_unit_tests" --gtest_filter='Device*:Gpu*:DataParallel.TwoRanksOverNccl*'
+  # Whether CMake built NCCL (the test above skips without it, or with fewer than two GPUs).
+  grep -h "porkit: .*NCCL\|ProcessGroupNCCL" "$build/CMakeCache.txt" "$OUT/build.log" 2>/dev/null | head -3 || true
 }
 
 do_bench() {

@@ -127,7 +127,7 @@ void register_launch(CLI::App& app) {
   auto given = std::make_shared<GivenValues>();
   auto command = std::make_shared<std::vector<std::string>>();
   auto* cmd = app.add_subcommand(
-      "launch", "Run a training command as N data-parallel ranks on this host (torch.distributed's Gloo)");
+      "launch", "Run a training command as N data-parallel ranks on this host (torch.distributed: Gloo on the CPU, NCCL on GPUs)");
   cmd->add_option("command", *command, "The command, after --: porkit pretrain|finetune|inject|study|zoo ...");
   add_flags(*cmd, table, LaunchOptions{}, given);
   cmd->callback([given, command] {

@@ -2,6 +2,7 @@
 
 #include <ATen/Context.h>
 
+#include <cstdlib>
 #include <regex>
 
 #include "porkit/model/torch_compat.h"
@@ -10,6 +11,22 @@
 #include "porkit/util/runtime.h"
 
 namespace porkit::model {
+namespace {
+
+// torchrun's LOCAL_RANK and LOCAL_WORLD_SIZE (0 and 1 when unset).
+int env_count(const char* name, int fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  check(end != nullptr && *end == '\0' && value >= 0 && value <= 4096, "{}={}: expected a count from 0 to 4096",
+        name, text);
+  return static_cast<int>(value);
+}
+int local_rank_from_env() { return env_count("LOCAL_RANK", 0); }
+int ranks_on_this_host() { return env_count("LOCAL_WORLD_SIZE", env_count("WORLD_SIZE", 1)); }
+
+}  // namespace
 
 bool cuda_available() { return compat::cuda_device_count() > 0; }
 
@@ -19,10 +36,14 @@ at::Device resolve_device(const std::string& spec) {
   check(std::regex_match(spec, m, form), "--device: expected auto, cpu, cuda or cuda:N, got '{}'", spec);
   if (spec == "cpu") return at::Device(at::kCPU);
   const int count = compat::cuda_device_count();
-  if (spec == "auto") return count > 0 ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  // Ranks of one host (torchrun, porkit launch) take the GPUs in turn by LOCAL_RANK, unless
+  // --device names one. More ranks than GPUs share them: ranks sharing a grid may; NCCL
+  // refuses two ranks of one training run on one GPU, in its own words.
+  const int local_rank = ranks_on_this_host() > 1 ? local_rank_from_env() : 0;
+  if (spec == "auto" && count == 0) return at::Device(at::kCPU);
   check(count > 0, "--device {}: {}; use --device cpu or auto", spec,
         compat::has_cuda_build() ? "no CUDA device is visible" : "this porkit is built with a CPU-only libtorch");
-  const int index = m[2].matched ? std::stoi(m[2].str()) : 0;
+  const int index = m[2].matched ? std::stoi(m[2].str()) : local_rank % count;
   check(index < count, "--device {}: only {} CUDA device(s) are visible (cuda:0..cuda:{})", spec, count, count - 1);
   return at::Device(at::kCUDA, static_cast<at::DeviceIndex>(index));
 }

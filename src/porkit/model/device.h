@@ -12,8 +12,10 @@
 
 namespace porkit::model {
 
-// "auto": the first CUDA device when this build and machine have one, else the CPU. "cuda"
-// or "cuda:N" without CUDA is an error that says what this build has.
+// "auto": a CUDA device when this build and machine have one, else the CPU. "cuda" or
+// "cuda:N" without CUDA is an error that says what this build has. "auto" and "cuda" give
+// cuda:0, or, for ranks of one host (LOCAL_RANK, LOCAL_WORLD_SIZE or WORLD_SIZE set, as
+// torchrun and porkit launch do), cuda:(LOCAL_RANK mod the GPUs visible).
 at::Device resolve_device(const std::string& spec);
 
 bool cuda_available();

@@ -8,8 +8,16 @@
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
 
+// The backends this build has: Gloo (CPU tensors) with Gloo's headers, NCCL (CUDA tensors)
+// with a CUDA libtorch built with it (CMakeLists.txt checks both). Either brings the store.
 #if defined(PORKIT_WITH_GLOO)
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#if defined(PORKIT_WITH_NCCL)
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+#if defined(PORKIT_WITH_GLOO) || defined(PORKIT_WITH_NCCL)
+#define PORKIT_WITH_C10D 1
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
@@ -63,11 +71,25 @@ ScratchFolders& scratch_folders() {
 
 bool g_grid_sharing = false;
 
-#if defined(PORKIT_WITH_GLOO)
+// What a build without the backend a run needs says.
+std::string missing_backend(bool cuda) {
+  return cuda ? "this porkit was built without NCCL (a CUDA libtorch built with NCCL, and nccl.h, are needed)"
+              : "this porkit was built without Gloo's headers (install libgloo-dev and rebuild)";
+}
 
+#if defined(PORKIT_WITH_C10D)
+
+// The process group: its store, and the one backend the run's device needs.
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
+#if defined(PORKIT_WITH_GLOO)
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#endif
+#if defined(PORKIT_WITH_NCCL)
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
+  bool started = false;
+  at::Device device = at::Device(at::kCPU);  // where the collectives' tensors live
   std::string fingerprint;
 };
 
@@ -87,9 +109,70 @@ void wait_for(const char* what, const c10::intrusive_ptr<c10d::Work>& work) {
   }
 }
 
-c10d::ProcessGroupGloo& gloo() {
-  check(group().gloo, "data-parallel training: the process group was not started");
-  return *group().gloo;
+// A tensor that goes through a collective must be on the group's device (CPU for Gloo, this
+// rank's GPU for NCCL).
+void check_on_group_device(const at::Tensor& t) {
+  const at::Device& d = group().device;
+  check(t.device() == d, "data-parallel training: a tensor on {} reached a collective of the {} process group on {}",
+        t.device().str(), d.is_cuda() ? "NCCL" : "Gloo", d.str());
+}
+
+c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) {
+  check(group().started, "data-parallel training: the process group was not started");
+  for (const auto& t : tensors) check_on_group_device(t);
+#if defined(PORKIT_WITH_NCCL)
+  if (group().nccl) return group().nccl->allreduce(tensors);
+#endif
+#if defined(PORKIT_WITH_GLOO)
+  if (group().gloo) return group().gloo->allreduce(tensors);
+#endif
+  fail("data-parallel training: the process group has no backend");
+}
+
+c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors, const c10d::BroadcastOptions& o) {
+  check(group().started, "data-parallel training: the process group was not started");
+  for (const auto& t : tensors) check_on_group_device(t);
+#if defined(PORKIT_WITH_NCCL)
+  if (group().nccl) return group().nccl->broadcast(tensors, o);
+#endif
+#if defined(PORKIT_WITH_GLOO)
+  if (group().gloo) return group().gloo->broadcast(tensors, o);
+#endif
+  fail("data-parallel training: the process group has no backend");
+}
+
+// The backend of the run's device, over the joined store.
+void start_backend(const at::Device& device) {
+  const RankInfo& r = rank_info();
+  Group& g = group();
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(1000 * timeout_seconds()));
+  const std::string backend = device.is_cuda() ? "NCCL" : "Gloo";
+  try {
+    if (device.is_cuda()) {
+#if defined(PORKIT_WITH_NCCL)
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      g.nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(g.store, r.rank, r.world, options);
+#endif
+    } else {
+#if defined(PORKIT_WITH_GLOO)
+      const std::string address = env_text("MASTER_ADDR"), interface = env_text("GLOO_SOCKET_IFNAME");
+      auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+      const bool loopback = address == "localhost" || address.rfind("127.", 0) == 0;
+      options->devices.push_back(!interface.empty() ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
+                                 : loopback         ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                                    : c10d::ProcessGroupGloo::createDefaultDevice());
+      options->threads = 1;
+      g.gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(g.store, r.rank, r.world, options);
+#endif
+    }
+  } catch (const std::exception& e) {
+    const std::string why = first_line(e);
+    fail("rank {} of {}: the {} process group did not form within {:.0f} s ({})", r.rank, r.world, backend,
+         timeout_seconds(), why);
+  }
+  g.device = device;
+  g.started = true;
 }
 
 // Every rank's fingerprint against rank 0's, through the store: rank 0 compares and posts a
@@ -170,46 +253,43 @@ const RankInfo& rank_info() {
 
 bool data_parallel() { return rank_info().world > 1 && !g_grid_sharing; }
 
-bool has_data_parallel_backend() {
+bool has_data_parallel_backend(const at::Device& device) {
+  if (device.is_cuda()) {
+#if defined(PORKIT_WITH_NCCL)
+    return true;
+#endif
+    return false;
+  }
 #if defined(PORKIT_WITH_GLOO)
+  return true;
+#endif
+  return false;
+}
+
+bool has_grid_store() {
+#if defined(PORKIT_WITH_C10D)
   return true;
 #else
   return false;
 #endif
 }
 
-void start_data_parallel(const std::string& fingerprint) {
+void start_data_parallel(const std::string& fingerprint, const at::Device& device) {
   const RankInfo& r = rank_info();
   if (r.world == 1) return;
-  check(has_data_parallel_backend(),
-        "WORLD_SIZE={} asks for data-parallel training, but this porkit was built without Gloo's headers "
-        "(install libgloo-dev and rebuild)", r.world);
-#if defined(PORKIT_WITH_GLOO)
+  check(has_data_parallel_backend(device), "WORLD_SIZE={} asks for data-parallel training on {}, but {}", r.world,
+        device.str(), missing_backend(device.is_cuda()));
+#if defined(PORKIT_WITH_C10D)
   Group& g = group();
-  if (g.gloo) {
+  if (g.started) {
     check(fingerprint == g.fingerprint, "data-parallel training: one process runs one training command");
     return;
   }
-  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(1000 * timeout_seconds()));
   join_store(fingerprint);
-  const std::string address = env_text("MASTER_ADDR");
-  const long port = env_integer("MASTER_PORT", 0);
-  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-  const std::string interface = env_text("GLOO_SOCKET_IFNAME");
-  const bool loopback = address == "localhost" || address.rfind("127.", 0) == 0;
-  options->devices.push_back(!interface.empty() ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
-                             : loopback         ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                                : c10d::ProcessGroupGloo::createDefaultDevice());
-  options->threads = 1;
-  try {
-    g.gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(g.store, r.rank, r.world, options);
-  } catch (const std::exception& e) {
-    const std::string why = first_line(e);
-    fail("rank {} of {}: the Gloo process group did not form within {:.0f} s ({})", r.rank, r.world,
-         timeout_seconds(), why);
-  }
+  start_backend(device);
   g.fingerprint = fingerprint;
-  log_info("data-parallel: rank {} of {}, Gloo over {}:{}", r.rank, r.world, address, port);
+  log_info("data-parallel: rank {} of {}, {} over {}:{}", r.rank, r.world, device.is_cuda() ? "NCCL" : "Gloo",
+           env_text("MASTER_ADDR"), env_integer("MASTER_PORT", 0));
 #endif
 }
 
@@ -225,7 +305,7 @@ std::pair<size_t, size_t> rank_slice(size_t n) {
 
 void average_gradients(const std::vector<at::Tensor>& params) {
   if (!data_parallel()) return;
-#if defined(PORKIT_WITH_GLOO)
+#if defined(PORKIT_WITH_C10D)
   std::vector<at::Tensor> grads;
   for (const auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
@@ -234,13 +314,12 @@ void average_gradients(const std::vector<at::Tensor>& params) {
     size_t last = first, bytes = 0;
     std::vector<at::Tensor> flat_parts;
     while (last < grads.size() && (last == first || bytes + grads[last].nbytes() <= kBucketBytes)) {
-      check(grads[last].is_cpu(), "data-parallel training runs on the CPU (Gloo); use --device cpu");
       bytes += grads[last].nbytes();
       flat_parts.push_back(grads[last].reshape({-1}));
       ++last;
     }
     std::vector<at::Tensor> bucket = {at::cat(flat_parts)};  // (sum of numels)
-    wait_for("gradient all-reduce", gloo().allreduce(bucket));
+    wait_for("gradient all-reduce", allreduce(bucket));
     bucket[0].div_(static_cast<double>(rank_info().world));
     int64_t offset = 0;
     for (size_t i = first; i < last; ++i) {
@@ -255,14 +334,15 @@ void average_gradients(const std::vector<at::Tensor>& params) {
 
 void broadcast_from_rank0(const std::vector<at::Tensor>& tensors) {
   if (!data_parallel()) return;
-#if defined(PORKIT_WITH_GLOO)
+#if defined(PORKIT_WITH_C10D)
   at::NoGradGuard no_grad;
   for (const auto& t : tensors) {
-    check(t.is_cpu(), "data-parallel training runs on the CPU (Gloo); use --device cpu");
-    std::vector<at::Tensor> one = {t.is_contiguous() ? t : t.contiguous()};
+    // The step counter and other bookkeeping start on the CPU; NCCL moves CUDA tensors only.
+    const at::Device d = group().device;
+    std::vector<at::Tensor> one = {t.device() == d && t.is_contiguous() ? t : t.to(d).contiguous()};
     c10d::BroadcastOptions o;
     o.rootRank = 0;
-    wait_for("broadcast of rank 0's state", gloo().broadcast(one, o));
+    wait_for("broadcast of rank 0's state", broadcast(one, o));
     if (!one[0].is_same(t)) t.copy_(one[0]);
   }
 #endif
@@ -270,9 +350,9 @@ void broadcast_from_rank0(const std::vector<at::Tensor>& tensors) {
 
 double mean_over_ranks(double value) {
   if (!data_parallel()) return value;
-#if defined(PORKIT_WITH_GLOO)
-  std::vector<at::Tensor> one = {at::full({1}, value, at::kDouble)};
-  wait_for("all-reduce of the logged figures", gloo().allreduce(one));
+#if defined(PORKIT_WITH_C10D)
+  std::vector<at::Tensor> one = {at::full({1}, value, at::TensorOptions().dtype(at::kDouble).device(group().device))};
+  wait_for("all-reduce of the logged figures", allreduce(one));
   return one[0].item<double>() / rank_info().world;
 #else
   return value;
@@ -296,10 +376,10 @@ std::filesystem::path output_for_rank(const std::filesystem::path& out) {
 void start_grid_sharing(const std::string& fingerprint) {
   const RankInfo& r = rank_info();
   if (r.world == 1) return;
-  check(has_data_parallel_backend(),
-        "WORLD_SIZE={} asks for ranks sharing a grid, but this porkit was built without Gloo's headers (install "
-        "libgloo-dev and rebuild)", r.world);
-#if defined(PORKIT_WITH_GLOO)
+  check(has_grid_store(),
+        "WORLD_SIZE={} asks for ranks sharing a grid, but this porkit was built without torch.distributed's store "
+        "(install libgloo-dev and rebuild)", r.world);
+#if defined(PORKIT_WITH_C10D)
   join_store(fingerprint);
   g_grid_sharing = true;
   log_info("grid: rank {} of {} takes cells as they come", r.rank, r.world);
@@ -310,7 +390,7 @@ bool grid_sharing() { return g_grid_sharing; }
 
 std::optional<size_t> next_grid_unit(const std::string& grid, size_t units) {
   if (!g_grid_sharing) return std::nullopt;
-#if defined(PORKIT_WITH_GLOO)
+#if defined(PORKIT_WITH_C10D)
   const int64_t taken = group().store->add("porkit/grid/" + grid + "/next", 1);  // 1 for the first taker
   const size_t unit = static_cast<size_t>(taken - 1);
   if (unit < units) return unit;
@@ -323,7 +403,7 @@ void rank0_first(const std::string& grid, const std::function<void()>& work) {
     work();
     return;
   }
-#if defined(PORKIT_WITH_GLOO)
+#if defined(PORKIT_WITH_C10D)
   const std::string key = "porkit/grid/" + grid + "/ready";
   if (rank_info().rank == 0) {
     work();
@@ -335,7 +415,7 @@ void rank0_first(const std::string& grid, const std::function<void()>& work) {
 }
 
 void finish_grid_unit(const std::string& grid, size_t unit, const std::string& result) {
-#if defined(PORKIT_WITH_GLOO)
+#if defined(PORKIT_WITH_C10D)
   if (!g_grid_sharing) return;
   const std::string text = result.empty() ? "done" : result;
   group().store->set("porkit/grid/" + grid + "/done/" + std::to_string(unit),
@@ -344,7 +424,7 @@ void finish_grid_unit(const std::string& grid, size_t unit, const std::string& r
 }
 
 std::string grid_result(const std::string& grid, size_t unit) {
-#if defined(PORKIT_WITH_GLOO)
+#if defined(PORKIT_WITH_C10D)
   if (g_grid_sharing) {
     const auto bytes = group().store->get("porkit/grid/" + grid + "/done/" + std::to_string(unit));
     return std::string(bytes.begin(), bytes.end());
@@ -354,7 +434,7 @@ std::string grid_result(const std::string& grid, size_t unit) {
 }
 
 void wait_for_grid(const std::string& grid, size_t units) {
-#if defined(PORKIT_WITH_GLOO)
+#if defined(PORKIT_WITH_C10D)
   if (!g_grid_sharing) return;
   std::vector<std::string> keys;
   for (size_t u = 0; u < units; ++u) keys.push_back("porkit/grid/" + grid + "/done/" + std::to_string(u));

@@ -1,6 +1,7 @@
-// Data-parallel training over torch.distributed's c10d (Gloo on the CPU), in torchrun's
-// convention: RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT in the environment, as torchrun,
-// Slurm's srun (with the variables exported) or `porkit launch` set them.
+// Data-parallel training over torch.distributed's c10d (Gloo on the CPU, NCCL on CUDA), in
+// torchrun's convention: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT in the
+// environment, as torchrun, Slurm's srun (with the variables exported) or `porkit launch` set
+// them. On CUDA each rank takes the GPU of its LOCAL_RANK (model/device.h).
 //
 // Every rank takes its slice of the same global batch (rank_slice: EpochBatches and the
 // pre-training sampler call it), gradients are averaged with one all-reduce per bucket of
@@ -33,14 +34,18 @@ const RankInfo& rank_info();
 // Whether the ranks train together (more than one rank, and not sharing out a grid).
 bool data_parallel();
 
-// Whether this build can join a process group (it was built with Gloo's headers).
-bool has_data_parallel_backend();
+// Whether this build has the backend for tensors on `device`: Gloo (built with Gloo's headers)
+// for the CPU, NCCL (a CUDA libtorch built with it) for CUDA.
+bool has_data_parallel_backend(const at::Device& device = at::Device(at::kCPU));
+// Whether this build can join torch.distributed's store (either backend brings it): what
+// ranks sharing a grid need.
+bool has_grid_store();
 
 // Joins the process group (once; later calls only check that `fingerprint` is the one the
-// group started with). `fingerprint` names the command and its effective settings: ranks
-// whose fingerprints differ stop with an error naming the first that differs. A no-op
-// without data parallelism.
-void start_data_parallel(const std::string& fingerprint);
+// group started with), with the backend of `device`, where the model and its gradients live.
+// `fingerprint` names the command and its effective settings: ranks whose fingerprints differ
+// stop with an error naming the first that differs. A no-op without data parallelism.
+void start_data_parallel(const std::string& fingerprint, const at::Device& device);
 
 // The rows [begin, end) of this rank's slice of a global batch of n rows ([0, n) unless the
 // ranks train together). A slice that would be empty (n smaller than the number of ranks) is

@@ -296,7 +296,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
     if (fs::exists(metrics)) fs::remove(metrics);
   }
   if (data_parallel()) {
-    start_data_parallel(identity.command + "\n" + identity.settings.dump());
+    start_data_parallel(identity.command + "\n" + identity.settings.dump(), device);
     step = start_from_rank0(net, optimizer, step, o.seed);
   }
   if (step >= o.total_steps) {
