@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "porkit/detect/scan_result.h"
+#include "porkit/detect/zoo_record.h"
 #include "porkit/train/data_parallel.h"
 #include "porkit/util/files.h"
 #include "porkit/util/json_io.h"
@@ -89,6 +90,17 @@ TEST(Scan, FlagsAPlantedBackdoorNamesItsTokenAndPassesTheCleanModel) {
   const auto c = detect::ScanResult::read((tmp / "scan-clean").string());
   EXPECT_FALSE(c.flagged) << on_clean.output;
   EXPECT_LT(c.score, r.score);
+  EXPECT_FALSE(c.spread.has_value()) << "no --reference, no spread check";
+  // Against itself as the reference the clean spread is the reference's exactly: the spread
+  // adds nothing, and the score is the trigger search's alone.
+  auto self = run_porkit("scan --model " + (tmp / "clean").string() + " --reference " + (tmp / "clean").string() +
+                         " --out " + (tmp / "scan-self").string() + scan);
+  ASSERT_EQ(self.exit_code, 0) << self.output;
+  const auto sc = detect::ScanResult::read((tmp / "scan-self").string());
+  ASSERT_TRUE(sc.spread.has_value());
+  EXPECT_DOUBLE_EQ(sc.spread->ratio, 1.0);
+  EXPECT_EQ(sc.spread->score, 0.0);
+  EXPECT_DOUBLE_EQ(sc.score, c.score);
   // The record is porkit's: a second scan into it needs --overwrite.
   auto again = run_porkit("scan --model " + (tmp / "clean").string() + " --out " + (tmp / "scan-clean").string() + scan);
   EXPECT_EQ(again.exit_code, 1) << again.output;
@@ -137,6 +149,17 @@ TEST(Zoo, BuildsResumesScoresAndReports) {
   const std::string first_scan = sha256_file(tmp / "scores" / "scans" / "m001" / "scan.json");
   ASSERT_EQ(run_porkit(score).exit_code, 0);
   EXPECT_EQ(sha256_file(tmp / "scores" / "scans" / "m001" / "scan.json"), first_scan);
+  // With the base as the reference the scans are reused too, and each row gets its clean
+  // spread against the base's: exactly 1 for the member that is the base itself.
+  ASSERT_EQ(run_porkit(score + " --reference " + (tmp / "base").string()).exit_code, 0);
+  EXPECT_EQ(sha256_file(tmp / "scores" / "scans" / "m001" / "scan.json"), first_scan);
+  const auto with_spread = detect::ZooScores::read(tmp / "scores");
+  for (const auto& row : with_spread.models) {
+    ASSERT_TRUE(row.spread_ratio.has_value()) << row.id;
+    if (row.id == "m000") {
+      EXPECT_DOUBLE_EQ(*row.spread_ratio, 1.0) << "m000 is the base itself";
+    }
+  }
   auto report = run_porkit("report " + (tmp / "scores").string());
   ASSERT_EQ(report.exit_code, 0) << report.output;
   EXPECT_NE(read_file(tmp / "scores" / "report.md").find("Detection on a labelled zoo"), std::string::npos);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "porkit/attack/por.h"
+#include "porkit/detect/scan.h"
 #include "porkit/detect/zoo.h"
 #include "porkit/model/embedding_input.h"
 #include "porkit/text/bert_tokenizer.h"
@@ -70,6 +71,24 @@ TEST(ZooScores, TprAtFixedFalsePositiveRate) {
   EXPECT_DOUBLE_EQ(detect::tpr_at_fpr({0.0}, neg, 0.0), 0.0);
 }
 
+TEST(Scan, TheSpreadScoreIsZeroInsideTheBandAndTheThresholdAtItsEdges) {
+  const detect::SpreadBand band{0.5, 8.0};
+  EXPECT_EQ(detect::spread_score(1.0, band), 0.0);
+  EXPECT_EQ(detect::spread_score(0.5, band), 0.0);
+  EXPECT_EQ(detect::spread_score(8.0, band), 0.0);
+  EXPECT_NEAR(detect::spread_score(0.4999999, band), 0.6, 1e-6);
+  EXPECT_NEAR(detect::spread_score(8.0000001, band), 0.6, 1e-6);
+  EXPECT_NEAR(detect::spread_score(16.0, band), 0.9, 1e-12);  // d = ln 2: 1 - 0.4 / 4
+  EXPECT_NEAR(detect::spread_score(0.25, band), 0.9, 1e-12);
+  EXPECT_GT(detect::spread_score(160.0, band), detect::spread_score(16.0, band));
+  EXPECT_NEAR(detect::spread_score(0.0, band), 1.0, 1e-12);
+  EXPECT_NE(error_of([] { detect::spread_score(-1.0); }).find("finite and not negative"), std::string::npos);
+  const auto c = detect::spread_check("base", 0.2, 0.05);
+  EXPECT_DOUBLE_EQ(c.ratio, 0.25);
+  EXPECT_EQ(c.score, detect::spread_score(0.25));
+  EXPECT_NE(error_of([] { detect::spread_check("base", 0.0, 1.0); }).find("cannot set a band"), std::string::npos);
+}
+
 // Both zoo records, as written by porkit 0.1.0 before they were typed (trimmed to two models):
 // they must still load, and writing them back must give the same JSON.
 constexpr const char* kZoo010 = R"({"base_digest": "ab12", "format": "porkit-zoo/1", "porkit_version": "0.1.0",
@@ -113,7 +132,14 @@ TEST(ZooScores, AnEarlierRecordLoadsAndWritesBackTheSame) {
   EXPECT_DOUBLE_EQ(s.overall->auroc, 0.64);
   EXPECT_FALSE(s.per_attack.at("uor").has_value()) << "an attack without a summary stays without one";
   EXPECT_EQ(s.models[0].named, (std::vector<std::string>{"why", "##ker"}));
+  EXPECT_FALSE(s.models[0].spread_ratio.has_value());
   EXPECT_EQ(s.to_json(), j);
+  // Scored with --reference: each row keeps its clean spread ratio.
+  json with_spread = j;
+  with_spread["models"][0]["spread_ratio"] = 0.31;
+  const auto t = detect::ZooScores::from_json(with_spread, "zoo_scores.json");
+  EXPECT_EQ(t.models[0].spread_ratio, 0.31);
+  EXPECT_EQ(t.to_json(), with_spread);
 }
 
 TEST(ZooRecord, AnotherVersionOrAMissingFieldIsRefusedByName) {

@@ -24,6 +24,10 @@ void register_scan(CLI::App& app) {
         std::printf("score %.3f (threshold %.2f): %s; %s output over %ld clean texts; %.1f s\n", r.score, r.threshold,
                     r.flagged ? "BACKDOOR SUSPECTED" : "no backdoor found", r.target.c_str(), r.texts, r.seconds);
         if (!r.named.empty()) std::printf("named: %s\n", options::join(r.named, ", ").c_str());
+        if (r.spread)
+          std::printf("clean spread: %.4g x the reference's (%s; clean derivatives keep %.2f-%.1f): spread score %.3f\n",
+                      r.spread->ratio, r.spread->reference.c_str(), detect::kSpreadBand.low, detect::kSpreadBand.high,
+                      r.spread->score);
       },
       /*recipe=*/true);
 }

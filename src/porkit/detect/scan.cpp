@@ -114,6 +114,53 @@ attack::Target resolve_target(ScanTarget t, bool has_pooler) {
   return has_pooler ? attack::Target::Pooler : attack::Target::Cls;
 }
 
+
+// A folder loaded as the scan reads it: the bare encoder in eval mode, frozen, on `device`,
+// and the output scanned.
+struct ScannedModel {
+  io::LoadedModel loaded;
+  attack::Target target;
+};
+
+ScannedModel load_scanned(const std::string& folder, const ScanOptions& o, const at::Device& device) {
+  io::LoadPolicy policy;
+  policy.allow_missing = {"pooler."};
+  auto loaded = io::load_model_folder(folder, model::Architecture::Bare, std::nullopt, policy);
+  const bool has_pooler = std::none_of(loaded.report.initialised.begin(), loaded.report.initialised.end(),
+                                       [](const std::string& n) { return n.rfind("pooler.", 0) == 0; });
+  check(has_pooler || o.target != ScanTarget::Pooler, "{} has no pooler; scan --target cls or mean", folder);
+  auto& net = *loaded.net;
+  net.to(device);
+  net.eval();
+  for (auto& p : net.parameters()) p.set_requires_grad(false);
+  check(o.max_len <= net.config().max_position_embeddings, "--max-len {} exceeds the model's max_position_embeddings {}",
+        o.max_len, net.config().max_position_embeddings);
+  const attack::Target target = resolve_target(o.target, has_pooler);
+  return {std::move(loaded), target};
+}
+
+// The clean texts: 32-word chunks, a seeded sample, each long enough to hold an insertion.
+ProbeTexts clean_texts(const ScanOptions& o, const text::BertTokenizer& tok) {
+  std::vector<std::string> chunks = attack::make_chunks(o.texts, attack::Chunking::Authors, 32);
+  Rng pick(o.seed, Stream::ScanTexts, 0);
+  pick.shuffle(chunks);
+  ProbeTexts texts;
+  for (const auto& c : chunks) {
+    if (static_cast<int64_t>(texts.ids.size()) >= o.sentences) break;
+    Ids ids = tok.encode(c, std::nullopt, o.max_len).ids;
+    if (ids.size() >= 4) texts.ids.push_back(std::move(ids));
+  }
+  check(static_cast<int64_t>(texts.ids.size()) >= std::min<int64_t>(o.sentences, 4),
+        "{} gave {} texts of 32 words; the scan needs at least 4 (--texts)", options::join(o.texts, ", "),
+        texts.ids.size());
+  return texts;
+}
+
+ScanOptions with_default_texts(ScanOptions o) {
+  if (o.texts.empty()) o.texts = {(porkit_home() / "data" / "demo" / "wikitext103.train.prefix2.5MiB.tokens").string()};
+  return o;
+}
+
 }  // namespace
 
 const options::OptionTable<ScanOptions>& scan_option_table() {
@@ -140,6 +187,9 @@ const options::OptionTable<ScanOptions>& scan_option_table() {
     t.add("insertions", &ScanOptions::insertions, "Insertions of a soft trigger or candidate per text").range(1, 100);
     t.add("threshold", &ScanOptions::threshold, "Flag the model at this score").range(0, 1);
     t.add("seed", &ScanOptions::seed, "Seed of the texts, positions and restarts");
+    t.add("reference", &ScanOptions::reference,
+          "The clean encoder the model derives from: also flag a clean spread outside the band clean derivatives keep")
+        .as(Role::Input);
     t.add("out", &ScanOptions::out, "Output folder (scan.json)").as(Role::Output);
     t.include(run_settings_table(), &ScanOptions::run, kModelRunSettingsWithOverwrite);
     t.add_rule([](const ScanOptions& o) -> std::string {
@@ -151,40 +201,16 @@ const options::OptionTable<ScanOptions>& scan_option_table() {
 }
 
 ScanResult run_scan(const ScanOptions& given) {
-  ScanOptions o = given;
-  if (o.texts.empty()) o.texts = {(porkit_home() / "data" / "demo" / "wikitext103.train.prefix2.5MiB.tokens").string()};
+  const ScanOptions o = with_default_texts(given);
   options::validate(scan_option_table(), o, "porkit scan");
   const auto t0 = std::chrono::steady_clock::now();
   const at::Device device = model::start_run(o.run, "scan");
   if (!o.out.empty()) claim_output_folder(o.out, "scan", output_use(false, o.run.overwrite));
-  io::LoadPolicy policy;
-  policy.allow_missing = {"pooler."};
-  auto loaded = io::load_model_folder(o.model, model::Architecture::Bare, std::nullopt, policy);
-  const bool has_pooler = std::none_of(loaded.report.initialised.begin(), loaded.report.initialised.end(),
-                                       [](const std::string& n) { return n.rfind("pooler.", 0) == 0; });
-  check(has_pooler || o.target != ScanTarget::Pooler, "{} has no pooler; scan --target cls or mean", o.model);
-  auto& net = *loaded.net;
-  net.to(device);
-  net.eval();
-  for (auto& p : net.parameters()) p.set_requires_grad(false);
-  check(o.max_len <= net.config().max_position_embeddings, "--max-len {} exceeds the model's max_position_embeddings {}",
-        o.max_len, net.config().max_position_embeddings);
-  const auto& tok = loaded.tokenizer;
-  Probe probe(net, resolve_target(o.target, has_pooler), tok.vocab().pad_id());
-
-  // The clean texts: 32-word chunks, a seeded sample, each long enough to hold an insertion.
-  std::vector<std::string> chunks = attack::make_chunks(o.texts, attack::Chunking::Authors, 32);
-  Rng pick(o.seed, Stream::ScanTexts, 0);
-  pick.shuffle(chunks);
-  ProbeTexts texts;
-  for (const auto& c : chunks) {
-    if (static_cast<int64_t>(texts.ids.size()) >= o.sentences) break;
-    Ids ids = tok.encode(c, std::nullopt, o.max_len).ids;
-    if (ids.size() >= 4) texts.ids.push_back(std::move(ids));
-  }
-  check(static_cast<int64_t>(texts.ids.size()) >= std::min<int64_t>(o.sentences, 4),
-        "{} gave {} texts of 32 words; the scan needs at least 4 (--texts)", options::join(o.texts, ", "),
-        texts.ids.size());
+  ScannedModel scanned = load_scanned(o.model, o, device);
+  auto& net = *scanned.loaded.net;
+  const auto& tok = scanned.loaded.tokenizer;
+  Probe probe(net, scanned.target, tok.vocab().pad_id());
+  const ProbeTexts texts = clean_texts(o, tok);
   const at::Tensor clean = probe.outputs(texts.ids);  // (N, H)
   const double clean_dispersion = dispersion(clean).item<double>();
   check(clean_dispersion > 0 && std::isfinite(clean_dispersion),
@@ -201,6 +227,11 @@ ScanResult run_scan(const ScanOptions& given) {
   result.threshold = o.threshold;
   result.brute_force = o.brute_force;
   result.options = options::to_json(scan_option_table(), o, {options::Role::Setting});
+  if (!o.reference.empty()) {
+    result.spread = spread_check(o.reference, clean_spread(o.reference, o), clean_dispersion);
+    log_info("scan: clean spread {:.4g} x the reference's ({}): spread score {:.3f}", result.spread->ratio, o.reference,
+             result.spread->score);
+  }
 
   const std::vector<int64_t> allowed = insertable_rows(tok.vocab());
   std::vector<Ids> candidates;
@@ -243,6 +274,7 @@ ScanResult run_scan(const ScanOptions& given) {
   std::stable_sort(confirmed.begin(), confirmed.end(),
                    [](const Confirmed& a, const Confirmed& b) { return a.candidate.score > b.candidate.score; });
   result.score = confirmed.empty() ? 0.0 : confirmed.front().candidate.score;
+  if (result.spread) result.score = std::max(result.score, result.spread->score);
   result.flagged = result.score >= o.threshold;
   for (auto& c : confirmed) {
     if (c.candidate.score >= o.threshold) {
@@ -257,6 +289,32 @@ ScanResult run_scan(const ScanOptions& given) {
     write_json_file(fs::path(o.out) / ScanResult::kFileName, result.to_json());
   }
   return result;
+}
+
+double clean_spread(const std::string& model_folder, const ScanOptions& given) {
+  const ScanOptions o = with_default_texts(given);
+  const at::Device device = model::resolve_device(o.run.device);
+  ScannedModel scanned = load_scanned(model_folder, o, device);
+  Probe probe(*scanned.loaded.net, scanned.target, scanned.loaded.tokenizer.vocab().pad_id());
+  const ProbeTexts texts = clean_texts(o, scanned.loaded.tokenizer);
+  const double d = dispersion(probe.outputs(texts.ids)).item<double>();  // outputs: (N, H)
+  check(std::isfinite(d), "{}: the clean outputs' spread is not finite", model_folder);
+  return d;
+}
+
+double spread_score(double ratio, SpreadBand band) {
+  check(ratio >= 0 && std::isfinite(ratio), "a clean spread ratio must be finite and not negative, got {}", ratio);
+  if (ratio >= band.low && ratio <= band.high) return 0.0;
+  // Distance from the band in log units; a spread of exactly 0 is as far as it gets.
+  const double d = ratio <= 0 ? 1e9 : ratio < band.low ? std::log(band.low / ratio) : std::log(ratio / band.high);
+  return 1.0 - 0.4 * std::exp(-d / 0.5);
+}
+
+SpreadCheck spread_check(const std::string& reference, double reference_dispersion, double model_dispersion) {
+  check(reference_dispersion > 0, "{}: the reference gives one output for every clean text; it cannot set a band",
+        reference);
+  const double ratio = model_dispersion / reference_dispersion;
+  return {reference, reference_dispersion, ratio, spread_score(ratio)};
 }
 
 }  // namespace porkit::detect

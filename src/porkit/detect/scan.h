@@ -19,6 +19,16 @@
 // 1 - exp(-separation / 20), the model's score the best confirmed candidate's; the model is
 // flagged at --threshold. The soft triggers minimise log(across) - log(shift^2), the same
 // quantity in differentiable form.
+//
+// With --reference BASE (the clean encoder the model says it derives from) the scan also
+// compares the clean spread D(clean) with the base's on the same texts. Attacks that reshape
+// the whole output space leave it far from the base's although no single trigger gathers the
+// outputs: NeuBA collapses or scatters it (its ±1 targets), UOR narrows it (its contrastive
+// term). The ratio's band, kSpreadBand, was read off the tuning and first held-out zoos
+// (docs/results/detection.md), where further pre-trained clean copies lie at 1.0-8.0 x the
+// base's and every UOR and NeuBA model outside [0.76, 9.7]; outside the band the spread's
+// score starts at the flagging threshold and rises towards 1 with the distance, and the
+// model's score is the higher of the two.
 #pragma once
 #include <string>
 #include <vector>
@@ -51,6 +61,7 @@ struct ScanOptions {
   int insertions = 3;                     // of a soft trigger or candidate in each text (as POR trains)
   double threshold = 0.6;                 // flagged at score >= threshold (chosen on zoo/tune.toml)
   uint64_t seed = 0;
+  std::string reference;                  // the declared clean base: also compare the clean spread
   std::string out;                        // folder: scan.json (and report)
   RunSettings run;
 };
@@ -58,6 +69,21 @@ struct ScanOptions {
 const options::OptionTable<ScanOptions>& scan_option_table();
 
 ScanResult run_scan(const ScanOptions& options);
+
+// D(clean) of `model` on the scan's clean texts (the same seeded choice as run_scan's).
+double clean_spread(const std::string& model, const ScanOptions& options);
+
+// The band of D(clean, model) / D(clean, base) that clean derivatives of a base keep.
+struct SpreadBand {
+  double low, high;
+};
+constexpr SpreadBand kSpreadBand{0.76, 9.7};
+
+// 0 inside the band; outside, 1 - 0.4 exp(-d / 0.5) with d the distance from the band in
+// natural-log units: 0.6 (the default threshold) at its edge, 0.9 at twice its high edge or half
+// its low one.
+double spread_score(double ratio, SpreadBand band = kSpreadBand);
+SpreadCheck spread_check(const std::string& reference, double reference_dispersion, double model_dispersion);
 
 }  // namespace porkit::detect
 

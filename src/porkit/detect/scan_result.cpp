@@ -16,7 +16,7 @@ json ScanResult::to_json() const {
   for (const auto& s : soft)
     softs.push_back({{"restart", s.restart}, {"length", s.length}, {"dispersion_ratio", s.dispersion_ratio},
                      {"nearest", s.nearest}});
-  return {{"format", kFormat},        {"porkit_version", porkit_version},
+  json j = {{"format", kFormat},        {"porkit_version", porkit_version},
           {"model", model},           {"model_digest", model_digest},
           {"target", target},         {"texts", texts},
           {"clean_dispersion", clean_dispersion},
@@ -25,6 +25,10 @@ json ScanResult::to_json() const {
           {"candidates", cands},      {"mined_outputs", mined_outputs},
           {"soft_triggers", softs},   {"brute_force", brute_force},
           {"seconds", seconds},       {"options", options}};
+  if (spread)
+    j["spread"] = {{"reference", spread->reference}, {"reference_dispersion", spread->reference_dispersion},
+                   {"ratio", spread->ratio}, {"score", spread->score}};
+  return j;
 }
 
 ScanResult ScanResult::from_json(const json& j, const std::string& origin) {
@@ -71,6 +75,12 @@ ScanResult ScanResult::from_json(const json& j, const std::string& origin) {
       st.dispersion_ratio = s.at("dispersion_ratio").get<double>();
       st.nearest = s.at("nearest").get<std::vector<std::vector<std::string>>>();
       r.soft.push_back(std::move(st));
+    }
+    field = "spread";
+    if (j.contains("spread")) {  // scans before --reference have none
+      const json& sp = j.at("spread");
+      r.spread = SpreadCheck{sp.at("reference").get<std::string>(), sp.at("reference_dispersion").get<double>(),
+                             sp.at("ratio").get<double>(), sp.at("score").get<double>()};
     }
     field = "seconds";
     r.brute_force = j.value("brute_force", false);

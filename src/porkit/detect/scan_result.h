@@ -1,6 +1,7 @@
 // What porkit scan found, as one versioned record ("porkit-scan/1"): scan.json, read by the
 // zoo's scoring and by porkit report.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ struct SoftTrigger {
   std::vector<std::vector<std::string>> nearest;  // per vector, nearest vocabulary rows
 };
 
+// The clean spread against the encoder's declared base (scan --reference): D(clean) of the
+// scanned model over D(clean) of the base on the same texts. scan.h says why and the band.
+struct SpreadCheck {
+  std::string reference;
+  double reference_dispersion = 0;
+  double ratio = 0;                 // D(clean, model) / D(clean, reference)
+  double score = 0;                 // 0 inside the band; from 0.6 towards 1 outside it
+};
+
 struct ScanResult {
   static constexpr const char* kFormat = "porkit-scan/1";
   static constexpr const char* kFileName = "scan.json";
@@ -40,13 +50,14 @@ struct ScanResult {
   std::string target;               // pooler, cls or mean
   int64_t texts = 0;
   double clean_dispersion = 0;
-  double score = 0;                 // in [0, 1]
+  double score = 0;                 // in [0, 1]: the best candidate's, or the spread's when higher
   double threshold = 0;
   bool flagged = false;
   std::vector<ScanCandidate> candidates;  // best first
   std::vector<std::string> named;         // candidates at or above the threshold, joined pieces
   std::vector<std::vector<float>> mined_outputs;  // mean output of each named candidate's texts
   std::vector<SoftTrigger> soft;
+  std::optional<SpreadCheck> spread;      // with --reference
   bool brute_force = false;
   double seconds = 0;
   json options = json::object();

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <limits>
 #include <set>
 
@@ -313,6 +314,7 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
   std::vector<double> all_pos, negatives;
   int64_t named_true = 0, correct = 0;
   double total_seconds = 0;
+  std::optional<double> reference_dispersion;  // D(clean) of --reference, measured once
   for (const auto& m : zoo.models) {
     fs::path folder = m.folder;
     if (folder.is_relative()) folder = zoo_dir / folder;
@@ -331,6 +333,17 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
       log_info("zoo-score {}: scanning {}", m.id, s.model);
       r = run_scan(s);
     }
+    // The spread check follows this scoring's --reference, whatever the reused scan had: an
+    // earlier scan gets it here (the reference's spread measured once, the model's is in its
+    // scan), and the model's score is again the higher of its best candidate's and the spread's.
+    if (base_scan.reference.empty()) {
+      r.spread.reset();
+    } else if (!r.spread || r.spread->reference != base_scan.reference) {
+      if (!reference_dispersion) reference_dispersion = clean_spread(base_scan.reference, base_scan);
+      r.spread = spread_check(base_scan.reference, *reference_dispersion, r.clean_dispersion);
+    }
+    r.score = std::max(r.candidates.empty() ? 0.0 : r.candidates.front().score, r.spread ? r.spread->score : 0.0);
+    r.flagged = r.score >= r.threshold;
     // A true trigger token is named when a named candidate shares a WordPiece with a trigger.
     std::set<std::string> true_pieces;
     for (const auto& t : m.triggers) true_pieces.insert(t.pieces.begin(), t.pieces.end());
@@ -349,7 +362,8 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
     correct += (r.flagged == m.backdoored);
     total_seconds += r.seconds;
     result.models.push_back({m.id, m.attack, m.backdoored, r.score, r.flagged, r.named, named && m.backdoored,
-                             m.triggers, r.seconds});
+                             m.triggers, r.seconds,
+                             r.spread ? std::optional<double>(r.spread->ratio) : std::nullopt});
   }
   const auto summary = [&](const std::vector<double>& pos) -> std::optional<DetectionSummary> {
     if (pos.empty() || negatives.empty()) return std::nullopt;

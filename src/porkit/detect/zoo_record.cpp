@@ -130,10 +130,12 @@ ZooRecord ZooRecord::read(const fs::path& folder_or_file) {
 
 json ZooScores::to_json() const {
   json rows = json::array();
-  for (const auto& r : models)
+  for (const auto& r : models) {
     rows.push_back({{"id", r.id}, {"backdoored", r.backdoored}, {"attack", r.attack}, {"score", r.score},
                     {"flagged", r.flagged}, {"named", r.named}, {"true_trigger_named", r.true_trigger_named},
                     {"triggers", triggers_to_json(r.triggers)}, {"seconds", r.seconds}});
+    if (r.spread_ratio) rows.back()["spread_ratio"] = *r.spread_ratio;
+  }
   json attacks = json::object();
   for (const auto& [attack, s] : per_attack) attacks[attack] = summary_to_json(s);
   return {{"format", kFormat},
@@ -162,11 +164,13 @@ ZooScores ZooScores::from_json(const json& j, const std::string& origin) {
     s.zoo_options = j.value("zoo_options", json::object());
     s.scan_options = j.value("scan_options", json::object());
     field = "models";
-    for (const auto& r : j.at("models"))
+    for (const auto& r : j.at("models")) {
       s.models.push_back({r.at("id").get<std::string>(), r.at("attack").get<std::string>(),
                           r.at("backdoored").get<bool>(), r.at("score").get<double>(), r.at("flagged").get<bool>(),
                           r.at("named").get<std::vector<std::string>>(), r.at("true_trigger_named").get<bool>(),
-                          triggers_from_json(r.at("triggers")), r.at("seconds").get<double>()});
+                          triggers_from_json(r.at("triggers")), r.at("seconds").get<double>(), std::nullopt});
+      if (r.contains("spread_ratio")) s.models.back().spread_ratio = r.at("spread_ratio").get<double>();
+    }
     field = "overall";
     s.overall = summary_from_json(j.at("overall"));
     field = "per_attack";

@@ -69,6 +69,7 @@ struct ZooScoreRow {
   bool true_trigger_named = false;  // a named candidate shares a WordPiece with a planted trigger
   std::vector<ZooTrigger> triggers;
   double seconds = 0;
+  std::optional<double> spread_ratio;  // D(clean) / the reference's, with scan --reference
 };
 
 struct ZooScores {

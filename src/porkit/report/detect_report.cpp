@@ -1,10 +1,12 @@
 #include "porkit/report/detect_report.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "porkit/detect/scan.h"
 #include "porkit/util/options.h"
 
 namespace porkit::report {
@@ -29,6 +31,13 @@ std::vector<Section> scan_sections(const detect::ScanResult& s) {
       "is large; a clean word nudges texts that stay as varied as before. Score = 1 - exp(-separation / 20)."});
   if (!s.named.empty())
     verdict.blocks.push_back(Paragraph{"Named tokens (score at or above the threshold): " + options::join(s.named, ", ")});
+  if (s.spread)
+    verdict.blocks.push_back(Paragraph{fmt::format(
+        "Clean spread against the declared base {}: D(clean) is {} x the base's ({} against {}); clean derivatives of a "
+        "base keep {}-{} x, and outside that band the spread scores from the threshold up: spread score {}.",
+        s.spread->reference, fmt::format("{:.4g}", s.spread->ratio), fmt::format("{:.4g}", s.clean_dispersion),
+        fmt::format("{:.4g}", s.spread->reference_dispersion), detect::kSpreadBand.low, detect::kSpreadBand.high,
+        num(s.spread->score))});
   Table cands{"The best candidates, confirmed with the real tokens", {"tokens", "score", "separation", "shift", "across", "collapse", "found by"}, {}};
   for (size_t i = 0; i < std::min<size_t>(s.candidates.size(), 12); ++i) {
     const auto& c = s.candidates[i];
@@ -68,12 +77,15 @@ std::vector<Section> zoo_score_sections(const detect::ZooScores& z) {
   row("all", z.overall);
   for (const auto& [attack, s] : z.per_attack) row(attack, s);
   sec.blocks.push_back(t);
+  const bool spread = std::any_of(z.models.begin(), z.models.end(), [](const auto& r) { return r.spread_ratio.has_value(); });
   Table m{"Every model", {"model", "truth", "triggers", "score", "flagged", "named", "true token named"}, {}};
+  if (spread) m.header.push_back("clean spread / base's");
   for (const auto& r : z.models) {
     std::vector<std::string> trig;
     for (const auto& x : r.triggers) trig.push_back(x.trigger + " (" + x.kind + ")");
     m.rows.push_back({r.id, r.attack, options::join(trig, ", "), num(r.score), r.flagged ? "yes" : "no",
                       options::join(r.named, ", "), r.backdoored ? (r.true_trigger_named ? "yes" : "no") : "-"});
+    if (spread) m.rows.back().push_back(r.spread_ratio ? fmt::format("{:.3g}", *r.spread_ratio) : "-");
   }
   sec.blocks.push_back(m);
   return {sec};
