@@ -114,6 +114,15 @@ attack::Target resolve_target(ScanTarget t, bool has_pooler) {
   return has_pooler ? attack::Target::Pooler : attack::Target::Cls;
 }
 
+ScanTarget scan_target_of(attack::Target t) {
+  switch (t) {
+    case attack::Target::Pooler: return ScanTarget::Pooler;
+    case attack::Target::Cls: return ScanTarget::Cls;
+    case attack::Target::Mean: return ScanTarget::Mean;
+    default: break;
+  }
+  fail("the scan reads the pooler, [CLS] or the mean token state, not output '{}'", options::enum_name(t));
+}
 
 // A folder loaded as the scan reads it: the bare encoder in eval mode, frozen, on `device`,
 // and the output scanned.
@@ -228,7 +237,9 @@ ScanResult run_scan(const ScanOptions& given) {
   result.brute_force = o.brute_force;
   result.options = options::to_json(scan_option_table(), o, {options::Role::Setting});
   if (!o.reference.empty()) {
-    result.spread = spread_check(o.reference, clean_spread(o.reference, o), clean_dispersion);
+    ScanOptions same_output = o;  // the reference's spread of the very output scanned here
+    same_output.target = scan_target_of(probe.target());
+    result.spread = spread_check(o.reference, clean_spread(o.reference, same_output), clean_dispersion);
     log_info("scan: clean spread {:.4g} x the reference's ({}): spread score {:.3f}", result.spread->ratio, o.reference,
              result.spread->score);
   }
