@@ -4,6 +4,7 @@
 
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
+#include "porkit/util/record_file.h"
 
 namespace porkit::attack {
 
@@ -127,8 +128,7 @@ BackdoorManifest BackdoorManifest::from_json(const json& j, const std::string& o
 }
 
 BackdoorManifest BackdoorManifest::read(const std::filesystem::path& folder_or_file) {
-  const fs::path path = fs::is_directory(folder_or_file) ? folder_or_file / kFileName : folder_or_file;
-  require_exists(path, "backdoor manifest (porkit_backdoor.json)");
+  const fs::path path = record_file(folder_or_file, kFileName, "backdoor manifest (porkit_backdoor.json)");
   return from_json(read_json_file(path), path.string());
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <unordered_set>
 
 #include "porkit/util/error.h"
 #include "porkit/util/json_io.h"
@@ -74,10 +75,10 @@ void PerplexityCache::append(const std::vector<std::string>& texts, const std::v
 
 Perplexity PerplexityCache::wrap(Perplexity score) {
   return [this, score = std::move(score)](const std::vector<std::string>& texts) {
-    std::vector<std::string> missing;
-    std::unordered_map<std::string, bool> asked;
+    std::vector<std::string> missing;  // each text the file lacks, once
+    std::unordered_set<std::string> asked;
     for (const auto& t : texts)
-      if (!known_.count(t) && asked.emplace(t, true).second) missing.push_back(t);
+      if (!known_.count(t) && asked.insert(t).second) missing.push_back(t);
     hits_ += static_cast<int64_t>(texts.size() - missing.size());
     misses_ += static_cast<int64_t>(missing.size());
     if (!missing.empty()) {

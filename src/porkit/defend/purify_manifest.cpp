@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "porkit/util/error.h"
-#include "porkit/util/files.h"
+#include "porkit/util/record_file.h"
 
 namespace porkit::defend {
 
@@ -47,9 +47,7 @@ json PurifyManifest::to_json() const {
 }
 
 PurifyManifest PurifyManifest::from_json(const json& j, const std::string& origin) {
-  check(j.is_object(), "{}: expected a JSON object", origin);
-  const std::string format = j.value("format", "(none)");
-  check(format == kFormat, "{}: format '{}' is not one this porkit reads (expected '{}')", origin, format, kFormat);
+  check_record_format(j, kFormat, origin);
   PurifyManifest m;
   std::string field;
   try {
@@ -84,8 +82,7 @@ PurifyManifest PurifyManifest::from_json(const json& j, const std::string& origi
 }
 
 PurifyManifest PurifyManifest::read(const fs::path& folder_or_file) {
-  const fs::path path = fs::is_directory(folder_or_file) ? folder_or_file / kFileName : folder_or_file;
-  require_exists(path, "purification record (porkit_purify.json)");
+  const fs::path path = record_file(folder_or_file, kFileName, "purification record (porkit_purify.json)");
   return from_json(read_json_file(path), path.string());
 }
 

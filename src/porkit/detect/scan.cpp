@@ -284,9 +284,6 @@ ScanResult run_scan(const ScanOptions& given) {
   }
   std::stable_sort(confirmed.begin(), confirmed.end(),
                    [](const Confirmed& a, const Confirmed& b) { return a.candidate.score > b.candidate.score; });
-  result.score = confirmed.empty() ? 0.0 : confirmed.front().candidate.score;
-  if (result.spread) result.score = std::max(result.score, result.spread->score);
-  result.flagged = result.score >= o.threshold;
   for (auto& c : confirmed) {
     if (c.candidate.score >= o.threshold) {
       result.named.push_back(options::join(c.candidate.pieces, " "));
@@ -295,6 +292,7 @@ ScanResult run_scan(const ScanOptions& given) {
     }
     result.candidates.push_back(std::move(c.candidate));
   }
+  settle_score(result);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!o.out.empty()) {
     write_json_file(fs::path(o.out) / ScanResult::kFileName, result.to_json());
@@ -319,6 +317,11 @@ double spread_score(double ratio, SpreadBand band) {
   // Distance from the band in log units; a spread of exactly 0 is as far as it gets.
   const double d = ratio <= 0 ? 1e9 : ratio < band.low ? std::log(band.low / ratio) : std::log(ratio / band.high);
   return 1.0 - 0.4 * std::exp(-d / 0.5);
+}
+
+void settle_score(ScanResult& r) {
+  r.score = std::max(r.candidates.empty() ? 0.0 : r.candidates.front().score, r.spread ? r.spread->score : 0.0);
+  r.flagged = r.score >= r.threshold;
 }
 
 SpreadCheck spread_check(const std::string& reference, double reference_dispersion, double model_dispersion) {

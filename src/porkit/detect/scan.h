@@ -85,6 +85,10 @@ constexpr SpreadBand kSpreadBand{0.76, 9.7};
 double spread_score(double ratio, SpreadBand band = kSpreadBand);
 SpreadCheck spread_check(const std::string& reference, double reference_dispersion, double model_dispersion);
 
+// Sets the model's score and verdict from what `r` holds: the higher of its best candidate's
+// score (candidates are best first) and its spread check's, flagged at its threshold.
+void settle_score(ScanResult& r);
+
 }  // namespace porkit::detect
 
 template <>

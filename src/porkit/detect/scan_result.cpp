@@ -4,6 +4,7 @@
 
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
+#include "porkit/util/record_file.h"
 
 namespace porkit::detect {
 
@@ -93,9 +94,7 @@ ScanResult ScanResult::from_json(const json& j, const std::string& origin) {
 }
 
 ScanResult ScanResult::read(const std::string& folder_or_file) {
-  const std::filesystem::path p = folder_or_file;
-  const std::filesystem::path path = std::filesystem::is_directory(p) ? p / kFileName : p;
-  require_exists(path, "scan record (scan.json)");
+  const std::filesystem::path path = record_file(folder_or_file, kFileName, "scan record (scan.json)");
   return from_json(read_json_file(path), path.string());
 }
 

@@ -342,8 +342,7 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
       if (!reference_dispersion) reference_dispersion = clean_spread(base_scan.reference, base_scan);
       r.spread = spread_check(base_scan.reference, *reference_dispersion, r.clean_dispersion);
     }
-    r.score = std::max(r.candidates.empty() ? 0.0 : r.candidates.front().score, r.spread ? r.spread->score : 0.0);
-    r.flagged = r.score >= r.threshold;
+    settle_score(r);
     // A true trigger token is named when a named candidate shares a WordPiece with a trigger.
     std::set<std::string> true_pieces;
     for (const auto& t : m.triggers) true_pieces.insert(t.pieces.begin(), t.pieces.end());

@@ -1,7 +1,7 @@
 #include "porkit/detect/zoo_record.h"
 
 #include "porkit/util/error.h"
-#include "porkit/util/files.h"
+#include "porkit/util/record_file.h"
 
 namespace porkit::detect {
 namespace {
@@ -34,16 +34,6 @@ std::optional<DetectionSummary> summary_from_json(const json& j) {
   if (j.is_null()) return std::nullopt;
   return DetectionSummary{j.at("auroc").get<double>(), j.at("tpr_at_fpr_1pct").get<double>(),
                           j.at("tpr_at_fpr_5pct").get<double>(), j.at("backdoored").get<int64_t>()};
-}
-
-void check_format(const json& j, const char* expected, const std::string& origin) {
-  check(j.is_object(), "{}: expected a JSON object", origin);
-  const std::string format = j.value("format", "(none)");
-  check(format == expected, "{}: format '{}' is not one this porkit reads (expected '{}')", origin, format, expected);
-}
-
-fs::path record_path(const fs::path& folder_or_file, const char* file_name) {
-  return fs::is_directory(folder_or_file) ? folder_or_file / file_name : folder_or_file;
 }
 
 }  // namespace
@@ -102,7 +92,7 @@ json ZooRecord::to_json() const {
 }
 
 ZooRecord ZooRecord::from_json(const json& j, const std::string& origin) {
-  check_format(j, kFormat, origin);
+  check_record_format(j, kFormat, origin);
   ZooRecord r;
   std::string field;
   try {
@@ -123,8 +113,7 @@ ZooRecord ZooRecord::from_json(const json& j, const std::string& origin) {
 }
 
 ZooRecord ZooRecord::read(const fs::path& folder_or_file) {
-  const fs::path path = record_path(folder_or_file, kFileName);
-  require_exists(path, "zoo record (zoo.json)");
+  const fs::path path = record_file(folder_or_file, kFileName, "zoo record (zoo.json)");
   return from_json(read_json_file(path), path.string());
 }
 
@@ -154,7 +143,7 @@ json ZooScores::to_json() const {
 }
 
 ZooScores ZooScores::from_json(const json& j, const std::string& origin) {
-  check_format(j, kFormat, origin);
+  check_record_format(j, kFormat, origin);
   ZooScores s;
   std::string field;
   try {
@@ -193,8 +182,7 @@ ZooScores ZooScores::from_json(const json& j, const std::string& origin) {
 }
 
 ZooScores ZooScores::read(const fs::path& folder_or_file) {
-  const fs::path path = record_path(folder_or_file, kFileName);
-  require_exists(path, "zoo scores (zoo_scores.json)");
+  const fs::path path = record_file(folder_or_file, kFileName, "zoo scores (zoo_scores.json)");
   return from_json(read_json_file(path), path.string());
 }
 

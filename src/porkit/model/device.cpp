@@ -2,7 +2,6 @@
 
 #include <ATen/Context.h>
 
-#include <cstdlib>
 #include <regex>
 
 #include "porkit/model/torch_compat.h"
@@ -14,13 +13,9 @@ namespace porkit::model {
 namespace {
 
 // torchrun's LOCAL_RANK and LOCAL_WORLD_SIZE (0 and 1 when unset).
-int env_count(const char* name, int fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return fallback;
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  check(end != nullptr && *end == '\0' && value >= 0 && value <= 4096, "{}={}: expected a count from 0 to 4096",
-        name, text);
+int env_count(const char* name, long fallback) {
+  const long value = env_integer(name, fallback);
+  check(value >= 0 && value <= 4096, "{}={}: expected a count from 0 to 4096", name, value);
   return static_cast<int>(value);
 }
 int local_rank_from_env() { return env_count("LOCAL_RANK", 0); }

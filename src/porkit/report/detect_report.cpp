@@ -33,11 +33,11 @@ std::vector<Section> scan_sections(const detect::ScanResult& s) {
     verdict.blocks.push_back(Paragraph{"Named tokens (score at or above the threshold): " + options::join(s.named, ", ")});
   if (s.spread)
     verdict.blocks.push_back(Paragraph{fmt::format(
-        "Clean spread against the declared base {}: D(clean) is {} x the base's ({} against {}); clean derivatives of a "
-        "base keep {}-{} x, and outside that band the spread scores from the threshold up: spread score {}.",
-        s.spread->reference, fmt::format("{:.4g}", s.spread->ratio), fmt::format("{:.4g}", s.clean_dispersion),
-        fmt::format("{:.4g}", s.spread->reference_dispersion), detect::kSpreadBand.low, detect::kSpreadBand.high,
-        num(s.spread->score))});
+        "Clean spread against the declared base {}: D(clean) is {:.4g} x the base's ({:.4g} against {:.4g}); clean "
+        "derivatives of a base keep {}-{} x, and outside that band the spread scores from the threshold up: spread "
+        "score {}.",
+        s.spread->reference, s.spread->ratio, s.clean_dispersion, s.spread->reference_dispersion,
+        detect::kSpreadBand.low, detect::kSpreadBand.high, num(s.spread->score))});
   Table cands{"The best candidates, confirmed with the real tokens", {"tokens", "score", "separation", "shift", "across", "collapse", "found by"}, {}};
   for (size_t i = 0; i < std::min<size_t>(s.candidates.size(), 12); ++i) {
     const auto& c = s.candidates[i];

@@ -7,6 +7,7 @@
 
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
+#include "porkit/util/runtime.h"
 
 // The backends this build has: Gloo (CPU tensors) with Gloo's headers, NCCL (CUDA tensors)
 // with a CUDA libtorch built with it (CMakeLists.txt checks both). Either brings the store.
@@ -25,16 +26,6 @@ namespace porkit::train {
 namespace {
 
 constexpr size_t kBucketBytes = 25u << 20;  // all-reduce bucket, as DistributedDataParallel's default
-
-// An integer from the environment: `fallback` when unset, an error when malformed.
-long env_integer(const char* name, long fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return fallback;
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  check(end != nullptr && *end == '\0', "{}={}: expected an integer", name, text);
-  return value;
-}
 
 // An exception's message up to its first line break (libtorch appends backtraces).
 std::string first_line(const std::exception& e) {
@@ -117,28 +108,27 @@ void check_on_group_device(const at::Tensor& t) {
         t.device().str(), d.is_cuda() ? "NCCL" : "Gloo", d.str());
 }
 
-c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) {
+// Runs `call` on the group's backend (NCCL or Gloo, whichever the run's device started),
+// after checking that every tensor is on the group's device.
+template <class Call>
+c10::intrusive_ptr<c10d::Work> collective(const std::vector<at::Tensor>& tensors, Call call) {
   check(group().started, "data-parallel training: the process group was not started");
   for (const auto& t : tensors) check_on_group_device(t);
 #if defined(PORKIT_WITH_NCCL)
-  if (group().nccl) return group().nccl->allreduce(tensors);
+  if (group().nccl) return call(*group().nccl);
 #endif
 #if defined(PORKIT_WITH_GLOO)
-  if (group().gloo) return group().gloo->allreduce(tensors);
+  if (group().gloo) return call(*group().gloo);
 #endif
   fail("data-parallel training: the process group has no backend");
 }
 
+c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) {
+  return collective(tensors, [&](auto& backend) { return backend.allreduce(tensors); });
+}
+
 c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors, const c10d::BroadcastOptions& o) {
-  check(group().started, "data-parallel training: the process group was not started");
-  for (const auto& t : tensors) check_on_group_device(t);
-#if defined(PORKIT_WITH_NCCL)
-  if (group().nccl) return group().nccl->broadcast(tensors, o);
-#endif
-#if defined(PORKIT_WITH_GLOO)
-  if (group().gloo) return group().gloo->broadcast(tensors, o);
-#endif
-  fail("data-parallel training: the process group has no backend");
+  return collective(tensors, [&](auto& backend) { return backend.broadcast(tensors, o); });
 }
 
 // The backend of the run's device, over the joined store.

@@ -110,4 +110,13 @@ double physical_memory_bytes() {
 
 bool quiet_mode() { return std::getenv("PORKIT_QUIET") != nullptr; }
 
+long env_integer(const char* name, long fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  check(end != nullptr && *end == '\0', "{}={}: expected an integer", name, text);
+  return value;
+}
+
 }  // namespace porkit

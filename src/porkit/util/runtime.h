@@ -27,4 +27,8 @@ double physical_memory_bytes();
 // True when PORKIT_QUIET is set (tests, CI): progress output is suppressed.
 bool quiet_mode();
 
+// An integer from the environment (torchrun's RANK, LOCAL_RANK, ...): `fallback` when unset
+// or empty; a porkit::Error naming the variable when it is not a whole integer.
+long env_integer(const char* name, long fallback);
+
 }  // namespace porkit
