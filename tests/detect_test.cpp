@@ -101,6 +101,20 @@ TEST(Scan, FlagsAPlantedBackdoorNamesItsTokenAndPassesTheCleanModel) {
   EXPECT_DOUBLE_EQ(sc.spread->ratio, 1.0);
   EXPECT_EQ(sc.spread->score, 0.0);
   EXPECT_DOUBLE_EQ(sc.score, c.score);
+  EXPECT_TRUE(sc.moved_rows.empty()) << "against itself no row moved";
+  // Against its clean base, the backdoored model's most moved row is its trigger, confirmed
+  // even when the soft search is cut to one step.
+  auto moved = run_porkit("scan --model " + (tmp / "bd").string() + " --reference " + (tmp / "clean").string() +
+                          " --out " + (tmp / "scan-moved").string() + " --texts " +
+                          porkit::testing::small_corpus().string() + " --sentences 32 --restarts 1 --steps 1 --threads 1");
+  ASSERT_EQ(moved.exit_code, 0) << moved.output;
+  const auto mv = detect::ScanResult::read((tmp / "scan-moved").string());
+  ASSERT_FALSE(mv.moved_rows.empty());
+  EXPECT_EQ(mv.moved_rows.front().token, "cf") << moved.output;
+  ASSERT_FALSE(mv.candidates.empty());
+  EXPECT_EQ(mv.candidates.front().pieces, std::vector<std::string>{"cf"}) << moved.output;
+  EXPECT_NE(mv.candidates.front().source.find("moved rows"), std::string::npos) << mv.candidates.front().source;
+  EXPECT_TRUE(mv.flagged) << moved.output;
   // The record is porkit's: a second scan into it needs --overwrite.
   auto again = run_porkit("scan --model " + (tmp / "clean").string() + " --out " + (tmp / "scan-clean").string() + scan);
   EXPECT_EQ(again.exit_code, 1) << again.output;
@@ -137,7 +151,7 @@ TEST(Zoo, BuildsResumesScoresAndReports) {
 
   const std::string score = "zoo-score --zoo " + (tmp / "zoo").string() + " --out " + (tmp / "scores").string() +
                             " --texts " + porkit::testing::small_corpus().string() +
-                            " --sentences 8 --max-len 32 --restarts 1 --steps 5 --threads 1";
+                            " --sentences 8 --max-len 32 --restarts 1 --steps 5 --moved-rows 0 --threads 1";
   auto scored = run_porkit(score);
   ASSERT_EQ(scored.exit_code, 0) << scored.output;
   const json s = read_json_file(tmp / "scores" / "zoo_scores.json");
@@ -149,8 +163,8 @@ TEST(Zoo, BuildsResumesScoresAndReports) {
   const std::string first_scan = sha256_file(tmp / "scores" / "scans" / "m001" / "scan.json");
   ASSERT_EQ(run_porkit(score).exit_code, 0);
   EXPECT_EQ(sha256_file(tmp / "scores" / "scans" / "m001" / "scan.json"), first_scan);
-  // With the base as the reference the scans are reused too, and each row gets its clean
-  // spread against the base's: exactly 1 for the member that is the base itself.
+  // With the base as the reference the scans are reused too (moved rows are off), and each row
+  // gets its clean spread against the base's: exactly 1 for the member that is the base itself.
   ASSERT_EQ(run_porkit(score + " --reference " + (tmp / "base").string()).exit_code, 0);
   EXPECT_EQ(sha256_file(tmp / "scores" / "scans" / "m001" / "scan.json"), first_scan);
   const auto with_spread = detect::ZooScores::read(tmp / "scores");
@@ -160,6 +174,17 @@ TEST(Zoo, BuildsResumesScoresAndReports) {
       EXPECT_DOUBLE_EQ(*row.spread_ratio, 1.0) << "m000 is the base itself";
     }
   }
+  // Moved rows need scans made against that reference: a scan with the same settings but
+  // without it is redone.
+  std::string with_moved = score;
+  with_moved.replace(with_moved.find("--moved-rows 0"), 14, "--moved-rows 4");
+  auto moved_off = run_porkit(with_moved);
+  ASSERT_EQ(moved_off.exit_code, 0) << moved_off.output;
+  const std::string without_reference = sha256_file(tmp / "scores" / "scans" / "m001" / "scan.json");
+  auto moved_on = run_porkit(with_moved + " --reference " + (tmp / "base").string());
+  ASSERT_EQ(moved_on.exit_code, 0) << moved_on.output;
+  EXPECT_NE(sha256_file(tmp / "scores" / "scans" / "m001" / "scan.json"), without_reference);
+  EXPECT_FALSE(detect::ScanResult::read((tmp / "scores" / "scans" / "m001").string()).moved_rows.empty());
   auto report = run_porkit("report " + (tmp / "scores").string());
   ASSERT_EQ(report.exit_code, 0) << report.output;
   EXPECT_NE(read_file(tmp / "scores" / "report.md").find("Detection on a labelled zoo"), std::string::npos);

@@ -2,7 +2,12 @@
 // triggers use is the token forward pass, and the zoo's scores are the textbook ones.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "porkit/attack/por.h"
+#include "porkit/detect/moved_rows.h"
+#include "porkit/detect/probe.h"
 #include "porkit/detect/scan.h"
 #include "porkit/detect/zoo.h"
 #include "porkit/model/embedding_input.h"
@@ -87,6 +92,41 @@ TEST(Scan, TheSpreadScoreIsZeroInsideTheBandAndTheThresholdAtItsEdges) {
   EXPECT_DOUBLE_EQ(c.ratio, 0.25);
   EXPECT_EQ(c.score, detect::spread_score(0.25));
   EXPECT_NE(error_of([] { detect::spread_check("base", 0.0, 1.0); }).find("cannot set a band"), std::string::npos);
+}
+
+TEST(Scan, InsertionsGoWhereAsked) {
+  const detect::Ids text = {101, 5, 6, 7, 102};  // [CLS] a b c [SEP]
+  Rng rng(1, Stream::ScanPositions, 0);
+  EXPECT_EQ(detect::insert_ids(text, {9, 8}, attack::Position::Start, 3, 48, rng),
+            (detect::Ids{101, 9, 8, 5, 6, 7, 102}));
+  EXPECT_EQ(detect::insert_ids(text, {9, 8}, attack::Position::End, 3, 48, rng), (detect::Ids{101, 5, 6, 7, 9, 8, 102}));
+  // At the end, the text gives way so that the trigger stays inside max_len.
+  EXPECT_EQ(detect::insert_ids(text, {9, 8}, attack::Position::End, 3, 5, rng), (detect::Ids{101, 5, 9, 8, 102}));
+  EXPECT_EQ(detect::insert_ids(text, {9, 8}, attack::Position::Start, 3, 5, rng), (detect::Ids{101, 9, 8, 5, 102}));
+  const detect::Ids anywhere = detect::insert_ids(text, {9}, attack::Position::Random, 3, 48, rng);
+  ASSERT_EQ(anywhere.size(), 8u);
+  EXPECT_EQ(std::count(anywhere.begin(), anywhere.end(), 9), 3);
+  EXPECT_EQ(anywhere.front(), 101);
+  EXPECT_EQ(anywhere.back(), 102);
+}
+
+TEST(Scan, TheMostMovedRowsAreSuspectedAloneAndAsWordPairs) {
+  const auto vocab = text::Vocab::from_tokens({"[PAD]", "a", "##b", "c", "##d", "e", "[CLS]", "[SEP]", "[UNK]"});
+  const at::Tensor base = at::ones({9, 2});  // (V, H)
+  at::Tensor moved = base.clone();
+  moved[2][0] = 4.0;   // ##b: |(3, 0)| / |(1, 1)| = 2.12
+  moved[3][1] = -1.0;  // c: 2 / 1.41 = 1.41
+  moved[5][0] = 1.5;   // e: 0.35
+  const auto rows = detect::most_moved_rows(moved, base, {1, 2, 3, 4, 5}, vocab, 4);
+  ASSERT_EQ(rows.size(), 3u) << "a and ##d did not move: they suggest nothing";
+  EXPECT_EQ(rows[0].token, "##b");
+  EXPECT_NEAR(rows[0].change, 3.0 / std::sqrt(2.0), 1e-6);
+  EXPECT_EQ(rows[1].token, "c");
+  EXPECT_EQ(rows[2].token, "e");
+  EXPECT_EQ(detect::moved_row_candidates(rows),
+            (std::vector<detect::Ids>{{2}, {3}, {5}, {3, 2}, {5, 2}}));
+  EXPECT_NE(error_of([&] { detect::most_moved_rows(moved, at::ones({5, 2}), {1}, vocab, 4); }).find("same vocabulary"),
+            std::string::npos);
 }
 
 // Both zoo records, as written by porkit 0.1.0 before they were typed (trimmed to two models):

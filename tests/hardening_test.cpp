@@ -201,6 +201,11 @@ TEST(Hardening, OutputFoldersAreClaimedOnlyWhenNewEmptyOrPorkits) {
   EXPECT_TRUE(fs::exists(tmp / "new" / "metrics.jsonl"));
   claim_output_folder(tmp / "new", "pretrain", OutputUse::Overwrite);
   EXPECT_FALSE(fs::exists(tmp / "new" / "metrics.jsonl"));
+  // Every record porkit names its own is replaceable: an earlier scan gives way to a new one.
+  claim_output_folder(tmp / "scan", "scan", OutputUse::Fresh);
+  write_bytes(tmp / "scan" / "scan.json", "{}");
+  claim_output_folder(tmp / "scan", "scan", OutputUse::Overwrite);
+  EXPECT_FALSE(fs::exists(tmp / "scan" / "scan.json"));
   EXPECT_NE(error_of([&] { claim_output_file(tmp / "file", true); }).find("not written by porkit"), std::string::npos);
 }
 

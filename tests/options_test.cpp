@@ -45,6 +45,7 @@ struct Sample {
   std::string name = "x";
   std::vector<std::string> items;
   Colour colour = Colour::Red;
+  std::vector<Colour> palette = {Colour::Red};
 };
 
 const options::OptionTable<Sample>& sample_table() {
@@ -57,6 +58,7 @@ const options::OptionTable<Sample>& sample_table() {
     t.add("name", &Sample::name, "A name");
     t.add("items", &Sample::items, "Items").separated_by(',');
     t.add("colour", &Sample::colour, "A colour");
+    t.add("palette", &Sample::palette, "Colours").separated_by(',');
     t.add_rule([](const Sample& s) { return s.count == 7 && s.flag ? std::string("7 and flag do not mix") : ""; });
     return t;
   }();
@@ -110,10 +112,27 @@ TEST(Options, ConfigValuesAreTypedAndUnknownKeysListTheKnownOnes) {
   EXPECT_EQ(error_of([&] { options::apply_json(sample_table(), s, cli::parse_toml("count = 2.5", "c"), "c"); }),
             "c: --count: expected a whole number, got 2.5");
   EXPECT_EQ(error_of([&] { options::apply_json(sample_table(), s, cli::parse_toml("bogus = 1", "c"), "c"); }),
-            "c: 'bogus' is not an option here (known: count, rate, seed, flag, name, items, colour)");
+            "c: 'bogus' is not an option here (known: count, rate, seed, flag, name, items, colour, palette)");
   options::apply_json(sample_table(), s, cli::parse_toml("items = \"a,b\"\ncolour = \"green\"", "c"), "c");
   EXPECT_EQ(s.items, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(s.colour, Colour::Green);
+}
+
+TEST(Options, AListOfChoicesIsParsedAndRecordedByName) {
+  const Sample s = cli::resolve_options(sample_table(), Sample{}, nlohmann::json(), "", {{"palette", {"green,red"}}}, "t");
+  EXPECT_EQ(s.palette, (std::vector<Colour>{Colour::Green, Colour::Red}));
+  EXPECT_EQ(options::to_json(sample_table(), s).at("palette").dump(), R"(["green","red"])");
+  EXPECT_EQ(error_of([] {
+              cli::resolve_options(sample_table(), Sample{}, nlohmann::json(), "", {{"palette", {"red,blue"}}}, "porkit t");
+            }),
+            "porkit t: --palette: expected one of red, green, got 'blue'");
+  Sample c;
+  options::apply_json(sample_table(), c, cli::parse_toml("palette = [\"green\"]", "c"), "c");
+  EXPECT_EQ(c.palette, (std::vector<Colour>{Colour::Green}));
+  options::apply_json(sample_table(), c, cli::parse_toml("palette = \"red,green\"", "c"), "c");
+  EXPECT_EQ(c.palette, (std::vector<Colour>{Colour::Red, Colour::Green}));
+  EXPECT_EQ(error_of([&] { options::apply_json(sample_table(), c, cli::parse_toml("palette = [1]", "c"), "c"); }),
+            "c: --palette: expected one of red, green, found 1");
 }
 
 TEST(Options, RecordsKeepOnlyTheRolesAsked) {

@@ -42,9 +42,10 @@ void register_zoo(CLI::App& app) {
         const detect::ZooScores s = detect::run_zoo_score(o);
         print_line("all", s.overall);
         for (const auto& [attack, summary] : s.per_attack) print_line(attack, summary);
-        std::printf("accuracy at threshold %.2f: %.3f; a true trigger token named in %.0f%% of backdoored models; "
-                    "%.1f s per model\n",
-                    s.threshold, s.accuracy_at_threshold, 100 * s.true_trigger_named_share, s.seconds_per_model);
+        std::printf("accuracy at threshold %.2f: %.3f; a true trigger token named in %.0f%% of backdoored models "
+                    "(as the best candidate in %.0f%%); %.1f s per model\n",
+                    s.threshold, s.accuracy_at_threshold, 100 * s.true_trigger_named_share,
+                    100 * s.true_trigger_first_share.value_or(0), s.seconds_per_model);
       },
       /*recipe=*/true);
 }

@@ -34,6 +34,7 @@ void add_flags(CLI::App& cmd, const options::OptionTable<S>& table, const S& def
     std::string help = o.help;
     std::vector<std::string> notes;
     if (o.kind == options::Kind::Choice) notes.push_back("one of " + options::join(o.choices));
+    else if (o.kind == options::Kind::TextList && !o.choices.empty()) notes.push_back("each one of " + options::join(o.choices));
     else if (o.min || o.max) notes.push_back(o.describe_range());
     if (o.required) notes.push_back("required");
     else notes.push_back("default: " + detail::default_text(o.get(defaults)));

@@ -13,10 +13,22 @@ std::vector<int64_t> insertion_points(int64_t length, int times, Rng& rng) {
   return at;
 }
 
-Ids insert_ids(const Ids& text, const Ids& trigger, int times, int max_len, Rng& rng) {
+Ids insert_ids(const Ids& text, const Ids& trigger, attack::Position where, int times, int max_len, Rng& rng) {
   Ids out = text;
-  for (int64_t at : insertion_points(static_cast<int64_t>(text.size()), times, rng))
-    out.insert(out.begin() + at, trigger.begin(), trigger.end());
+  if (where == attack::Position::End) {
+    // Cut the text first, so that the trigger stays before [SEP] within max_len.
+    const int64_t sep = out.back();
+    const auto keep = std::max<int64_t>(1, std::min<int64_t>(static_cast<int64_t>(out.size()) - 1,
+                                                             max_len - 1 - static_cast<int64_t>(trigger.size())));
+    out.resize(static_cast<size_t>(keep));
+    out.insert(out.end(), trigger.begin(), trigger.end());
+    out.push_back(sep);
+  } else {
+    const std::vector<int64_t> points = where == attack::Position::Start
+                                            ? std::vector<int64_t>{1}
+                                            : insertion_points(static_cast<int64_t>(text.size()), times, rng);
+    for (int64_t at : points) out.insert(out.begin() + at, trigger.begin(), trigger.end());
+  }
   if (static_cast<int>(out.size()) > max_len) {
     const int64_t sep = out.back();
     out.resize(static_cast<size_t>(max_len - 1));

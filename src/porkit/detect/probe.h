@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "porkit/attack/backdoor_objective.h"
+#include "porkit/attack/poison_data.h"
 #include "porkit/model/bert_net.h"
 #include "porkit/model/device.h"
 #include "porkit/model/padder.h"
@@ -26,9 +27,10 @@ struct ProbeTexts {
 // turn never splits an earlier insertion.
 std::vector<int64_t> insertion_points(int64_t length, int times, Rng& rng);
 
-// `trigger` inserted `times` times at random places of `text` (between [CLS] and [SEP]); the
-// result keeps at most max_len tokens and its [SEP].
-Ids insert_ids(const Ids& text, const Ids& trigger, int times, int max_len, Rng& rng);
+// `trigger` inserted into `text` ([CLS] ... [SEP]): at Random, `times` times at random places
+// between [CLS] and [SEP]; at Start, once right after [CLS] (where NeuBA trains its triggers);
+// at End, once right before [SEP]. The result keeps at most max_len tokens and its [SEP].
+Ids insert_ids(const Ids& text, const Ids& trigger, attack::Position where, int times, int max_len, Rng& rng);
 
 // The scan's view of a model: its targeted output for batches of ids.
 class Probe {

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "porkit/attack/poison_data.h"
+#include "porkit/detect/moved_rows.h"
 #include "porkit/detect/probe.h"
 #include "porkit/detect/soft_trigger.h"
 #include "porkit/io/model_folder.h"
@@ -26,14 +28,15 @@ struct Confirmed {
   at::Tensor mean_output;
 };
 
-Confirmed confirm(Probe& probe, const ProbeTexts& texts, const Ids& ids, const at::Tensor& clean_mean,
-                  double clean_dispersion, const ScanOptions& o, const text::Vocab& vocab) {
+Confirmed confirm_at(Probe& probe, const ProbeTexts& texts, const Ids& ids, attack::Position where,
+                     const at::Tensor& clean_mean, double clean_dispersion, const ScanOptions& o,
+                     const text::Vocab& vocab) {
   std::vector<Ids> rows;
   rows.reserve(texts.ids.size());
   for (size_t r = 0; r < texts.ids.size(); ++r) {
     // The same places for every candidate, so candidates compare on equal terms.
     Rng rng(o.seed, Stream::ScanPositions, {0xC0F1u, static_cast<uint64_t>(r)});
-    rows.push_back(insert_ids(texts.ids[r], ids, o.insertions, o.max_len, rng));
+    rows.push_back(insert_ids(texts.ids[r], ids, where, o.insertions, o.max_len, rng));
   }
   at::Tensor y = probe.outputs(rows);  // (N, H)
   ScanCandidate c;
@@ -45,7 +48,19 @@ Confirmed confirm(Probe& probe, const ProbeTexts& texts, const Ids& ids, const a
   c.shift = (y.mean(0) - clean_mean).norm().item<double>() / std::sqrt(clean_dispersion);
   c.separation = c.shift / std::sqrt(std::max(c.across_ratio, 1e-12));
   c.score = 1.0 - std::exp(-c.separation / kSeparationScale);
+  c.position = options::enum_name(where);
   return {c, y.mean(0).contiguous()};
+}
+
+// A candidate confirmed at each of the scan's positions; the one where it separates most.
+Confirmed confirm(Probe& probe, const ProbeTexts& texts, const Ids& ids, const at::Tensor& clean_mean,
+                  double clean_dispersion, const ScanOptions& o, const text::Vocab& vocab) {
+  std::optional<Confirmed> best;
+  for (attack::Position where : o.positions) {
+    Confirmed c = confirm_at(probe, texts, ids, where, clean_mean, clean_dispersion, o, vocab);
+    if (!best || c.candidate.separation > best->candidate.separation) best = std::move(c);
+  }
+  return std::move(*best);
 }
 
 // Vocabulary rows a text can produce: not [CLS], [SEP], [PAD], [MASK], [UNK] or [unusedN].
@@ -60,9 +75,10 @@ std::vector<int64_t> insertable_rows(const text::Vocab& vocab) {
 }
 
 
-// Every insertable token as it is, on a few texts; the `keep` that collapse them most.
+// Every insertable token as it is, inserted at `where` on a few texts; the `keep` that
+// separate their outputs most.
 std::vector<Ids> brute_force_tokens(Probe& probe, const ProbeTexts& texts, const std::vector<int64_t>& allowed,
-                                    const ScanOptions& o) {
+                                    attack::Position where, const ScanOptions& o) {
   // The first texts, cut to 24 tokens ([SEP] kept): 30,000 tokens x texts forward passes
   // are the pass's whole cost.
   std::vector<Ids> few;
@@ -87,7 +103,7 @@ std::vector<Ids> brute_force_tokens(Probe& probe, const ProbeTexts& texts, const
     for (size_t i = start; i < end; ++i)
       for (size_t r = 0; r < few.size(); ++r) {
         Rng rng(o.seed, Stream::ScanPositions, {0xB2u, static_cast<uint64_t>(r)});
-        rows.push_back(insert_ids(few[r], {allowed[i]}, o.insertions, o.max_len, rng));
+        rows.push_back(insert_ids(few[r], {allowed[i]}, where, o.insertions, o.max_len, rng));
       }
     at::Tensor y = probe.outputs(rows).reshape({static_cast<int64_t>(end - start), static_cast<int64_t>(few.size()), -1});
     for (size_t i = start; i < end; ++i) {
@@ -127,6 +143,7 @@ ScanTarget scan_target_of(attack::Target t) {
 // A folder loaded as the scan reads it: the bare encoder in eval mode, frozen, on `device`,
 // and the output scanned.
 struct ScannedModel {
+  std::string folder;
   io::LoadedModel loaded;
   attack::Target target;
 };
@@ -145,7 +162,7 @@ ScannedModel load_scanned(const std::string& folder, const ScanOptions& o, const
   check(o.max_len <= net.config().max_position_embeddings, "--max-len {} exceeds the model's max_position_embeddings {}",
         o.max_len, net.config().max_position_embeddings);
   const attack::Target target = resolve_target(o.target, has_pooler);
-  return {std::move(loaded), target};
+  return {folder, std::move(loaded), target};
 }
 
 // The clean texts: 32-word chunks, a seeded sample, each long enough to hold an insertion.
@@ -170,6 +187,15 @@ ScanOptions with_default_texts(ScanOptions o) {
   return o;
 }
 
+// D(clean) of a loaded model on the scan's clean texts.
+double spread_of(ScannedModel& scanned, const ScanOptions& o) {
+  Probe probe(*scanned.loaded.net, scanned.target, scanned.loaded.tokenizer.vocab().pad_id());
+  const ProbeTexts texts = clean_texts(o, scanned.loaded.tokenizer);
+  const double d = dispersion(probe.outputs(texts.ids)).item<double>();  // outputs: (N, H)
+  check(std::isfinite(d), "{}: the clean outputs' spread is not finite", scanned.folder);
+  return d;
+}
+
 }  // namespace
 
 const options::OptionTable<ScanOptions>& scan_option_table() {
@@ -184,6 +210,11 @@ const options::OptionTable<ScanOptions>& scan_option_table() {
     t.add("max-len", &ScanOptions::max_len, "Tokens per text").range(8, 8192);
     t.add("target", &ScanOptions::target, "Output scanned: auto (pooler when present, else cls), pooler, cls or mean");
     t.add("soft-length", &ScanOptions::soft_length, "Restart r optimises 1 + r % N soft vectors").range(1, 16);
+    t.add("positions", &ScanOptions::positions,
+          "Where soft triggers and candidates are inserted: random (--insertions times anywhere), start (once after "
+          "[CLS], as NeuBA trains), end (once before [SEP]); restarts take them in turn, candidates are confirmed at each")
+        .separated_by(',')
+        .rule([](const ScanOptions& o) -> std::string { return o.positions.empty() ? "--positions: give at least one" : ""; });
     t.add("restarts", &ScanOptions::restarts, "Soft-trigger restarts (seeds); 0: none").range(0, 1000);
     t.add("steps", &ScanOptions::steps, "Optimisation steps per restart").range(1, 100000);
     t.add("lr", &ScanOptions::lr, "Adam learning rate of the soft vectors").above(0).at_most(100);
@@ -199,6 +230,10 @@ const options::OptionTable<ScanOptions>& scan_option_table() {
     t.add("reference", &ScanOptions::reference,
           "The clean encoder the model derives from: also flag a clean spread outside the band clean derivatives keep")
         .as(Role::Input);
+    t.add("moved-rows", &ScanOptions::moved_rows,
+          "With --reference: confirm the N vocabulary rows whose embeddings moved most from the reference's (and "
+          "word-start + continuation pairs among them); 0: none")
+        .range(0, 1000);
     t.add("out", &ScanOptions::out, "Output folder (scan.json)").as(Role::Output);
     t.include(run_settings_table(), &ScanOptions::run, kModelRunSettingsWithOverwrite);
     t.add_rule([](const ScanOptions& o) -> std::string {
@@ -236,31 +271,50 @@ ScanResult run_scan(const ScanOptions& given) {
   result.threshold = o.threshold;
   result.brute_force = o.brute_force;
   result.options = options::to_json(scan_option_table(), o, {options::Role::Setting});
+  const std::vector<int64_t> allowed = insertable_rows(tok.vocab());
   if (!o.reference.empty()) {
     ScanOptions same_output = o;  // the reference's spread of the very output scanned here
     same_output.target = scan_target_of(probe.target());
-    result.spread = spread_check(o.reference, clean_spread(o.reference, same_output), clean_dispersion);
+    ScannedModel base = load_scanned(o.reference, same_output, device);
+    result.spread = spread_check(o.reference, spread_of(base, same_output), clean_dispersion);
     log_info("scan: clean spread {:.4g} x the reference's ({}): spread score {:.3f}", result.spread->ratio, o.reference,
              result.spread->score);
+    if (o.moved_rows > 0) {
+      const at::Tensor& rows = net.bert->embeddings->word_embeddings->weight;             // (V, H)
+      const at::Tensor& base_rows = base.loaded.net->bert->embeddings->word_embeddings->weight;  // (V, H)
+      if (base.loaded.tokenizer.vocab().tokens() == tok.vocab().tokens() && rows.sizes() == base_rows.sizes()) {
+        result.moved_rows = most_moved_rows(rows, base_rows, allowed, tok.vocab(), o.moved_rows);
+      } else {
+        log_info("warning: scan: {} has another vocabulary or width than {}; no moved rows to suspect", o.reference,
+                 o.model);
+      }
+    }
   }
 
-  const std::vector<int64_t> allowed = insertable_rows(tok.vocab());
   std::vector<Ids> candidates;
   std::vector<std::string> sources;
   for (int r = 0; r < o.restarts; ++r) {
     const size_t before = candidates.size();
-    result.soft.push_back(optimise_soft(probe, texts, r, 1 + r % o.soft_length, allowed, clean_mean, clean_dispersion, o,
-                                        tok.vocab(), &candidates));
+    const attack::Position where = o.positions[static_cast<size_t>(r / o.soft_length) % o.positions.size()];
+    result.soft.push_back(optimise_soft(probe, texts, r, 1 + r % o.soft_length, where, allowed, clean_mean,
+                                        clean_dispersion, o, tok.vocab(), &candidates));
     for (size_t i = before; i < candidates.size(); ++i) sources.push_back("soft r" + std::to_string(r));
-    log_info("scan: restart {} (length {}): soft dispersion ratio {:.3f}, nearest {}", r, result.soft.back().length,
-             result.soft.back().dispersion_ratio, options::join(result.soft.back().nearest.front(), " "));
+    log_info("scan: restart {} (length {}, {}): soft dispersion ratio {:.3f}, nearest {}", r, result.soft.back().length,
+             result.soft.back().position, result.soft.back().dispersion_ratio,
+             options::join(result.soft.back().nearest.front(), " "));
   }
   if (o.brute_force) {
-    auto best = brute_force_tokens(probe, texts, allowed, o);
-    for (size_t i = 0; i < best.size(); ++i) {
-      candidates.push_back(best[i]);
-      sources.push_back("brute-force #" + std::to_string(i + 1));
+    for (attack::Position where : o.positions) {
+      auto best = brute_force_tokens(probe, texts, allowed, where, o);
+      for (size_t i = 0; i < best.size(); ++i) {
+        candidates.push_back(best[i]);
+        sources.push_back("brute-force " + options::enum_name(where) + " #" + std::to_string(i + 1));
+      }
     }
+  }
+  for (const Ids& ids : moved_row_candidates(result.moved_rows)) {
+    candidates.push_back(ids);
+    sources.push_back("moved rows");
   }
   for (const auto& word : o.suspects) {
     Ids ids;
@@ -302,13 +356,8 @@ ScanResult run_scan(const ScanOptions& given) {
 
 double clean_spread(const std::string& model_folder, const ScanOptions& given) {
   const ScanOptions o = with_default_texts(given);
-  const at::Device device = model::resolve_device(o.run.device);
-  ScannedModel scanned = load_scanned(model_folder, o, device);
-  Probe probe(*scanned.loaded.net, scanned.target, scanned.loaded.tokenizer.vocab().pad_id());
-  const ProbeTexts texts = clean_texts(o, scanned.loaded.tokenizer);
-  const double d = dispersion(probe.outputs(texts.ids)).item<double>();  // outputs: (N, H)
-  check(std::isfinite(d), "{}: the clean outputs' spread is not finite", model_folder);
-  return d;
+  ScannedModel scanned = load_scanned(model_folder, o, model::resolve_device(o.run.device));
+  return spread_of(scanned, o);
 }
 
 double spread_score(double ratio, SpreadBand band) {

@@ -4,11 +4,14 @@
 // text. The scan looks for insertions that send the outputs of many clean texts together,
 // far from where clean outputs are:
 //
-//   1. soft triggers: k free vectors in embedding space, inserted at random positions into
-//      clean texts, optimised (several seeds) to do that;
+//   1. soft triggers: k free vectors in embedding space, inserted into clean texts (at random
+//      places, or once right after [CLS] where NeuBA plants its triggers), optimised
+//      (several seeds) to do that;
 //   2. each soft vector named by its nearest vocabulary rows (cosine);
-//   3. optionally every single vocabulary token tried as it is (--brute-force, the baseline);
-//   4. every candidate confirmed with the real tokens inserted into all the clean texts.
+//   3. optionally every single vocabulary token tried as it is (--brute-force, the baseline),
+//      and with --reference the vocabulary rows that moved most from the base's (moved_rows.h);
+//   4. every candidate confirmed with the real tokens inserted into all the clean texts, at
+//      each of --positions; it keeps the position where it separates the outputs most.
 //
 // For an insertion s, with D the mean squared distance of the outputs from their mean over the
 // texts: shift = |mean output moved| / sqrt(D(clean)); across = D(with s) across the direction
@@ -34,6 +37,7 @@
 #include <vector>
 
 #include "porkit/attack/backdoor_objective.h"
+#include "porkit/attack/poison_data.h"
 #include "porkit/detect/scan_result.h"
 #include "porkit/util/options.h"
 #include "porkit/util/run_settings.h"
@@ -50,7 +54,12 @@ struct ScanOptions {
   int max_len = 48;                       // tokens per text, [CLS] and [SEP] included
   ScanTarget target = ScanTarget::Auto;
   int soft_length = 2;                    // restart r optimises 1 + r % soft_length vectors
-  int restarts = 4;
+  // Where soft triggers and candidates go: random (`insertions` times anywhere, as POR and UOR
+  // train), start (once after [CLS], as NeuBA trains), end (once before [SEP]). Restart r
+  // inserts at positions[(r / soft_length) % positions.size()]; every candidate is confirmed
+  // at each.
+  std::vector<attack::Position> positions = {attack::Position::Random, attack::Position::Start};
+  int restarts = 6;
   int steps = 60;
   double lr = 0.1;
   int nearest = 5;                        // vocabulary rows named per soft vector
@@ -62,6 +71,7 @@ struct ScanOptions {
   double threshold = 0.6;                 // flagged at score >= threshold (chosen on zoo/tune.toml)
   uint64_t seed = 0;
   std::string reference;                  // the declared clean base: also compare the clean spread
+  int moved_rows = 10;                    // with reference: its most moved vocabulary rows confirmed
   std::string out;                        // folder: scan.json (and report)
   RunSettings run;
 };

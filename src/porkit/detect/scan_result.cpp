@@ -11,11 +11,11 @@ namespace porkit::detect {
 json ScanResult::to_json() const {
   json cands = json::array();
   for (const auto& c : candidates)
-    cands.push_back({{"pieces", c.pieces}, {"ids", c.ids}, {"source", c.source}, {"collapse", c.collapse},
+    cands.push_back({{"pieces", c.pieces}, {"ids", c.ids}, {"source", c.source}, {"position", c.position}, {"collapse", c.collapse},
                      {"dispersion_ratio", c.dispersion_ratio}, {"across_ratio", c.across_ratio}, {"shift", c.shift}, {"separation", c.separation}, {"score", c.score}});
   json softs = json::array();
   for (const auto& s : soft)
-    softs.push_back({{"restart", s.restart}, {"length", s.length}, {"dispersion_ratio", s.dispersion_ratio},
+    softs.push_back({{"restart", s.restart}, {"length", s.length}, {"position", s.position}, {"dispersion_ratio", s.dispersion_ratio},
                      {"nearest", s.nearest}});
   json j = {{"format", kFormat},        {"porkit_version", porkit_version},
           {"model", model},           {"model_digest", model_digest},
@@ -29,6 +29,11 @@ json ScanResult::to_json() const {
   if (spread)
     j["spread"] = {{"reference", spread->reference}, {"reference_dispersion", spread->reference_dispersion},
                    {"ratio", spread->ratio}, {"score", spread->score}};
+  if (!moved_rows.empty()) {
+    json moved = json::array();
+    for (const auto& m : moved_rows) moved.push_back({{"token", m.token}, {"id", m.id}, {"change", m.change}});
+    j["moved_rows"] = moved;
+  }
   return j;
 }
 
@@ -58,6 +63,7 @@ ScanResult ScanResult::from_json(const json& j, const std::string& origin) {
       sc.pieces = c.at("pieces").get<std::vector<std::string>>();
       sc.ids = c.at("ids").get<std::vector<int64_t>>();
       sc.source = c.at("source").get<std::string>();
+      sc.position = c.value("position", "random");  // scans before --positions inserted at random
       sc.collapse = c.at("collapse").get<double>();
       sc.dispersion_ratio = c.at("dispersion_ratio").get<double>();
       sc.shift = c.at("shift").get<double>();
@@ -73,6 +79,7 @@ ScanResult ScanResult::from_json(const json& j, const std::string& origin) {
       SoftTrigger st;
       st.restart = s.at("restart").get<int>();
       st.length = s.at("length").get<int>();
+      st.position = s.value("position", "random");
       st.dispersion_ratio = s.at("dispersion_ratio").get<double>();
       st.nearest = s.at("nearest").get<std::vector<std::vector<std::string>>>();
       r.soft.push_back(std::move(st));
@@ -83,6 +90,9 @@ ScanResult ScanResult::from_json(const json& j, const std::string& origin) {
       r.spread = SpreadCheck{sp.at("reference").get<std::string>(), sp.at("reference_dispersion").get<double>(),
                              sp.at("ratio").get<double>(), sp.at("score").get<double>()};
     }
+    field = "moved_rows";
+    for (const auto& m : j.value("moved_rows", json::array()))  // scans before --moved-rows have none
+      r.moved_rows.push_back({m.at("token").get<std::string>(), m.at("id").get<int64_t>(), m.at("change").get<double>()});
     field = "seconds";
     r.brute_force = j.value("brute_force", false);
     r.seconds = j.at("seconds").get<double>();

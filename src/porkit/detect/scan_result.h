@@ -13,7 +13,8 @@ namespace porkit::detect {
 struct ScanCandidate {
   std::vector<std::string> pieces;  // WordPiece tokens, e.g. {"cf"} or {"don", "qui"}
   std::vector<int64_t> ids;
-  std::string source;               // "soft r2 v0 #1" (restart, vector, rank) or "brute-force #3"
+  std::string source;               // "soft r2" (the restart that named it), "brute-force #3", "suspect"
+  std::string position = "random";  // where it separated the outputs most: random, start or end
   double collapse = 0;              // 1 - dispersion_ratio, clipped to [0, 1]
   double dispersion_ratio = 0;      // D(with the insertion) / D(clean)
   double across_ratio = 0;          // D across the direction the outputs moved / D(clean)
@@ -28,6 +29,7 @@ constexpr double kSeparationScale = 20.0;
 // One optimised soft trigger.
 struct SoftTrigger {
   int restart = 0, length = 0;
+  std::string position = "random";  // where its vectors were inserted
   double dispersion_ratio = 0;      // of the soft trigger itself after optimisation
   std::vector<std::vector<std::string>> nearest;  // per vector, nearest vocabulary rows
 };
@@ -39,6 +41,13 @@ struct SpreadCheck {
   double reference_dispersion = 0;
   double ratio = 0;                 // D(clean, model) / D(clean, reference)
   double score = 0;                 // 0 inside the band; from 0.6 towards 1 outside it
+};
+
+// A vocabulary row the model's training moved far from the reference's (scan --reference).
+struct MovedRow {
+  std::string token;
+  int64_t id = 0;
+  double change = 0;                // |E[id] - B[id]| / |B[id]|
 };
 
 struct ScanResult {
@@ -58,6 +67,7 @@ struct ScanResult {
   std::vector<std::vector<float>> mined_outputs;  // mean output of each named candidate's texts
   std::vector<SoftTrigger> soft;
   std::optional<SpreadCheck> spread;      // with --reference
+  std::vector<MovedRow> moved_rows;       // with --reference: most moved first
   bool brute_force = false;
   double seconds = 0;
   json options = json::object();

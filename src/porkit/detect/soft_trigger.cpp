@@ -6,7 +6,7 @@
 
 namespace porkit::detect {
 
-SoftTrigger optimise_soft(Probe& probe, const ProbeTexts& texts, int restart, int length,
+SoftTrigger optimise_soft(Probe& probe, const ProbeTexts& texts, int restart, int length, attack::Position where,
                           const std::vector<int64_t>& allowed, const at::Tensor& clean_mean, double clean_dispersion,
                           const ScanOptions& o, const text::Vocab& vocab, std::vector<Ids>* candidates) {
   model::BertNetImpl& net = probe.net();
@@ -31,7 +31,7 @@ SoftTrigger optimise_soft(Probe& probe, const ProbeTexts& texts, int restart, in
     for (size_t r = 0; r < texts.ids.size(); ++r) {
       Rng rng(o.seed, Stream::ScanPositions,
               {static_cast<uint64_t>(restart), static_cast<uint64_t>(step), static_cast<uint64_t>(r)});
-      Ids with = insert_ids(texts.ids[r], block, o.insertions, o.max_len, rng);
+      Ids with = insert_ids(texts.ids[r], block, where, o.insertions, o.max_len, rng);
       std::vector<int64_t> slot(with.size(), -1);
       int64_t seen = 0;
       for (size_t t = 0; t < with.size(); ++t)
@@ -71,6 +71,7 @@ SoftTrigger optimise_soft(Probe& probe, const ProbeTexts& texts, int restart, in
   SoftTrigger s;
   s.restart = restart;
   s.length = length;
+  s.position = options::enum_name(where);
   {
     at::NoGradGuard no_grad;
     s.dispersion_ratio = soft_dispersion(o.steps).first.item<double>();

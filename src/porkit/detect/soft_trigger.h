@@ -11,9 +11,9 @@
 
 namespace porkit::detect {
 
-// One restart. Appends the candidates it names to `candidates`: each vector's `nearest` rows
+// One restart, its vectors inserted at `where` (scan.h). Appends the candidates it names to `candidates`: each vector's `nearest` rows
 // and, for more than one vector, the sequence of their nearest rows.
-SoftTrigger optimise_soft(Probe& probe, const ProbeTexts& texts, int restart, int length,
+SoftTrigger optimise_soft(Probe& probe, const ProbeTexts& texts, int restart, int length, attack::Position where,
                           const std::vector<int64_t>& allowed, const at::Tensor& clean_mean, double clean_dispersion,
                           const ScanOptions& o, const text::Vocab& vocab, std::vector<Ids>* candidates);
 

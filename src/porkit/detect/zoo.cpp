@@ -312,7 +312,7 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
   result.threshold = base_scan.threshold;
   std::map<std::string, std::vector<double>> positives;  // per attack
   std::vector<double> all_pos, negatives;
-  int64_t named_true = 0, correct = 0;
+  int64_t named_true = 0, first_true = 0, correct = 0;
   double total_seconds = 0;
   std::optional<double> reference_dispersion;  // D(clean) of --reference, measured once
   for (const auto& m : zoo.models) {
@@ -323,10 +323,13 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
     s.out = (out / "scans" / m.id).string();
     ScanResult r;
     const fs::path earlier = fs::path(s.out) / ScanResult::kFileName;
-    // An earlier scan of this model with the same settings is reused.
+    // An earlier scan of this model with the same settings is reused; one made without this
+    // --reference lacks the reference's moved rows, so it is not, unless they are off.
     const bool reuse = fs::exists(earlier) && [&] {
       r = ScanResult::read(earlier.string());
-      return r.options == result.scan_options;
+      const bool moved_rows_as_asked = base_scan.reference.empty() || base_scan.moved_rows == 0 ||
+                                       (r.spread && r.spread->reference == base_scan.reference);
+      return r.options == result.scan_options && moved_rows_as_asked;
     }();
     if (!reuse) {
       s.run.overwrite = true;
@@ -334,7 +337,7 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
       r = run_scan(s);
     }
     // The spread check follows this scoring's --reference, whatever the reused scan had: an
-    // earlier scan gets it here (the reference's spread measured once, the model's is in its
+    // earlier scan (reused with --moved-rows 0) gets it here (the reference's spread measured once, the model's is in its
     // scan), and the model's score is again the higher of its best candidate's and the spread's.
     if (base_scan.reference.empty()) {
       r.spread.reset();
@@ -346,22 +349,28 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
     // A true trigger token is named when a named candidate shares a WordPiece with a trigger.
     std::set<std::string> true_pieces;
     for (const auto& t : m.triggers) true_pieces.insert(t.pieces.begin(), t.pieces.end());
+    // The strict reading: the scan's first answer, its best candidate, is a trigger's.
+    auto is_true = [&](const ScanCandidate& c) {
+      return std::any_of(c.pieces.begin(), c.pieces.end(), [&](const std::string& p) { return true_pieces.count(p) > 0; });
+    };
     bool named = false;
     for (const auto& c : r.candidates) {
       if (c.score < r.threshold) break;
-      for (const auto& p : c.pieces) named = named || true_pieces.count(p) > 0;
+      named = named || is_true(c);
     }
+    const bool first = !r.candidates.empty() && r.candidates.front().score >= r.threshold && is_true(r.candidates.front());
     if (m.backdoored) {
       positives[m.attack].push_back(r.score);
       all_pos.push_back(r.score);
       named_true += named;
+      first_true += first;
     } else {
       negatives.push_back(r.score);
     }
     correct += (r.flagged == m.backdoored);
     total_seconds += r.seconds;
     result.models.push_back({m.id, m.attack, m.backdoored, r.score, r.flagged, r.named, named && m.backdoored,
-                             m.triggers, r.seconds,
+                             first && m.backdoored, m.triggers, r.seconds,
                              r.spread ? std::optional<double>(r.spread->ratio) : std::nullopt});
   }
   const auto summary = [&](const std::vector<double>& pos) -> std::optional<DetectionSummary> {
@@ -376,6 +385,8 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
   result.accuracy_at_threshold = scanned > 0 ? static_cast<double>(correct) / scanned : 0.0;
   result.true_trigger_named_share =
       all_pos.empty() ? 0.0 : static_cast<double>(named_true) / static_cast<double>(all_pos.size());
+  result.true_trigger_first_share =
+      all_pos.empty() ? 0.0 : static_cast<double>(first_true) / static_cast<double>(all_pos.size());
   result.seconds_per_model = scanned > 0 ? total_seconds / scanned : 0.0;
   write_json_file(out / ZooScores::kFileName, result.to_json());
   return result;

@@ -124,10 +124,11 @@ json ZooScores::to_json() const {
                     {"flagged", r.flagged}, {"named", r.named}, {"true_trigger_named", r.true_trigger_named},
                     {"triggers", triggers_to_json(r.triggers)}, {"seconds", r.seconds}});
     if (r.spread_ratio) rows.back()["spread_ratio"] = *r.spread_ratio;
+    if (r.true_trigger_first) rows.back()["true_trigger_first"] = *r.true_trigger_first;
   }
   json attacks = json::object();
   for (const auto& [attack, s] : per_attack) attacks[attack] = summary_to_json(s);
-  return {{"format", kFormat},
+  json j = {{"format", kFormat},
           {"porkit_version", porkit_version},
           {"zoo", zoo},
           {"zoo_options", zoo_options},
@@ -140,6 +141,8 @@ json ZooScores::to_json() const {
           {"accuracy_at_threshold", accuracy_at_threshold},
           {"true_trigger_named_share", true_trigger_named_share},
           {"seconds_per_model", seconds_per_model}};
+  if (true_trigger_first_share) j["true_trigger_first_share"] = *true_trigger_first_share;
+  return j;
 }
 
 ZooScores ZooScores::from_json(const json& j, const std::string& origin) {
@@ -157,8 +160,9 @@ ZooScores ZooScores::from_json(const json& j, const std::string& origin) {
       s.models.push_back({r.at("id").get<std::string>(), r.at("attack").get<std::string>(),
                           r.at("backdoored").get<bool>(), r.at("score").get<double>(), r.at("flagged").get<bool>(),
                           r.at("named").get<std::vector<std::string>>(), r.at("true_trigger_named").get<bool>(),
-                          triggers_from_json(r.at("triggers")), r.at("seconds").get<double>(), std::nullopt});
+                          std::nullopt, triggers_from_json(r.at("triggers")), r.at("seconds").get<double>(), std::nullopt});
       if (r.contains("spread_ratio")) s.models.back().spread_ratio = r.at("spread_ratio").get<double>();
+      if (r.contains("true_trigger_first")) s.models.back().true_trigger_first = r.at("true_trigger_first").get<bool>();
     }
     field = "overall";
     s.overall = summary_from_json(j.at("overall"));
@@ -173,6 +177,8 @@ ZooScores ZooScores::from_json(const json& j, const std::string& origin) {
     s.accuracy_at_threshold = j.at("accuracy_at_threshold").get<double>();
     field = "true_trigger_named_share";
     s.true_trigger_named_share = j.at("true_trigger_named_share").get<double>();
+    if (j.contains("true_trigger_first_share"))
+      s.true_trigger_first_share = j.at("true_trigger_first_share").get<double>();
     field = "seconds_per_model";
     s.seconds_per_model = j.at("seconds_per_model").get<double>();
   } catch (const json::exception& e) {

@@ -67,6 +67,7 @@ struct ZooScoreRow {
   bool flagged = false;
   std::vector<std::string> named;   // candidates the scan named
   bool true_trigger_named = false;  // a named candidate shares a WordPiece with a planted trigger
+  std::optional<bool> true_trigger_first;  // the best named candidate does (absent in older records)
   std::vector<ZooTrigger> triggers;
   double seconds = 0;
   std::optional<double> spread_ratio;  // D(clean) / the reference's, with scan --reference
@@ -86,6 +87,7 @@ struct ZooScores {
   double threshold = 0;
   double accuracy_at_threshold = 0;
   double true_trigger_named_share = 0;
+  std::optional<double> true_trigger_first_share;  // absent in older records
   double seconds_per_model = 0;
 
   json to_json() const;

@@ -38,20 +38,28 @@ std::vector<Section> scan_sections(const detect::ScanResult& s) {
         "score {}.",
         s.spread->reference, s.spread->ratio, s.clean_dispersion, s.spread->reference_dispersion,
         detect::kSpreadBand.low, detect::kSpreadBand.high, num(s.spread->score))});
-  Table cands{"The best candidates, confirmed with the real tokens", {"tokens", "score", "separation", "shift", "across", "collapse", "found by"}, {}};
+  if (!s.moved_rows.empty()) {
+    std::vector<std::string> moved;
+    for (const auto& m : s.moved_rows) moved.push_back(fmt::format("{} ({:.2f})", m.token, m.change));
+    verdict.blocks.push_back(Paragraph{
+        "Vocabulary rows that moved most from the base's (|E - B| / |B|), each confirmed as a candidate: " +
+        options::join(moved, ", ")});
+  }
+  Table cands{"The best candidates, confirmed with the real tokens",
+              {"tokens", "score", "separation", "shift", "across", "collapse", "inserted", "found by"}, {}};
   for (size_t i = 0; i < std::min<size_t>(s.candidates.size(), 12); ++i) {
     const auto& c = s.candidates[i];
     cands.rows.push_back({options::join(c.pieces, " "), num(c.score), num(c.separation, 1), num(c.shift, 2),
-                          num(c.across_ratio), num(c.collapse), c.source});
+                          num(c.across_ratio), num(c.collapse), c.position, c.source});
   }
   verdict.blocks.push_back(cands);
   if (!s.soft.empty()) {
     Table soft{"Soft triggers (optimised in embedding space) and their nearest vocabulary rows",
-               {"restart", "vectors", "dispersion ratio", "nearest rows"}, {}};
+               {"restart", "vectors", "inserted", "dispersion ratio", "nearest rows"}, {}};
     for (const auto& t : s.soft) {
       std::vector<std::string> per_vector;
       for (const auto& n : t.nearest) per_vector.push_back(options::join(n, " "));
-      soft.rows.push_back({std::to_string(t.restart), std::to_string(t.length), num(t.dispersion_ratio),
+      soft.rows.push_back({std::to_string(t.restart), std::to_string(t.length), t.position, num(t.dispersion_ratio),
                            options::join(per_vector, " | ")});
     }
     verdict.blocks.push_back(soft);
@@ -63,9 +71,13 @@ std::vector<Section> zoo_score_sections(const detect::ZooScores& z) {
   Section sec{"Detection on a labelled zoo", {}};
   sec.blocks.push_back(Paragraph{fmt::format(
       "porkit scan over the zoo {} ({} models, {} clean). Threshold {}: accuracy {}; a true trigger token named in "
-      "{}% of the backdoored models; {} s per model.",
+      "{}% of the backdoored models{}; {} s per model.",
       z.zoo, z.models.size(), z.clean, num(z.threshold, 2), num(z.accuracy_at_threshold),
-      num(100 * z.true_trigger_named_share, 0), num(z.seconds_per_model, 1))});
+      num(100 * z.true_trigger_named_share, 0),
+      z.true_trigger_first_share
+          ? fmt::format(" (as the best candidate in {}%)", num(100 * *z.true_trigger_first_share, 0))
+          : std::string(),
+      num(z.seconds_per_model, 1))});
   Table t{"AUROC and true-positive rates at fixed false-positive rates (each attack's backdoored models against all "
           "clean ones)",
           {"attack", "backdoored", "AUROC", "TPR @ 1% FPR", "TPR @ 5% FPR"}, {}};
@@ -83,8 +95,13 @@ std::vector<Section> zoo_score_sections(const detect::ZooScores& z) {
   for (const auto& r : z.models) {
     std::vector<std::string> trig;
     for (const auto& x : r.triggers) trig.push_back(x.trigger + " (" + x.kind + ")");
-    m.rows.push_back({r.id, r.attack, options::join(trig, ", "), num(r.score), r.flagged ? "yes" : "no",
-                      options::join(r.named, ", "), r.backdoored ? (r.true_trigger_named ? "yes" : "no") : "-"});
+    // A degenerate encoder can name dozens of tokens: the first eight, best first, and the count.
+    std::vector<std::string> shown(r.named.begin(), r.named.begin() + std::min<std::ptrdiff_t>(8, r.named.size()));
+    std::string named = options::join(shown, ", ");
+    if (r.named.size() > shown.size()) named += fmt::format(", ... ({} in all)", r.named.size());
+    std::string truth = "-";
+    if (r.backdoored) truth = !r.true_trigger_named ? "no" : r.true_trigger_first.value_or(false) ? "yes, first" : "yes";
+    m.rows.push_back({r.id, r.attack, options::join(trig, ", "), num(r.score), r.flagged ? "yes" : "no", named, truth});
     if (spread) m.rows.back().push_back(r.spread_ratio ? fmt::format("{:.3g}", *r.spread_ratio) : "-");
   }
   sec.blocks.push_back(m);

@@ -87,7 +87,7 @@ struct Option {
   std::string help;
   Kind kind = Kind::Text;
   Role role = Role::Setting;
-  std::vector<std::string> choices;  // Kind::Choice
+  std::vector<std::string> choices;  // Kind::Choice, and a TextList of choices
   std::optional<double> min, max;    // inclusive bounds, numbers only
   bool min_open = false;             // min itself excluded
   bool required = false;             // must be given (a text or list that is not empty)
@@ -144,6 +144,11 @@ struct is_vector : std::false_type {};
 template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
 
+template <class T>
+struct is_enum_vector : std::false_type {};
+template <class E>
+struct is_enum_vector<std::vector<E>> : std::is_enum<E> {};
+
 std::string range_words(Kind kind, std::optional<double> min, bool min_open, std::optional<double> max);
 json json_number_checked(const json& value, const std::string& what, Kind kind);
 
@@ -158,8 +163,8 @@ template <class S>
 class OptionTable {
  public:
   // Declares `name` bound to the field `field` returns for a struct; the field's type picks
-  // the kind: bool, int/int64_t, uint64_t, double, std::string, std::vector<std::string>, or
-  // an enum with EnumNames.
+  // the kind: bool, int/int64_t, uint64_t, double, std::string, std::vector<std::string>, an
+  // enum with EnumNames, or a std::vector of such an enum (a list whose items are choices).
   template <class T>
   Option<S>& add(std::string name, std::function<T&(S&)> field, std::string help);
 
@@ -302,6 +307,27 @@ Option<S>& OptionTable<S>::add(std::string name, std::function<T&(S&)> field, st
     };
     // One command-line value adds one item; a list separator (set later) splits it.
     o.parse = [field](S& s, const std::string& t) { field(s).push_back(t); };
+  } else if constexpr (detail::is_enum_vector<T>::value) {
+    // A list of choices, e.g. --positions random,start: a TextList whose items are names.
+    using E = typename T::value_type;
+    o.kind = Kind::TextList;
+    o.choices = enum_choices<E>();
+    o.get = [ref](const S& s) {
+      json names = json::array();
+      for (E v : ref(s)) names.push_back(enum_name(v));
+      return names;
+    };
+    o.set = [field, what](S& s, const json& v) {
+      const json items = v.is_string() ? json::array({v}) : v;
+      check(items.is_array(), "{}: expected a list of {}, got {}", what, join(enum_choices<E>()), v.dump());
+      T values;
+      for (const auto& item : items) {
+        check(item.is_string(), "{}: expected one of {}, found {}", what, join(enum_choices<E>()), item.dump());
+        values.push_back(enum_from_name<E>(item.get<std::string>(), what));
+      }
+      field(s) = std::move(values);
+    };
+    o.parse = [field, what](S& s, const std::string& t) { field(s).push_back(enum_from_name<E>(t, what)); };
   } else {
     static_assert(!sizeof(T*), "OptionTable::add: unsupported option type");
   }

@@ -38,7 +38,7 @@ bool is_porkit_entry(const std::string& name) {
                                       "metrics.jsonl", "metrics.json", "run_config.json", "checkpoints", "model",
                                       "cache", "summary.json", "attack_state.json", "study.json", "cells",
                                       "report.html", "report.md", "report_files", "analysis", "training_log.jsonl",
-                                      "pretrain_run_config.json"};
+                                      "pretrain_run_config.json", "scan.json", "zoo.json", "zoo_scores.json", "scans"};
   for (const char* e : exact)
     if (name == e) return true;
   for (const char* prefix : {"porkit_", "evaluate-", "finetune-", "backdoored", "model-", ".staging", "."})
