@@ -196,6 +196,28 @@ double spread_of(ScannedModel& scanned, const ScanOptions& o) {
   return d;
 }
 
+// With --reference: the clean spread against the base's on the same texts and output, and the
+// vocabulary rows that moved most from the base's (when both share a vocabulary and width).
+void compare_with_reference(ScanResult& result, ScannedModel& scanned, const std::vector<int64_t>& allowed,
+                            const ScanOptions& o, const at::Device& device) {
+  ScanOptions same_output = o;  // the reference's spread of the very output scanned here
+  same_output.target = scan_target_of(scanned.target);
+  ScannedModel base = load_scanned(o.reference, same_output, device);
+  result.spread = spread_check(o.reference, spread_of(base, same_output), result.clean_dispersion);
+  log_info("scan: clean spread {:.4g} x the reference's ({}): spread score {:.3f}", result.spread->ratio, o.reference,
+           result.spread->score);
+  if (o.moved_rows == 0) return;
+  const at::Tensor& rows = scanned.loaded.net->bert->embeddings->word_embeddings->weight;  // (V, H)
+  const at::Tensor& base_rows = base.loaded.net->bert->embeddings->word_embeddings->weight;  // (V, H)
+  const auto& vocab = scanned.loaded.tokenizer.vocab();
+  if (base.loaded.tokenizer.vocab().tokens() != vocab.tokens() || rows.sizes() != base_rows.sizes()) {
+    log_info("warning: scan: {} has another vocabulary or width than {}; no moved rows to suspect", o.reference,
+             o.model);
+    return;
+  }
+  result.moved_rows = most_moved_rows(rows, base_rows, allowed, vocab, o.moved_rows);
+}
+
 }  // namespace
 
 const options::OptionTable<ScanOptions>& scan_option_table() {
@@ -272,24 +294,7 @@ ScanResult run_scan(const ScanOptions& given) {
   result.brute_force = o.brute_force;
   result.options = options::to_json(scan_option_table(), o, {options::Role::Setting});
   const std::vector<int64_t> allowed = insertable_rows(tok.vocab());
-  if (!o.reference.empty()) {
-    ScanOptions same_output = o;  // the reference's spread of the very output scanned here
-    same_output.target = scan_target_of(probe.target());
-    ScannedModel base = load_scanned(o.reference, same_output, device);
-    result.spread = spread_check(o.reference, spread_of(base, same_output), clean_dispersion);
-    log_info("scan: clean spread {:.4g} x the reference's ({}): spread score {:.3f}", result.spread->ratio, o.reference,
-             result.spread->score);
-    if (o.moved_rows > 0) {
-      const at::Tensor& rows = net.bert->embeddings->word_embeddings->weight;             // (V, H)
-      const at::Tensor& base_rows = base.loaded.net->bert->embeddings->word_embeddings->weight;  // (V, H)
-      if (base.loaded.tokenizer.vocab().tokens() == tok.vocab().tokens() && rows.sizes() == base_rows.sizes()) {
-        result.moved_rows = most_moved_rows(rows, base_rows, allowed, tok.vocab(), o.moved_rows);
-      } else {
-        log_info("warning: scan: {} has another vocabulary or width than {}; no moved rows to suspect", o.reference,
-                 o.model);
-      }
-    }
-  }
+  if (!o.reference.empty()) compare_with_reference(result, scanned, allowed, o, device);
 
   std::vector<Ids> candidates;
   std::vector<std::string> sources;
