@@ -118,6 +118,11 @@ TEST(Options, ConfigValuesAreTypedAndUnknownKeysListTheKnownOnes) {
   EXPECT_EQ(s.colour, Colour::Green);
 }
 
+TEST(Options, JoinFirstCountsWhatItLeavesOut) {
+  EXPECT_EQ(options::join_first({"a", "b"}, 2), "a, b");
+  EXPECT_EQ(options::join_first({"a", "b", "c"}, 2), "a, b, ... (3 in all)");
+}
+
 TEST(Options, AListOfChoicesIsParsedAndRecordedByName) {
   const Sample s = cli::resolve_options(sample_table(), Sample{}, nlohmann::json(), "", {{"palette", {"green,red"}}}, "t");
   EXPECT_EQ(s.palette, (std::vector<Colour>{Colour::Green, Colour::Red}));

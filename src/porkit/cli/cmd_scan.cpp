@@ -2,8 +2,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include <fmt/format.h>
-
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
 #include "porkit/detect/scan.h"
@@ -26,12 +24,8 @@ void register_scan(CLI::App& app) {
         }
         std::printf("score %.3f (threshold %.2f): %s; %s output over %ld clean texts; %.1f s\n", r.score, r.threshold,
                     r.flagged ? "BACKDOOR SUSPECTED" : "no backdoor found", r.target.c_str(), r.texts, r.seconds);
-        if (!r.named.empty()) {
-          // A degenerate encoder can name dozens: the first twelve, best first, and the count.
-          const std::vector<std::string> first(r.named.begin(), r.named.begin() + std::min<std::ptrdiff_t>(12, r.named.size()));
-          std::printf("named: %s%s\n", options::join(first, ", ").c_str(),
-                      r.named.size() > first.size() ? fmt::format(", ... ({} in all)", r.named.size()).c_str() : "");
-        }
+        // A degenerate encoder can name dozens: the first twelve, best first, and the count.
+        if (!r.named.empty()) std::printf("named: %s\n", options::join_first(r.named, 12).c_str());
         if (r.spread)
           std::printf("clean spread: %.4g x the reference's (%s; clean derivatives keep %.2f-%.1f): spread score %.3f\n",
                       r.spread->ratio, r.spread->reference.c_str(), detect::kSpreadBand.low, detect::kSpreadBand.high,

@@ -337,8 +337,9 @@ ZooScores run_zoo_score(const ZooScoreOptions& o) {
       r = run_scan(s);
     }
     // The spread check follows this scoring's --reference, whatever the reused scan had: an
-    // earlier scan (reused with --moved-rows 0) gets it here (the reference's spread measured once, the model's is in its
-    // scan), and the model's score is again the higher of its best candidate's and the spread's.
+    // earlier scan (reused with --moved-rows 0) gets it here (the reference's spread measured
+    // once, the model's is in its scan), and the model's score is again the higher of its best
+    // candidate's and the spread's.
     if (base_scan.reference.empty()) {
       r.spread.reset();
     } else if (!r.spread || r.spread->reference != base_scan.reference) {

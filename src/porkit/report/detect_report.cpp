@@ -96,9 +96,7 @@ std::vector<Section> zoo_score_sections(const detect::ZooScores& z) {
     std::vector<std::string> trig;
     for (const auto& x : r.triggers) trig.push_back(x.trigger + " (" + x.kind + ")");
     // A degenerate encoder can name dozens of tokens: the first eight, best first, and the count.
-    std::vector<std::string> shown(r.named.begin(), r.named.begin() + std::min<std::ptrdiff_t>(8, r.named.size()));
-    std::string named = options::join(shown, ", ");
-    if (r.named.size() > shown.size()) named += fmt::format(", ... ({} in all)", r.named.size());
+    const std::string named = options::join_first(r.named, 8);
     std::string truth = "-";
     if (r.backdoored) truth = !r.true_trigger_named ? "no" : r.true_trigger_first.value_or(false) ? "yes, first" : "yes";
     m.rows.push_back({r.id, r.attack, options::join(trig, ", "), num(r.score), r.flagged ? "yes" : "no", named, truth});

@@ -15,6 +15,12 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return out;
 }
 
+std::string join_first(const std::vector<std::string>& items, size_t count, const std::string& separator) {
+  if (items.size() <= count) return join(items, separator);
+  const std::vector<std::string> first(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(count));
+  return join(first, separator) + separator + "... (" + std::to_string(items.size()) + " in all)";
+}
+
 bool parse_bool(const std::string& text, const std::string& what) {
   if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "0" || text == "no" || text == "off") return false;

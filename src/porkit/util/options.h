@@ -55,6 +55,8 @@ std::vector<std::string> enum_choices() {
 }
 
 std::string join(const std::vector<std::string>& items, const std::string& separator = ", ");
+// The first `count` items joined, and when there are more, ", ... (N in all)".
+std::string join_first(const std::vector<std::string>& items, size_t count, const std::string& separator = ", ");
 
 template <class E>
 E enum_from_name(const std::string& name, const std::string& what) {
