@@ -389,6 +389,16 @@ TEST(Onion, PerplexityCacheScoresEachTextOnceAcrossVictimsAndRefusesAnotherScore
             std::string::npos);
   EXPECT_NE(error_of([&] { defend::PerplexityCache(file, {"digest-a", 128, "cpu"}); }).find("max_len 64 there"),
             std::string::npos);
+  // A file in a folder that does not exist yet is created with its folder at once, before
+  // any scoring; one that cannot be created fails at once too.
+  const fs::path nested = tmp / "onion" / "scores.jsonl";
+  EXPECT_EQ(defend::PerplexityCache(nested, key).size(), 0u);
+  EXPECT_TRUE(fs::is_regular_file(nested));
+  EXPECT_EQ(defend::PerplexityCache(nested, key).size(), 0u) << "the header alone reads back as an empty cache";
+  write_bytes(tmp / "a-file", "x");
+  EXPECT_NE(error_of([&] { defend::PerplexityCache(tmp / "a-file" / "scores.jsonl", key); })
+                .find("cannot create the folder"),
+            std::string::npos);
   write_bytes(tmp / "not-a-cache.jsonl", "{\"rows\": 3}\n");
   EXPECT_NE(error_of([&] { defend::PerplexityCache(tmp / "not-a-cache.jsonl", key); }).find("is not a perplexity cache"),
             std::string::npos);

@@ -37,7 +37,16 @@ void append_bytes(const std::filesystem::path& file, const std::string& bytes) {
 }  // namespace
 
 PerplexityCache::PerplexityCache(std::filesystem::path file, ScorerKey key) : file_(std::move(file)), key_(std::move(key)) {
-  if (!std::filesystem::exists(file_)) return;
+  if (!std::filesystem::exists(file_)) {
+    // Created now, folder and header, so that a place it cannot be written fails before the
+    // scoring it would keep, not after.
+    const std::filesystem::path folder = file_.parent_path();
+    std::error_code error;
+    if (!folder.empty()) std::filesystem::create_directories(folder, error);
+    check(!error, "cannot create the folder {} of the perplexity cache: {}", folder.string(), error.message());
+    append_bytes(file_, header_of(key_).dump() + "\n");
+    return;
+  }
   check(std::filesystem::is_regular_file(file_), "the perplexity cache {} is not a regular file", file_.string());
   std::ifstream in(file_);
   std::string line;

@@ -28,8 +28,9 @@ struct ScorerKey {
 
 class PerplexityCache {
  public:
-  // Reads what `file` holds (a missing file starts empty, and is created at the first new
-  // text). Throws when the file is another scorer's or not a cache.
+  // Reads what `file` holds; a missing file is created at once, with its folder and header,
+  // and starts empty. Throws when the file is another scorer's or not a cache, or cannot be
+  // created.
   PerplexityCache(std::filesystem::path file, ScorerKey key);
 
   // `score`, answering every text the file has from the file; the others (each once) go to
