@@ -32,6 +32,10 @@ dry=${PORKIT_DEVICE_DRY_RUN:-0}
 summary="$OUT/summary.txt"
 build=build-device
 [ "$dry" = 1 ] && build=${PORKIT_DEVICE_BUILD_DIR:-build}
+if [ "$dry" = 1 ] && [ ! -f "$build/CMakeCache.txt" ]; then
+  echo "porkit: the dry run builds in an existing CPU build folder; $build is not one (run scripts/build.sh, or set PORKIT_DEVICE_BUILD_DIR)" >&2
+  exit 1
+fi
 deps=/tmp/porkit-deps
 jobs=$(nproc)
 
