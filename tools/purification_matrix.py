@@ -10,41 +10,47 @@ import json
 import os
 import sys
 
+TASKS = ['sst2', 'offenseval']
+ATTACKS = {'POR-1': 'por', 'POR-2': 'por2', 'NeuBA': 'neuba', 'UOR': 'uor'}
 METHODS = [('none', None), ('reinit-top 1', 'reinit1'), ('recipe', 'recipe'), ('fine-prune 50%', 'fineprune')]
 
-# attack -> (its undefended run's summary, the purified run's summary for a method suffix)
-RUNS = {
-    'sst2': {
-        'POR-1': ('runs/attacks/por-sst2/summary.json', lambda m: f'runs/defend/por-sst2-{m}/attack/summary.json'),
-        'POR-2': ('runs/defend/por2-sst2/summary.json', lambda m: f'runs/defend/por2-sst2-{m}/attack/summary.json'),
-        'NeuBA': ('runs/attacks/neuba-sst2/summary.json', lambda m: f'runs/defend/neuba-sst2-{m}/attack/summary.json'),
-        'UOR': ('runs/attacks/uor-sst2/summary.json', lambda m: f'runs/defend/uor-sst2-{m}/attack/summary.json'),
-    },
-    'offenseval': {
-        'POR-1': ('runs/attacks/por-offenseval/summary.json', lambda m: f'runs/defend/por-offenseval-{m}/summary.json'),
-        'POR-2': ('runs/defend/por2-offenseval/summary.json', lambda m: f'runs/defend/por2-offenseval-{m}/summary.json'),
-        'NeuBA': ('runs/attacks/neuba-offenseval/summary.json', lambda m: f'runs/defend/neuba-offenseval-{m}/summary.json'),
-        'UOR': ('runs/attacks/uor-offenseval/summary.json', lambda m: f'runs/defend/uor-offenseval-{m}/summary.json'),
-    },
-}
+
+def undefended_summary(stem, task):
+    # POR-2's attack runs came with the defence recipes (recipes/defend/por2-*.toml), the others'
+    # with recipes/attacks/.
+    folder = 'runs/defend' if stem == 'por2' else 'runs/attacks'
+    return f'{folder}/{stem}-{task}/summary.json'
+
+
+def purified_summary(stem, task, method):
+    # An SST-2 purification run holds its purified encoder and, in attack/, the attack on it; an
+    # OffensEval one is the attack alone (its encoder is the SST-2 run's).
+    inner = '/attack' if task == 'sst2' else ''
+    return f'runs/defend/{stem}-{task}-{method}{inner}/summary.json'
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
 
 
 def matrix(task):
     print(f'{task}:')
     print("| attack | defence | ΔCACC | triggers at the control's censored E | ASR@1 mean (max) |")
     print('|---|---|---:|---:|---|')
-    for attack, (undefended, purified) in RUNS[task].items():
+    for attack, stem in ATTACKS.items():
+        undefended = undefended_summary(stem, task)
         if not os.path.exists(undefended):
             print(f'| {attack} | none | not run | | |')
             continue
-        base = json.load(open(undefended))
+        base = load(undefended)
         cacc = base['backdoored']['clean_accuracy']
         for name, suffix in METHODS:
-            path = undefended if suffix is None else purified(suffix)
+            path = undefended if suffix is None else purified_summary(stem, task, suffix)
             if not os.path.exists(path):
                 print(f'| {attack} | {name} | not run | | |')
                 continue
-            run = json.load(open(path))
+            run = load(path)
             control = run.get('clean', base['clean'])
             triggers, controls = run['backdoored']['triggers'], control['triggers']
             at_control = sum(1 for t, c in zip(triggers, controls) if t['E_censored'] >= c['E_censored'])
@@ -55,8 +61,8 @@ def matrix(task):
 
 
 if __name__ == '__main__':
-    tasks = sys.argv[1:] or list(RUNS)
+    tasks = sys.argv[1:] or TASKS
     for task in tasks:
-        if task not in RUNS:
-            sys.exit(f'purification_matrix.py: unknown task {task!r}; expected one of {", ".join(RUNS)}')
+        if task not in TASKS:
+            sys.exit(f'purification_matrix.py: unknown task {task!r}; expected one of {", ".join(TASKS)}')
         matrix(task)
