@@ -22,11 +22,14 @@ std::string init_micro(const fs::path& out, const std::string& architecture) {
          porkit::testing::vocab_dir().string() + " --architecture " + architecture + " --seed 1 --out " + out.string();
 }
 
+// fp32 pinned: `--precision auto` is bf16 autocast on CPUs with AVX512-BF16, and these
+// thresholds were set in fp32. In bf16 the micro model's two UOR targets come out one vector
+// (cosine 0.99999 against 0.85): their difference is below bf16's resolution.
 std::string inject_micro(const fs::path& model, const fs::path& out, const std::string& extra) {
   return "inject --model " + model.string() + " --out " + out.string() + " --corpus " +
          porkit::testing::small_corpus().string() +
          " --preset quick --poison-per-trigger 200 --clean-samples 200 --heldout-per-trigger 20 --heldout-clean 40"
-         " --max-len 48 --threads 1 --seed 4 --lr 2e-3 --epochs 6 " + extra;
+         " --max-len 48 --threads 1 --seed 4 --lr 2e-3 --epochs 6 --precision fp32 " + extra;
 }
 
 double min_activation(const fs::path& folder) {
