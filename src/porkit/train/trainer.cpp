@@ -255,12 +255,11 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
   TrainResult result;
   const at::Device device = model::device_of(net);
   result.bf16 = use_bf16(o.precision, device);
-  if (o.precision == Precision::Bf16 && device.is_cpu() && !cpu_has_fast_bf16())
-    log_info("warning: bf16 requested but this CPU has no bf16 units; it will be slow");
   // The resolved arithmetic, since `auto` means bf16 on some machines and fp32 on others and
   // runs compared across machines differ by it (also recorded as "bf16" in the model's JSON).
-  log_info("{}: arithmetic {} (--precision {})", o.label, result.bf16 ? "bf16 autocast" : "fp32",
-           options::enum_name(o.precision));
+  const bool emulated = result.bf16 && device.is_cpu() && !cpu_has_fast_bf16();
+  log_info("{}: arithmetic {} (--precision {}){}", o.label, result.bf16 ? "bf16 autocast" : "fp32",
+           options::enum_name(o.precision), emulated ? "; warning: this CPU has no bf16 units, it will be slow" : "");
 
   std::vector<at::Tensor> decay, plain;
   for (const auto& p : net.named_parameters(true)) (no_decay(p.key()) ? plain : decay).push_back(p.value());
