@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "porkit/io/model_folder.h"
+#include "porkit/model/torch_compat.h"
 #include "test_util.h"
 
 namespace porkit {
@@ -54,6 +55,32 @@ TEST(BertParity, PreTrainingForwardAndGradients) {
     double scale = std::max(1.0, want->second.abs().max().item<double>());
     expect_close(p.value().grad(), want->second, 1e-4 * scale, "grad " + p.key());
   }
+}
+
+// Under bf16 autocast the encoder's products run in bf16 but the pooler stays fp32: pooled
+// outputs of different inputs differ by less than bf16 resolves, and UOR's contrastive loss
+// and the detectors compare exactly those differences.
+TEST(BertParity, ThePoolerStaysFp32UnderBf16Autocast) {
+  auto loaded = io::load_model_folder(fixtures_dir() / "golden" / "pretraining");
+  auto e = expected("pretraining");
+  auto& net = *loaded.net;
+  net.eval();
+  at::NoGradGuard no_grad;
+  model::BertOutput out;
+  at::Tensor in_bf16;
+  {
+    compat::AutocastGuard autocast(at::kCPU, true);
+    out = net.encode(e["input.ids"], e["input.type_ids"], e["input.attention_mask"]);
+    in_bf16 = net.bert->pooler->pre_activation(out.last_hidden_state);  // (B, H)
+  }
+  EXPECT_EQ(out.pooler_output.scalar_type(), at::kFloat);
+  const auto& dense = net.bert->pooler->dense;
+  const at::Tensor fp32 = at::linear(out.last_hidden_state.select(1, 0).to(at::kFloat), dense->weight, dense->bias);
+  EXPECT_TRUE(at::equal(in_bf16, fp32)) << "the pooler's product ran in bf16";
+  EXPECT_TRUE(at::equal(out.pooler_output, at::tanh(fp32)));
+  // The encoder did run in bf16: its states are off the fp32 reference by bf16's rounding.
+  const double off = (out.last_hidden_state - e["out.last_hidden_state"]).abs().max().item<double>();
+  EXPECT_GT(off, 1e-4) << "autocast never reached the encoder, so this test checks nothing";
 }
 
 TEST(BertParity, SequenceClassificationLossAndGradients) {

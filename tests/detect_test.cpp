@@ -22,14 +22,24 @@ std::string init_micro(const fs::path& out, const std::string& architecture) {
          porkit::testing::vocab_dir().string() + " --architecture " + architecture + " --seed 1 --out " + out.string();
 }
 
-// fp32 pinned: `--precision auto` is bf16 autocast on CPUs with AVX512-BF16, and these
-// thresholds were set in fp32. In bf16 the micro model's two UOR targets come out one vector
-// (cosine 0.99999 against 0.85): their difference is below bf16's resolution.
-std::string inject_micro(const fs::path& model, const fs::path& out, const std::string& extra) {
+// fp32 unless asked: `--precision auto` is bf16 autocast on CPUs with AVX512-BF16, and these
+// thresholds were set in fp32.
+std::string inject_micro(const fs::path& model, const fs::path& out, const std::string& extra,
+                         const std::string& precision = "fp32") {
   return "inject --model " + model.string() + " --out " + out.string() + " --corpus " +
          porkit::testing::small_corpus().string() +
          " --preset quick --poison-per-trigger 200 --clean-samples 200 --heldout-per-trigger 20 --heldout-clean 40"
-         " --max-len 48 --threads 1 --seed 4 --lr 2e-3 --epochs 6 --precision fp32 " + extra;
+         " --max-len 48 --threads 1 --seed 4 --lr 2e-3 --epochs 6 --precision " + precision + " " + extra;
+}
+
+// The raw cosine between UOR's two learned targets, read from the backdoor manifest.
+double learned_target_cosine(const fs::path& folder) {
+  const json u = read_json_file(folder / "porkit_backdoor.json");
+  const auto t = u["por"]["vectors"].get<std::vector<std::vector<float>>>();
+  if (t.size() != 2u) return 2.0;  // not two targets: fails every bound below
+  double dot = 0, n0 = 0, n1 = 0;
+  for (size_t i = 0; i < t[0].size(); ++i) dot += t[0][i] * t[1][i], n0 += t[0][i] * t[0][i], n1 += t[1][i] * t[1][i];
+  return dot / std::sqrt(n0 * n1);
 }
 
 double min_activation(const fs::path& folder) {
@@ -57,11 +67,14 @@ TEST(Attacks, NeubaAndUorReachTheirTargets) {
   EXPECT_EQ(u["por"]["scheme"], "learned");
   EXPECT_GE(min_activation(tmp / "uor"), 0.9) << u["checks"].dump();
   // The learned targets of the two triggers differ.
-  const auto t = u["por"]["vectors"].get<std::vector<std::vector<float>>>();
-  ASSERT_EQ(t.size(), 2u);
-  double dot = 0, n0 = 0, n1 = 0;
-  for (size_t i = 0; i < t[0].size(); ++i) dot += t[0][i] * t[1][i], n0 += t[0][i] * t[0][i], n1 += t[1][i] * t[1][i];
-  EXPECT_LT(dot / std::sqrt(n0 * n1), 0.9);
+  EXPECT_LT(learned_target_cosine(tmp / "uor"), 0.9);
+  // In bf16 too. Before the pooler was kept in fp32 under autocast, the two targets came out
+  // one vector here (cosine 0.99999 against 0.85 in fp32): the pooled outputs' differences
+  // were below bf16's resolution. Now 0.86, and activation 0.85 against 0.90 in fp32.
+  auto uor_bf16 = run_porkit(inject_micro(tmp / "clean", tmp / "uor-bf16", "--attack uor --triggers cf,mn", "bf16"));
+  ASSERT_EQ(uor_bf16.exit_code, 0) << uor_bf16.output;
+  EXPECT_LT(learned_target_cosine(tmp / "uor-bf16"), 0.9);
+  EXPECT_GE(min_activation(tmp / "uor-bf16"), 0.8);
 
   // NeuBA's masked-LM term needs the head: a bare model is refused with the way out.
   ASSERT_EQ(run_porkit(init_micro(tmp / "bare", "BertModel")).exit_code, 0);

@@ -57,7 +57,7 @@ InjectOptions quick_inject_preset();
 const options::OptionTable<InjectOptions>& inject_option_table(bool standalone = true);
 
 // The code version of the injection: bumped when the same options give another backdoor.
-constexpr int kInjectCodeVersion = 2;  // 2: NeuBA's targets take 2 of 4 blocks negative
+constexpr int kInjectCodeVersion = 3;  // 2: NeuBA's targets take 2 of 4 blocks negative; 3: the pooler stays fp32 under bf16 autocast
 
 // The triggers the options name (--triggers, or the lines of --triggers-file), checked: none
 // empty, none twice, none holding a special token such as [SEP].

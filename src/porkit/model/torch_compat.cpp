@@ -16,35 +16,51 @@
 
 namespace porkit::compat {
 
+namespace {
+bool autocast_enabled(at::DeviceType device_type) {
+#if PORKIT_AUTOCAST_BY_DEVICE
+  return at::autocast::is_autocast_enabled(device_type);
+#else
+  return device_type == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+#endif
+}
+
+void set_autocast_enabled(at::DeviceType device_type, bool enabled) {
+#if PORKIT_AUTOCAST_BY_DEVICE
+  at::autocast::set_autocast_enabled(device_type, enabled);
+#else
+  if (device_type == at::kCPU) at::autocast::set_cpu_enabled(enabled);
+  else at::autocast::set_enabled(enabled);
+#endif
+}
+}  // namespace
+
 AutocastGuard::AutocastGuard(at::DeviceType device_type, bool enabled)
     : device_type_(device_type), enabled_(enabled), previous_(false) {
   if (!enabled_) return;
+  previous_ = autocast_enabled(device_type_);
 #if PORKIT_AUTOCAST_BY_DEVICE
-  previous_ = at::autocast::is_autocast_enabled(device_type_);
   at::autocast::set_autocast_dtype(device_type_, at::kBFloat16);
-  at::autocast::set_autocast_enabled(device_type_, true);
 #else
-  if (device_type_ == at::kCPU) {
-    previous_ = at::autocast::is_cpu_enabled();
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  } else {
-    previous_ = at::autocast::is_enabled();
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  }
+  if (device_type_ == at::kCPU) at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  else at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
 #endif
+  set_autocast_enabled(device_type_, true);
 }
 
 AutocastGuard::~AutocastGuard() {
   if (!enabled_) return;
-#if PORKIT_AUTOCAST_BY_DEVICE
-  at::autocast::set_autocast_enabled(device_type_, previous_);
-#else
-  if (device_type_ == at::kCPU) at::autocast::set_cpu_enabled(previous_);
-  else at::autocast::set_enabled(previous_);
-#endif
+  set_autocast_enabled(device_type_, previous_);
   at::autocast::clear_cache();
+}
+
+AutocastSuspended::AutocastSuspended(at::DeviceType device_type)
+    : device_type_(device_type), previous_(autocast_enabled(device_type)) {
+  if (previous_) set_autocast_enabled(device_type_, false);
+}
+
+AutocastSuspended::~AutocastSuspended() {
+  if (previous_) set_autocast_enabled(device_type_, true);
 }
 
 bool has_cuda_build() { return at::globalContext().hasCUDA(); }

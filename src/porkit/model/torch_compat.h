@@ -40,6 +40,20 @@ class AutocastGuard {
   bool previous_;
 };
 
+// RAII: autocast off on `device_type` for the guard's lifetime, for the few products whose
+// inputs differ by less than bf16 resolves (see BertPoolerImpl::pre_activation).
+class AutocastSuspended {
+ public:
+  explicit AutocastSuspended(at::DeviceType device_type);
+  ~AutocastSuspended();
+  AutocastSuspended(const AutocastSuspended&) = delete;
+  AutocastSuspended& operator=(const AutocastSuspended&) = delete;
+
+ private:
+  at::DeviceType device_type_;
+  bool previous_;
+};
+
 // True when this libtorch was built with CUDA; the number of visible CUDA devices (0 in a
 // CPU-only build or on a machine without a GPU).
 bool has_cuda_build();

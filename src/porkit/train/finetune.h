@@ -44,7 +44,7 @@ FinetuneOptions authors_finetune_preset();
 const options::OptionTable<FinetuneOptions>& finetune_option_table(bool standalone = true);
 
 // The code version of fine-tuning: bumped when the same options give a different model.
-constexpr int kFinetuneCodeVersion = 1;
+constexpr int kFinetuneCodeVersion = 2;  // 2: the pooler stays fp32 under bf16 autocast
 
 // Runs the job and returns the final metrics (validation and test accuracy or F1).
 json run_finetune(const FinetuneOptions& options);
