@@ -52,6 +52,19 @@ TEST(Pretrain, KilledRunResumesToIdenticalWeights) {
   auto info = read_json_file(tmp / "straight" / "model" / "porkit_pretrain.json");
   EXPECT_LT(info["held_out"]["mlm_loss"].get<double>(), 9.0) << info.dump();
   EXPECT_GT(info["tokens_seen"].get<int64_t>(), 0);
+  EXPECT_FALSE(info.contains("continued_from"));
+
+  // Continued for a second leg, the folder keeps the first leg's record and counts both.
+  std::string again = micro_pretrain_args(tmp / "again", 4);
+  again.replace(again.find("--config "), again.find(" --vocab") - again.find("--config "),
+                "--model " + (tmp / "straight" / "model").string());
+  auto continued = run_porkit(again);
+  ASSERT_EQ(continued.exit_code, 0) << continued.output;
+  auto leg2 = read_json_file(tmp / "again" / "model" / "porkit_pretrain.json");
+  ASSERT_TRUE(leg2.contains("continued_from")) << leg2.dump();
+  EXPECT_EQ(leg2["continued_from"], info);
+  EXPECT_EQ(leg2["tokens_seen_total"].get<int64_t>(),
+            leg2["tokens_seen"].get<int64_t>() + info["tokens_seen"].get<int64_t>());
 }
 
 TEST(Pretrain, TimeLimitStopsCheckpointedAndResumeFinishes) {

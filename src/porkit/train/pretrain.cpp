@@ -240,12 +240,21 @@ void run_pretrain(const PretrainOptions& o) {
       if (j.is_object() && j.contains("elapsed_s")) wall = std::max(wall, j["elapsed_s"].get<double>());
     }
   }
-  save.extra_json_files["porkit_pretrain.json"] = {
+  const int64_t seen = tokens_seen(out / "metrics.jsonl");
+  json record = {
       {"recipe", recipe}, {"steps", result.stopped_at > 0 ? result.stopped_at : o.trainer.total_steps},
-      {"planned_steps", o.trainer.total_steps},
-      {"tokens_seen", tokens_seen(out / "metrics.jsonl")},
+      {"planned_steps", o.trainer.total_steps}, {"tokens_seen", seen}, {"tokens_seen_total", seen},
       {"wall_seconds_last_segment", wall}, {"held_out", eval}, {"bf16", result.bf16},
       {"machine", describe_machine()}, {"porkit_version", PORKIT_VERSION}};
+  // A continued run keeps its model's own record, so the folder says every leg it came from
+  // and how many tokens it saw in all, not this leg's alone.
+  const fs::path previous = fs::path(o.init_model) / "porkit_pretrain.json";
+  if (!o.init_model.empty() && fs::exists(previous)) {
+    const json before = read_json_file(previous);
+    record["continued_from"] = before;
+    record["tokens_seen_total"] = seen + before.value("tokens_seen_total", before.value("tokens_seen", int64_t{0}));
+  }
+  save.extra_json_files["porkit_pretrain.json"] = record;
   io::save_model_folder(out / "model", *net, *tokenizer, save);
   log_info("pretrain: wrote {} (held-out {})", (out / "model").string(), eval.dump());
 }
