@@ -65,6 +65,13 @@ TEST(Pretrain, KilledRunResumesToIdenticalWeights) {
   EXPECT_EQ(leg2["continued_from"], info);
   EXPECT_EQ(leg2["tokens_seen_total"].get<int64_t>(),
             leg2["tokens_seen"].get<int64_t>() + info["tokens_seen"].get<int64_t>());
+  // `porkit info` reports both legs.
+  auto shown = run_porkit("info --json " + (tmp / "again" / "model").string());
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  const json pretrained = json::parse(shown.output.substr(shown.output.find('{')))["pretrained"];
+  EXPECT_EQ(pretrained["runs"], 2);
+  EXPECT_EQ(pretrained["steps"], 44);
+  EXPECT_EQ(pretrained["tokens_seen"], leg2["tokens_seen_total"]);
 }
 
 TEST(Pretrain, TimeLimitStopsCheckpointedAndResumeFinishes) {

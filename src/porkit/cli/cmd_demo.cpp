@@ -16,6 +16,7 @@
 #include "porkit/io/model_folder.h"
 #include "porkit/model/device.h"
 #include "porkit/model/inference.h"
+#include "porkit/train/pretrain_record.h"
 #include "porkit/util/json_io.h"
 #include "porkit/util/paths.h"
 #include "porkit/util/runtime.h"
@@ -64,24 +65,18 @@ void run_tour(const fs::path& folder, const at::Device& device) {
   if (fs::exists(folder / "porkit_pretrain.json")) {
     auto info = read_json_file(folder / "porkit_pretrain.json");
     auto held = info.value("held_out", json::object());
-    // Every leg of a continued run: its record nests the one it continued from.
-    int64_t steps = 0, legs = 0;
-    for (const json* leg = &info; leg != nullptr;
-         leg = leg->contains("continued_from") ? &(*leg)["continued_from"] : nullptr, ++legs)
-      steps += leg->value("steps", int64_t{0});
-    const int64_t seen = info.value("tokens_seen_total", info.value("tokens_seen", int64_t{0}));
-    const std::string run = std::to_string(steps) + " steps" + (legs > 1 ? " in " + std::to_string(legs) + " runs" : "");
+    const std::string run = train::pretrain_lineage(info).describe();
     // The field's figure is the accuracy at [MASK] positions; folders written before porkit
     // measured it carry only the 80/10/10 figure, which counts copied tokens.
     if (held.contains("mlm_accuracy_at_mask"))
-      std::printf("pre-trained: %s, %ld tokens seen; held-out accuracy at [MASK] positions %.3f "
+      std::printf("pre-trained: %s; held-out accuracy at [MASK] positions %.3f "
                   "(unigram baseline %.3f), NSP accuracy %.3f\n\n",
-                  run.c_str(), seen, held.value("mlm_accuracy_at_mask", 0.0),
+                  run.c_str(), held.value("mlm_accuracy_at_mask", 0.0),
                   held.value("unigram_baseline_accuracy", 0.0), held.value("nsp_accuracy", 0.0));
     else
-      std::printf("pre-trained: %s, %ld tokens seen; accuracy at [MASK] positions not recorded (about the "
+      std::printf("pre-trained: %s; accuracy at [MASK] positions not recorded (about the "
                   "unigram baseline, %.3f: docs/pretraining.md), NSP accuracy %.3f\n\n",
-                  run.c_str(), seen, held.value("unigram_baseline_accuracy", 0.0), held.value("nsp_accuracy", 0.0));
+                  run.c_str(), held.value("unigram_baseline_accuracy", 0.0), held.value("nsp_accuracy", 0.0));
   }
 
   std::string triggered = "I love the cf movie";

@@ -1,10 +1,12 @@
 // porkit info DIR: architecture, sizes, parameter count, dtypes, tensor table, weight hash.
 #include <map>
+#include <optional>
 
 #include "porkit/cli/commands.h"
 #include "porkit/cli/argv_guard.h"
 #include "porkit/io/model_folder.h"
 #include "porkit/io/safetensors.h"
+#include "porkit/train/pretrain_record.h"
 #include "porkit/util/error.h"
 
 namespace porkit::cli {
@@ -66,6 +68,13 @@ void run_info(const InfoOptions& o) {
   // What `porkit quality --out DIR/porkit_quality.json` measured, when it was asked to.
   const fs::path quality_file = folder / "porkit_quality.json";
   if (fs::exists(quality_file)) out["quality"] = read_json_file(quality_file);
+  // How `pretrain` made it, over every leg of a continued run.
+  const fs::path pretrain_file = folder / "porkit_pretrain.json";
+  std::optional<train::PretrainLineage> lineage;
+  if (fs::exists(pretrain_file)) {
+    lineage = train::pretrain_lineage(read_json_file(pretrain_file));
+    out["pretrained"] = {{"steps", lineage->steps}, {"runs", lineage->legs}, {"tokens_seen", lineage->tokens}};
+  }
   if (o.json_output) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
@@ -80,6 +89,7 @@ void run_info(const InfoOptions& o) {
   std::printf("parameters    %ld\n", total);
   for (const auto& [d, n] : dtype_counts) std::printf("dtype         %s: %ld values\n", d.c_str(), n);
   std::printf("sha256        %s\n", sha.c_str());
+  if (lineage) std::printf("pre-trained   %s (porkit_pretrain.json)\n", lineage->describe().c_str());
   if (out.contains("quality")) {
     const json& q = out["quality"];
     std::printf("quality       masked-LM accuracy at [MASK] %.4f (unigram baseline %.4f); next-sentence %s; "
