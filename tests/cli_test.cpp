@@ -144,6 +144,18 @@ TEST(Cli, QualityScoresMaskedPositionsBesideTheirControls) {
   EXPECT_EQ(run_porkit(args).exit_code, 1);
   ASSERT_EQ(run_porkit(args + " --overwrite").exit_code, 0);
   EXPECT_EQ(read_json_file(tmp / "q.json")["mlm_accuracy_at_mask"], q["mlm_accuracy_at_mask"]);
+  // Written into the folder, `info` shows the figures; once the weights are replaced, it says
+  // they were measured on other weights.
+  fs::copy_file(tmp / "q.json", tmp / "m" / "porkit_quality.json");
+  auto shown = run_porkit("info --json " + (tmp / "m").string());
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_EQ(json::parse(shown.output.substr(shown.output.find('{')))["quality_matches_weights"], true);
+  ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab + " --architecture BertForPreTraining --seed 5 --out " +
+                       (tmp / "other").string()).exit_code, 0);
+  fs::copy_file(tmp / "other" / "model.safetensors", tmp / "m" / "model.safetensors", fs::copy_options::overwrite_existing);
+  auto stale = run_porkit("info " + (tmp / "m").string());
+  ASSERT_EQ(stale.exit_code, 0) << stale.output;
+  EXPECT_NE(stale.output.find("measured on other weights"), std::string::npos) << stale.output;
   // A bare encoder has no masked-LM head: refused by name.
   ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab + " --architecture BertModel --seed 2 --out " +
                        (tmp / "bare").string()).exit_code, 0);

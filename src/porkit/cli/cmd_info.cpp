@@ -68,6 +68,10 @@ void run_info(const InfoOptions& o) {
   // What `porkit quality --out DIR/porkit_quality.json` measured, when it was asked to.
   const fs::path quality_file = folder / "porkit_quality.json";
   if (fs::exists(quality_file)) out["quality"] = read_json_file(quality_file);
+  // Figures of other weights (the folder's weights replaced since) must not pass as these.
+  const bool quality_stale = out.contains("quality") && out["quality"].contains("model_digest") &&
+                             out["quality"]["model_digest"] != io::model_digest(folder);
+  if (out.contains("quality")) out["quality_matches_weights"] = !quality_stale;
   // How `pretrain` made it, over every leg of a continued run.
   const fs::path pretrain_file = folder / "porkit_pretrain.json";
   std::optional<train::PretrainLineage> lineage;
@@ -99,6 +103,9 @@ void run_info(const InfoOptions& o) {
                     ? fmt::format("{:.4f}", q["nsp_accuracy"].get<double>()).c_str()
                     : "-",
                 q.value("pooled_cosine_mean", 0.0));
+    if (quality_stale)
+      std::printf("              measured on other weights than these (model_digest differs): re-run "
+                  "porkit quality --model DIR --out DIR/porkit_quality.json --overwrite\n");
   } else if (arch == model::Architecture::PreTraining) {
     std::printf("quality       not measured (porkit quality --model DIR --out DIR/porkit_quality.json)\n");
   }
