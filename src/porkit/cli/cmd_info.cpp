@@ -39,6 +39,7 @@ void run_info(const InfoOptions& o) {
   std::map<std::string, int64_t> dtype_counts;
   int64_t total = 0;
   std::string hashes;
+  std::map<fs::path, std::string> file_sha256;  // reused by the quality check's model_digest
   for (const auto& wf : weight_files) {
     auto file = io::SafetensorsFile::read(wf);
     for (const auto& [name, view] : file.tensors()) {
@@ -46,7 +47,8 @@ void run_info(const InfoOptions& o) {
       dtype_counts[io::dtype_name(view.dtype)] += view.numel();
       total += view.numel();
     }
-    hashes += sha256_file(wf);
+    file_sha256[wf] = sha256_file(wf);
+    hashes += file_sha256[wf];
   }
   std::string sha = weight_files.size() == 1 ? hashes : sha256_hex(hashes);
   json out = {{"folder", folder.string()},
@@ -70,7 +72,7 @@ void run_info(const InfoOptions& o) {
   if (fs::exists(quality_file)) out["quality"] = read_json_file(quality_file);
   // Figures of other weights (the folder's weights replaced since) must not pass as these.
   const bool quality_stale = out.contains("quality") && out["quality"].contains("model_digest") &&
-                             out["quality"]["model_digest"] != io::model_digest(folder);
+                             out["quality"]["model_digest"] != io::model_digest(folder, file_sha256);
   if (out.contains("quality")) out["quality_matches_weights"] = !quality_stale;
   // How `pretrain` made it, over every leg of a continued run.
   const fs::path pretrain_file = folder / "porkit_pretrain.json";

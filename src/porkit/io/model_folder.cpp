@@ -19,19 +19,24 @@ model::Architecture declared_architecture(const std::filesystem::path& folder) {
   return *a;
 }
 
-std::string model_digest(const std::filesystem::path& folder) {
+std::string model_digest(const std::filesystem::path& folder,
+                         const std::map<std::filesystem::path, std::string>& known_sha256) {
+  const auto sha256_of = [&](const fs::path& file) {
+    const auto known = known_sha256.find(file);
+    return known != known_sha256.end() ? known->second : sha256_file(file);
+  };
   require_exists(folder, "model folder");
   check(fs::is_directory(folder), "expected a model folder but {} is a file", folder.string());
   std::string listing = "config " + sha256_hex(read_json_file(folder / "config.json").dump()) + "\n";
   for (const char* name : {"model.safetensors", "model.safetensors.index.json", "vocab.txt", "tokenizer_config.json"}) {
-    if (fs::exists(folder / name)) listing += std::string(name) + " " + sha256_file(folder / name) + "\n";
+    if (fs::exists(folder / name)) listing += std::string(name) + " " + sha256_of(folder / name) + "\n";
   }
   if (fs::exists(folder / "model.safetensors.index.json")) {
     const json index = read_json_file(folder / "model.safetensors.index.json");
     std::set<std::string> shards;
     if (index.contains("weight_map") && index["weight_map"].is_object())
       for (const auto& v : index["weight_map"]) if (v.is_string()) shards.insert(v.get<std::string>());
-    for (const auto& shard : shards) listing += shard + " " + sha256_file(folder / shard) + "\n";
+    for (const auto& shard : shards) listing += shard + " " + sha256_of(folder / shard) + "\n";
   }
   return sha256_hex(listing);
 }

@@ -33,8 +33,11 @@ model::Architecture declared_architecture(const std::filesystem::path& folder);
 // What a model folder computes, as one SHA-256: config.json (as parsed JSON, so formatting
 // does not count), the weights (model.safetensors, or the index and its shards), vocab.txt and
 // tokenizer_config.json. Records such as porkit_finetune.json (timings) do not count, so the
-// same model trained twice has one digest.
-std::string model_digest(const std::filesystem::path& folder);
+// same model trained twice has one digest. `known_sha256` holds the SHA-256 of files the
+// caller has already hashed (keyed by their path as the caller built it: folder / name), so
+// large weights are not read twice.
+std::string model_digest(const std::filesystem::path& folder,
+                         const std::map<std::filesystem::path, std::string>& known_sha256 = {});
 
 struct SaveOptions {
   WeightsDType dtype = WeightsDType::F32;

@@ -8,6 +8,7 @@
 #include "porkit/train/data_parallel.h"
 #include "porkit/train/masked_lm_eval.h"
 #include "porkit/train/pretrain_data.h"
+#include "porkit/train/pretrain_record.h"
 #include "porkit/train/token_corpus.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
@@ -252,7 +253,7 @@ void run_pretrain(const PretrainOptions& o) {
   if (!o.init_model.empty() && fs::exists(previous)) {
     const json before = read_json_file(previous);
     record["continued_from"] = before;
-    record["tokens_seen_total"] = seen + before.value("tokens_seen_total", before.value("tokens_seen", int64_t{0}));
+    record["tokens_seen_total"] = seen + pretrain_lineage(before).tokens;
   }
   save.extra_json_files["porkit_pretrain.json"] = record;
   io::save_model_folder(out / "model", *net, *tokenizer, save);
