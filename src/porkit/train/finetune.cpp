@@ -255,11 +255,7 @@ json run_finetune(const FinetuneOptions& o) {
   log_info("finetune: {} training rows, {} validation, {} test; {} steps", pool - n_val, n_val,
            test_text.size() + test_tagged.size(), trainer.total_steps);
   auto result = train(*loaded.net, task, trainer, out, o.run.resume, identity);
-  json metrics = result.last_eval;
-  if (metrics.empty()) {
-    at::NoGradGuard no_grad;
-    metrics = task.evaluate(*loaded.net);
-  }
+  const json metrics = result.last_eval;
   io::SaveOptions save;
   save.dtype = o.save_dtype;
   save.extra_json_files["porkit_finetune.json"] = {{"recipe", recipe}, {"metrics", metrics},

@@ -224,11 +224,7 @@ void run_pretrain(const PretrainOptions& o) {
   trainer.label = "pretrain";
   auto result = train(*net, task, trainer, out, o.run.resume, identity);
 
-  json eval = result.last_eval;
-  if (eval.empty()) {  // resumed a finished run: evaluate the final weights again
-    at::NoGradGuard no_grad;
-    eval = task.evaluate(*net);
-  }
+  const json eval = result.last_eval;
   io::SaveOptions save;
   save.dtype = o.save_dtype;
   save.max_shard_bytes = o.shard_mb << 20;

@@ -75,7 +75,7 @@ class TrainingTask {
 struct TrainResult {
   int64_t steps_run = 0;       // in this process
   double seconds = 0;
-  json last_eval;
+  json last_eval;              // the final held-out evaluation (a finished run: the one it recorded)
   bool bf16 = false;
   int64_t stopped_at = 0;      // > 0: the step at which --time-limit stopped the run early
   bool cuda_graph = false;     // the step ran as a replayed CUDA graph
