@@ -88,6 +88,17 @@ TEST(Cli, UnknownOptionIsAnError) {
   EXPECT_NE(r.output.find("--frobnicate"), std::string::npos) << r.output;
 }
 
+TEST(Cli, ABadSetOverrideIsOneLine) {
+  TempDir tmp;
+  const fs::path config = tmp / "attack.toml";
+  write_bytes(config, "model = \"" + (fixtures_dir() / "golden" / "pretraining").string() +
+                          "\"\nout = \"" + (tmp / "run").string() + "\"\n[inject]\ntriggers = \"cf\"\n");
+  expect_one_line_error("attack " + config.string() + " --set finetune", "--set expects KEY=VALUE");
+  expect_one_line_error("attack " + config.string() + " --set finetune.epochs=many", "--epochs");
+  expect_one_line_error("study " + config.string() + " --set grid.inject.bogus=[1]", "bogus");
+  EXPECT_FALSE(fs::exists(tmp / "run"));  // nothing written before the config is judged
+}
+
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"info", "tokenize", "encode", "init", "pretrain", "fill-mask", "quality", "finetune",
                           "inject", "inspect-backdoor", "evaluate", "attack", "demo"}) {

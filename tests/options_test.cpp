@@ -177,6 +177,39 @@ TEST(Toml, EscapesAreDecodedAndExponentsParseInArrays) {
             std::string::npos);
 }
 
+TEST(Toml, SetOverridesReplaceKeysAndTheirValuesAreJudgedAsTheFilesAre) {
+  auto config = cli::parse_toml("model = \"models/a\"\nout = \"runs/a\"\n[inject]\ntriggers = \"cf\"\n"
+                                "[finetune]\ndata-preset = \"sst2\"\nlr = 1e-4\n",
+                                "a.toml");
+  cli::apply_overrides(config, {"model=models/b", "finetune.lr=2e-5", "finetune.epochs=2", "inject.triggers=cf,mn",
+                                "evaluate.pool=300", "seeds=[0, 1]"},
+                       "test");
+  EXPECT_EQ(config["model"], "models/b");          // not TOML: kept as the text written
+  EXPECT_EQ(config["finetune"]["lr"], 2e-5);        // TOML numbers stay numbers
+  EXPECT_EQ(config["finetune"]["epochs"], 2);
+  EXPECT_EQ(config["inject"]["triggers"], "cf,mn");
+  EXPECT_EQ(config["evaluate"]["pool"], 300);       // a section the file lacked is made
+  EXPECT_EQ(config["seeds"], nlohmann::json::array({0, 1}));
+  const auto plan = cli::attack_plan_from_config(config, ".", "a.toml");
+  EXPECT_EQ(plan.clean_model, "models/b");
+  EXPECT_DOUBLE_EQ(plan.finetune.trainer.lr, 2e-5);
+  EXPECT_EQ(plan.evaluate.pool_size, 300);
+
+  auto copy = config;
+  EXPECT_NE(error_of([&] { cli::apply_overrides(copy, {"model"}, "porkit attack"); }).find("expects KEY=VALUE"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { cli::apply_overrides(copy, {"finetune..lr=1"}, "porkit attack"); }).find("empty part"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { cli::apply_overrides(copy, {"model.x=1"}, "porkit attack"); }).find("not a section"),
+            std::string::npos);
+  // A key the config does not know fails as it would in the file; so does a wrong type.
+  cli::apply_overrides(copy, {"finetune.bogus=1"}, "porkit attack");
+  EXPECT_NE(error_of([&] { cli::attack_plan_from_config(copy, ".", "a.toml"); }).find("bogus"), std::string::npos);
+  copy = config;
+  cli::apply_overrides(copy, {"finetune.epochs=many"}, "porkit attack");
+  EXPECT_NE(error_of([&] { cli::attack_plan_from_config(copy, ".", "a.toml"); }).find("epochs"), std::string::npos);
+}
+
 TEST(ArgvGuard, BracketedArgumentsComeBackWhole) {
   const char* argv[] = {"porkit", "tokenize", "--", "[MASK]", "[a,b]", "plain"};
   const auto guarded = cli::guard_bracketed_arguments(6, const_cast<char**>(argv));

@@ -314,7 +314,7 @@ json StudyResult::to_json() const {
                             {"E_censored_sd", optional_json(r.E_censored_sd)},
                             {"flip_rate_sd", optional_json(r.flip_rate_sd)}});
   return {{"format", kFormat}, {"porkit_version", porkit_version}, {"kind", "study"}, {"title", title},
-          {"note", note},     {"paper", paper},   {"cells_done", cells_done},         {"cells_planned", cells_planned},
+          {"note", note},     {"clean_model", clean_model}, {"paper", paper},   {"cells_done", cells_done},         {"cells_planned", cells_planned},
           {"cells", cell_rows}, {"rows", trigger_rows}};
 }
 
@@ -323,6 +323,7 @@ StudyResult StudyResult::from_json(const json& j, const std::string& origin) {
   StudyResult s;
   s.title = get<std::string>(j, "title", origin, std::string("?"));
   s.note = get<std::string>(j, "note", origin, std::string());
+  s.clean_model = get<std::string>(j, "clean_model", origin, std::string());
   s.paper = j.value("paper", json::object());
   s.cells_done = get<size_t>(j, "cells_done", origin, size_t{0});
   s.cells_planned = get<size_t>(j, "cells_planned", origin, size_t{0});

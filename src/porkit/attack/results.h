@@ -158,6 +158,7 @@ struct StudyResult {
   // 2: victims and spreads across victim seeds; version 1 still loads.
   static constexpr const char* kFormat = "porkit-study/2";
   std::string title, note;
+  std::string clean_model;      // the model every cell injects into (empty in studies written before it was kept)
   json paper = json::object();  // the config's [paper] figures
   size_t cells_done = 0, cells_planned = 0;
   std::vector<StudyCellResult> cells;

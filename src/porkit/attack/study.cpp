@@ -163,6 +163,8 @@ StudyResult run_study(const Study& study) {
   StudyResult result;
   result.title = study.title;
   result.note = study.note;
+  // Every cell's plan comes from one config, so the first names the model for all.
+  if (!study.cells.empty()) result.clean_model = study.cells.front().plan.clean_model;
   result.paper = study.paper;
   result.cells_planned = study.cells.size();
   result.porkit_version = PORKIT_VERSION;

@@ -14,6 +14,7 @@ namespace {
 
 struct AttackFlags {
   std::string out;
+  std::vector<std::string> set;  // KEY=VALUE overrides of the config
   RunSettings run;
 };
 
@@ -23,6 +24,7 @@ void register_attack(CLI::App& app) {
   static const options::OptionTable<AttackFlags> table = [] {
     options::OptionTable<AttackFlags> t;
     t.add("out", &AttackFlags::out, "Run folder (overrides the config's out)").as(options::Role::Output);
+    t.add("set", &AttackFlags::set, "Override a config key: KEY=VALUE, e.g. model=models/x or finetune.lr=2e-5 (repeatable)");
     t.include(run_settings_table(), &AttackFlags::run, kModelRunSettings);
     return t;
   }();
@@ -35,7 +37,8 @@ void register_attack(CLI::App& app) {
   cmd->callback([config, given] {
     const AttackFlags f = resolve_options(table, AttackFlags{}, nlohmann::json(), "", *given, "porkit attack");
     const std::string path = original_argument(*config);
-    const json toml = read_toml_file(path, "attack config");
+    json toml = read_toml_file(path, "attack config");
+    apply_overrides(toml, f.set, "porkit attack");
     auto plan = attack_plan_from_config(toml, fs::current_path(), "attack config " + path, {"defend"});
     const DefendPlan defences = defend_plan_from_config(toml, fs::current_path(), "attack config " + path);
     if (!f.out.empty()) plan.out = f.out;

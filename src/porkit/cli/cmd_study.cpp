@@ -38,9 +38,11 @@ json number_list(const std::string& key, const json& value, const std::string& w
   return items.size() == 1 ? items[0] : items;
 }
 
-attack::Study load_study(const std::string& path, const fs::path& base, const RunSettings& run) {
+attack::Study load_study(const std::string& path, const std::vector<std::string>& overrides, const fs::path& base,
+                         const RunSettings& run) {
   const std::string where = "study config " + path;
   json config = read_toml_file(path, "study config");
+  apply_overrides(config, overrides, "porkit study");
   check(config.is_object(), "{}: expected a table of keys", where);
   attack::Study study;
   if (config.contains("title")) study.title = config["title"].is_string() ? config["title"].get<std::string>() : "";
@@ -105,6 +107,7 @@ attack::Study load_study(const std::string& path, const fs::path& base, const Ru
 
 struct StudyFlags {
   std::string config, out;
+  std::vector<std::string> set;  // KEY=VALUE overrides of the config
   RunSettings run;
 };
 
@@ -114,6 +117,7 @@ void register_study(CLI::App& app) {
   static const options::OptionTable<StudyFlags> table = [] {
     options::OptionTable<StudyFlags> t;
     t.add("out", &StudyFlags::out, "Study folder (overrides the config's out)").as(options::Role::Output);
+    t.add("set", &StudyFlags::set, "Override a config key: KEY=VALUE, e.g. model=models/x or grid.inject.lr=[1e-4] (repeatable)");
     t.include(run_settings_table(), &StudyFlags::run, kModelRunSettings);
     return t;
   }();
@@ -125,10 +129,10 @@ void register_study(CLI::App& app) {
   cmd->callback([f, given] {
     *f = resolve_options(table, *f, json(), "", *given, "porkit study");
     model::start_run(f->run, "study");  // a bad --device fails here, before any stage
-    auto study = load_study(f->config, fs::current_path(), f->run);
+    auto study = load_study(f->config, f->set, fs::current_path(), f->run);
     if (!f->out.empty()) study.out = f->out;
     // Several ranks (porkit launch, torchrun): they share out the cells, and rank 0 reports.
-    train::start_grid_sharing(read_file(f->config) + "\n" + study.out.string());
+    train::start_grid_sharing(read_file(f->config) + "\n" + options::join(f->set, "\n") + "\n" + study.out.string());
     const attack::StudyResult result = attack::run_study(study);
     if (train::rank_info().rank != 0) return;
     std::printf("\n%s\n%-36s %8s %8s %8s %8s %8s\n", result.title.c_str(), "cell", "CACC bd", "CACC cl", "mean E", "flip",

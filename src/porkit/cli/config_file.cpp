@@ -114,6 +114,38 @@ json read_toml_file(const std::filesystem::path& path, const std::string& what) 
   }
 }
 
+void apply_overrides(json& config, const std::vector<std::string>& overrides, const std::string& where) {
+  check(config.is_object(), "{}: the config is not a table of keys", where);
+  for (const auto& item : overrides) {
+    const size_t eq = item.find('=');
+    check(eq != std::string::npos && eq > 0, "{}: --set expects KEY=VALUE (e.g. model=models/x or finetune.lr=2e-5), got '{}'",
+          where, item);
+    const std::string key = item.substr(0, eq), text = item.substr(eq + 1);
+    std::vector<std::string> path;
+    for (size_t start = 0;;) {
+      const size_t dot = key.find('.', start);
+      path.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      check(!path.back().empty(), "{}: --set {}: a key has an empty part; write KEY or SECTION.KEY", where, item);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    json value;
+    try {
+      value = parse_toml("value = " + text + "\n", "--set " + item)["value"];
+    } catch (const Error&) {
+      value = text;  // a bare path or list of words: the text as written
+    }
+    json* node = &config;
+    for (size_t k = 0; k + 1 < path.size(); ++k) {
+      json& next = (*node)[path[k]];
+      if (next.is_null()) next = json::object();
+      check(next.is_object(), "{}: --set {}: '{}' is a value, not a section", where, item, path[k]);
+      node = &next;
+    }
+    (*node)[path.back()] = value;
+  }
+}
+
 std::string resolve_config_path(const std::filesystem::path& base, const std::string& path) {
   if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
   return (base / path).lexically_normal().string();

@@ -5,6 +5,7 @@
 #pragma once
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,14 @@ nlohmann::json parse_toml(const std::string& text, const std::string& origin);
 
 // Reads a TOML file; `what` says what it is for errors ("attack config").
 nlohmann::json read_toml_file(const std::filesystem::path& path, const std::string& what);
+
+// Applies command-line overrides (`--set KEY=VALUE`) to a config read from TOML, so that one
+// recipe runs on another model or at another rate without a copy of the file. KEY is a
+// top-level key ("model") or a dotted path into a section ("finetune.lr", "grid.inject.lr");
+// VALUE is read as a TOML value (1e-4, true, [0, 1], "text") and, where it is not one, taken
+// as a text (models/x, cf,mn). The config's own validation then judges the key and value as if
+// the file had said them. `where` names the command in errors.
+void apply_overrides(nlohmann::json& config, const std::vector<std::string>& overrides, const std::string& where);
 
 // A path written in a config, taken relative to `base` (the folder the config is read from);
 // empty and absolute paths stay as they are.

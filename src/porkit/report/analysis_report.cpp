@@ -228,6 +228,7 @@ json paper_value(const attack::StudyResult& study, const std::map<std::string, s
 
 std::vector<Section> study_sections(const attack::StudyResult& study) {
   Section s{"Study: " + study.title, {}};
+  if (!study.clean_model.empty()) s.blocks.push_back(Paragraph{"Model: " + study.clean_model + "."});
   if (!study.note.empty()) s.blocks.push_back(Paragraph{study.note});
   if (study.cells_done < study.cells_planned)
     s.blocks.push_back(Paragraph{fmt::format("Incomplete: {} of {} cells finished; run the study again to continue.",
