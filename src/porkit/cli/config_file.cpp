@@ -6,6 +6,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "porkit/cli/option_flags.h"
 #include "porkit/text/utf8.h"
 #include "porkit/util/error.h"
 #include "porkit/util/files.h"
@@ -121,14 +122,9 @@ void apply_overrides(json& config, const std::vector<std::string>& overrides, co
     check(eq != std::string::npos && eq > 0, "{}: --set expects KEY=VALUE (e.g. model=models/x or finetune.lr=2e-5), got '{}'",
           where, item);
     const std::string key = item.substr(0, eq), text = item.substr(eq + 1);
-    std::vector<std::string> path;
-    for (size_t start = 0;;) {
-      const size_t dot = key.find('.', start);
-      path.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-      check(!path.back().empty(), "{}: --set {}: a key has an empty part; write KEY or SECTION.KEY", where, item);
-      if (dot == std::string::npos) break;
-      start = dot + 1;
-    }
+    const std::vector<std::string> path = detail::split_list(key, '.');
+    for (const auto& part : path)
+      check(!part.empty(), "{}: --set {}: a key has an empty part; write KEY or SECTION.KEY", where, item);
     json value;
     try {
       value = parse_toml("value = " + text + "\n", "--set " + item)["value"];

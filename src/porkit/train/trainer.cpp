@@ -162,32 +162,25 @@ int64_t start_from_rank0(model::BertNetImpl& net, MultiTensorAdamW& optimizer, i
 }
 
 // Drops metrics lines written after `step` by a run that was killed before its next checkpoint.
-void truncate_metrics(const fs::path& path, int64_t step) {
-  if (!fs::exists(path)) return;
+// Drops the lines of steps after `step` and returns the held-out evaluation recorded at
+// `step` (empty when none was), which a finished run reports instead of evaluating again.
+json truncate_metrics(const fs::path& path, int64_t step) {
+  if (!fs::exists(path)) return json();
   std::ifstream in(path);
   std::string line, kept;
+  json eval_at_step;
   while (std::getline(in, line)) {
     try {
       auto j = json::parse(line);
       if (j.contains("step") && j["step"].get<int64_t>() > step) continue;
+      if (j.value("step", int64_t{-1}) == step && j.contains("eval")) eval_at_step = j["eval"];
     } catch (...) {
       continue;  // a line cut by the kill
     }
     kept += line + "\n";
   }
   write_file_atomic(path, kept);
-}
-
-// The held-out evaluation recorded at `step` in metrics.jsonl; empty when none was.
-json recorded_eval(const fs::path& path, int64_t step) {
-  json found;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const json j = json::parse(line, nullptr, false);
-    if (j.is_object() && j.value("step", int64_t{-1}) == step && j.contains("eval")) found = j["eval"];
-  }
-  return found;
+  return eval_at_step;
 }
 
 }  // namespace
@@ -302,7 +295,7 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
   if (!ckpt.empty()) {
     step = load_checkpoint(ckpt, net, optimizer);  // restores the dropout generator too
     log_info("{}: resumed from {} (step {})", o.label, ckpt.string(), step);
-    truncate_metrics(metrics, step);
+    result.last_eval = truncate_metrics(metrics, step);
   } else {
     if (resume) log_info("{}: nothing to resume in {}; starting fresh", o.label, run_dir.string());
     // Every fresh start seeds the dropout generator: libtorch seeds its default generator
@@ -327,8 +320,8 @@ TrainResult train(model::BertNetImpl& net, TrainingTask& task, const TrainerOpti
   };
   if (step >= o.total_steps) {
     log_info("{}: already at step {} of {}", o.label, step, o.total_steps);
-    // A finished run reports the evaluation it recorded, so that resuming it changes no figure.
-    result.last_eval = recorded_eval(metrics, step);
+    // A finished run reports the evaluation it recorded (truncate_metrics found it), so that
+    // resuming it changes no figure.
     if (result.last_eval.empty()) evaluate_now();
     return result;
   }
