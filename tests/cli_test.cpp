@@ -1,6 +1,7 @@
 // The porkit binary: every bad input gives one error line and a non-zero exit, never a crash.
 #include <gtest/gtest.h>
 
+#include "porkit/io/model_folder.h"
 #include "porkit/io/safetensors.h"
 #include "porkit/io/weights.h"
 #include "porkit/util/files.h"
@@ -117,6 +118,30 @@ TEST(Cli, InitIsSeededAndRoundTrips) {
   ASSERT_EQ(run_porkit("init --config " + cfg + " --vocab " + vocab + " --seed 6 --out " + (tmp / "c").string()).exit_code, 0);
   EXPECT_EQ(sha256_file(tmp / "a" / "model.safetensors"), sha256_file(tmp / "b" / "model.safetensors"));
   EXPECT_NE(sha256_file(tmp / "a" / "model.safetensors"), sha256_file(tmp / "c" / "model.safetensors"));
+}
+
+// init --grow-from: a trained model grown into a larger shape records where it came from; a
+// shape it cannot reach is refused in one line before anything is written.
+TEST(Cli, InitGrowsASmallerModelOrSaysWhyNot) {
+  TempDir tmp;
+  const fs::path small = fixtures_dir() / "golden" / "pretraining";  // 2 x 32, 4 heads of 8
+  json wide = read_json_file(small / "config.json");
+  wide["hidden_size"] = 64;
+  wide["num_attention_heads"] = 8;
+  wide["intermediate_size"] = 96;
+  wide["num_hidden_layers"] = 3;
+  write_bytes(tmp / "wide.json", wide.dump());
+  auto r = run_porkit("init --config " + (tmp / "wide.json").string() + " --grow-from " + small.string() +
+                      " --out " + (tmp / "grown").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json record = read_json_file(tmp / "grown" / "porkit_grow.json");
+  EXPECT_EQ(record.at("grown_from_digest").get<std::string>(), io::model_digest(small));
+  wide["num_attention_heads"] = 4;  // head width 16 against the source's 8
+  write_bytes(tmp / "wide-heads.json", wide.dump());
+  expect_one_line_error("init --config " + (tmp / "wide-heads.json").string() + " --grow-from " + small.string() +
+                            " --out " + (tmp / "bad").string(),
+                        "head width");
+  EXPECT_FALSE(fs::exists(tmp / "bad"));
 }
 
 // porkit quality on a random micro model: every figure with its control, and the instances it

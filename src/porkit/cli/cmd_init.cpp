@@ -1,7 +1,9 @@
-// porkit init --config FILE|--size NAME --out DIR: a randomly initialised, seeded model folder.
+// porkit init --config FILE|--size NAME --out DIR: a randomly initialised, seeded model folder,
+// or with --grow-from DIR a smaller trained model grown into that shape (model/grow.h).
 #include "porkit/cli/commands.h"
 #include "porkit/cli/option_flags.h"
 #include "porkit/io/model_folder.h"
+#include "porkit/model/grow.h"
 #include "porkit/util/error.h"
 #include "porkit/util/log.h"
 #include "porkit/util/output_folder.h"
@@ -17,6 +19,8 @@ struct InitOptions {
   model::Architecture architecture = model::Architecture::PreTraining;
   uint64_t seed = 0;
   io::WeightsDType dtype = io::WeightsDType::F32;
+  std::string grow_from;
+  double grow_noise = 0.0;
   bool overwrite = false;
 };
 
@@ -31,9 +35,16 @@ const options::OptionTable<InitOptions>& init_option_table() {
     t.add("architecture", &InitOptions::architecture, "The Hugging Face architecture of the folder");
     t.add("seed", &InitOptions::seed, "Random seed of the initialisation");
     t.add("dtype", &InitOptions::dtype, "Floating dtype of the weights");
+    t.add("grow-from", &InitOptions::grow_from,
+          "A trained smaller model to grow into this shape (units copied, layers stacked) instead of random weights; "
+          "its vocabulary is used").as(Role::Input);
+    t.add("grow-noise", &InitOptions::grow_noise, "With --grow-from: std of noise added to every weight matrix");
     t.add("overwrite", &InitOptions::overwrite, "Replace an earlier porkit model in --out").as(Role::Runtime);
     t.add_rule([](const InitOptions& o) -> std::string {
       return !o.config.empty() != o.size.has_value() ? "" : "give exactly one of --config FILE or --size NAME";
+    });
+    t.add_rule([](const InitOptions& o) -> std::string {
+      return o.grow_noise >= 0 ? "" : "--grow-noise must be 0 or more";
     });
     return t;
   }();
@@ -42,7 +53,9 @@ const options::OptionTable<InitOptions>& init_option_table() {
 
 void run_init(const InitOptions& o) {
   model::BertConfig config = o.size ? model::BertConfig::preset(*o.size) : model::BertConfig::load(o.config);
-  auto tokenizer = text::BertTokenizer::from_folder(o.vocab);
+  std::optional<io::LoadedModel> grown_from;
+  if (!o.grow_from.empty()) grown_from = io::load_model_folder(o.grow_from);
+  auto tokenizer = grown_from ? grown_from->tokenizer : text::BertTokenizer::from_folder(o.vocab);
   if (!o.size) {
     check(tokenizer.vocab().size() <= config.vocab_size,
           "the vocabulary has {} tokens but the config's vocab_size is {}; ids would index past the embedding",
@@ -61,20 +74,40 @@ void run_init(const InitOptions& o) {
       config.id2label.empty()) {
     config.id2label = {{0, "LABEL_0"}, {1, "LABEL_1"}};
   }
+  if (grown_from) model::check_growable(grown_from->net->config(), config);
   claim_output_folder(o.out, "init", output_use(false, o.overwrite));
   at::manual_seed(o.seed);
   model::BertNet net(config, o.architecture);
   model::init_bert_weights(*net, config);
+  if (grown_from) {
+    model::GrowOptions grow;
+    grow.noise_std = o.grow_noise;
+    grow.seed = o.seed;
+    model::grow_bert_weights(*grown_from->net, *net, grow);
+  }
   io::SaveOptions save;
   save.dtype = o.dtype;
+  if (grown_from) {
+    save.extra_json_files["porkit_grow.json"] = {
+        {"grown_from", o.grow_from},
+        {"grown_from_digest", io::model_digest(o.grow_from)},
+        {"width", "Net2Net: units copied, weights reading them divided by the copy count"},
+        {"depth", "stacking: layer i is the smaller model's layer i mod its layer count"},
+        {"noise_std", o.grow_noise},
+        {"seed", o.seed}};
+  }
   io::save_model_folder(o.out, *net, tokenizer, save);
-  log_info("wrote {} ({}, seed {})", o.out, model::architecture_name(o.architecture), o.seed);
+  if (grown_from) {
+    log_info("wrote {} ({} grown from {})", o.out, model::architecture_name(o.architecture), o.grow_from);
+  } else {
+    log_info("wrote {} ({}, seed {})", o.out, model::architecture_name(o.architecture), o.seed);
+  }
 }
 
 }  // namespace
 
 void register_init(CLI::App& app) {
-  add_options_command<InitOptions>(app, "init", "Write a randomly initialised (seeded) model folder",
+  add_options_command<InitOptions>(app, "init", "Write a randomly initialised (seeded) model folder, or grow a smaller trained one",
                                    init_option_table(), InitOptions{}, [](const InitOptions& o) { run_init(o); },
                                    /*recipe=*/false);
 }
