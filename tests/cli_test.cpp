@@ -136,11 +136,14 @@ TEST(Cli, InitGrowsASmallerModelOrSaysWhyNot) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json record = read_json_file(tmp / "grown" / "porkit_grow.json");
   EXPECT_EQ(record.at("grown_from_digest").get<std::string>(), io::model_digest(small));
+  auto info = run_porkit("info " + (tmp / "grown").string());
+  EXPECT_NE(info.output.find("grown from    " + small.string()), std::string::npos) << info.output;
   wide["num_attention_heads"] = 4;  // head width 16 against the source's 8
   write_bytes(tmp / "wide-heads.json", wide.dump());
   expect_one_line_error("init --config " + (tmp / "wide-heads.json").string() + " --grow-from " + small.string() +
                             " --out " + (tmp / "bad").string(),
                         "head width");
+  expect_one_line_error("init --size tiny --grow-noise 0.01 --out " + (tmp / "bad").string(), "needs --grow-from");
   EXPECT_FALSE(fs::exists(tmp / "bad"));
 }
 

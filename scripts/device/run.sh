@@ -15,7 +15,8 @@
 #              in the same run;
 #   inject     the authors' whole injection (150,000 poisoned + 50,000 clean samples, 2
 #              epochs, batch 24) on a random bert-base-shaped model: its wall time;
-#   pretrain   recipes/porkit-small-uncased-gpu.toml; the model comes back as
+#   pretrain   recipes/porkit-small-uncased-gpu.toml from mini v2 grown to small's shape
+#              (porkit init --grow-from); the model comes back as
 #              $OUT/pretrain-model.tar.part-*  (cat them | tar x).
 #
 # Usage (device): bash scripts/device/run.sh [PHASE...]        (default: every phase)
@@ -163,7 +164,11 @@ do_inject() {
 do_pretrain() {
   local run=runs/pretrain-small-gpu recipe=recipes/porkit-small-uncased-gpu.toml extra=()
   [ "$dry" = 1 ] && run=runs/pretrain-small-dry
-  [ "$dry" = 1 ] && extra=(--size tiny --batch-size 4 --max-len 32 --eval-batches 1 --shard-mb 1)
+  # The start is mini v2 widened to small's shape (the recipe's model); the dry run grows tiny
+  # into mini instead, to stay small on the CPU.
+  local start=runs/small-from-mini grow=(--size small --grow-from models/porkit-mini-uncased)
+  [ "$dry" = 1 ] && start=runs/small-from-mini-dry grow=(--size mini --grow-from models/porkit-tiny-uncased)
+  [ "$dry" = 1 ] && extra=(--model $start --batch-size 4 --max-len 32 --eval-batches 1 --shard-mb 1)
   local cache=runs/pretrain-cache
   if [ -f "$run.steps" ] && [ -d "$run/checkpoints" ]; then
     # A run this script started, on this machine: the same schedule, continued.
@@ -177,6 +182,7 @@ do_pretrain() {
     # the time the phase has: a 40-step probe (which also tokenises the corpus into the shared
     # cache) gives the step rate, and the run takes what fits in the budget, less a minute for
     # loading, the evaluations and the saves.
+    "$build/porkit" init "${grow[@]}" --overwrite --out $start || return 1
     local probe_dir=/tmp/porkit-pretrain-probe
     rm -rf $probe_dir
     "$build/porkit" pretrain --recipe $recipe "${extra[@]}" --cache-dir $cache --steps 40 --log-every 10 \

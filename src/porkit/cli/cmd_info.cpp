@@ -81,6 +81,9 @@ void run_info(const InfoOptions& o) {
     lineage = train::pretrain_lineage(read_json_file(pretrain_file));
     out["pretrained"] = {{"steps", lineage->steps}, {"runs", lineage->legs}, {"tokens_seen", lineage->tokens}};
   }
+  // What `init --grow-from` started it from: a pre-training record counts only what came after.
+  const fs::path grow_file = folder / "porkit_grow.json";
+  if (fs::exists(grow_file)) out["grown_from"] = read_json_file(grow_file);
   if (o.json_output) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
@@ -95,6 +98,10 @@ void run_info(const InfoOptions& o) {
   std::printf("parameters    %ld\n", total);
   for (const auto& [d, n] : dtype_counts) std::printf("dtype         %s: %ld values\n", d.c_str(), n);
   std::printf("sha256        %s\n", sha.c_str());
+  if (out.contains("grown_from")) {
+    std::printf("grown from    %s (porkit_grow.json; its training comes before the line below)\n",
+                out["grown_from"].value("grown_from", std::string("?")).c_str());
+  }
   if (lineage) std::printf("pre-trained   %s (porkit_pretrain.json)\n", lineage->describe().c_str());
   if (out.contains("quality")) {
     const json& q = out["quality"];

@@ -44,7 +44,8 @@ const options::OptionTable<InitOptions>& init_option_table() {
       return !o.config.empty() != o.size.has_value() ? "" : "give exactly one of --config FILE or --size NAME";
     });
     t.add_rule([](const InitOptions& o) -> std::string {
-      return o.grow_noise >= 0 ? "" : "--grow-noise must be 0 or more";
+      if (o.grow_noise < 0) return "--grow-noise must be 0 or more";
+      return o.grow_noise == 0 || !o.grow_from.empty() ? "" : "--grow-noise needs --grow-from";
     });
     return t;
   }();
