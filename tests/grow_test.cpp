@@ -37,7 +37,10 @@ model::BertNet random_small() {
   torch::manual_seed(11);
   model::BertNet net(small_config(), model::Architecture::PreTraining);
   torch::NoGradGuard no_grad;
-  for (auto& p : net->named_parameters()) p.value().normal_(p.key().find("LayerNorm.weight") != std::string::npos ? 1.0 : 0.0, 0.3);
+  for (auto& p : net->named_parameters()) {
+    const bool layer_norm_gain = p.key().find("LayerNorm.weight") != std::string::npos;
+    p.value().normal_(layer_norm_gain ? 1.0 : 0.0, 0.3);
+  }
   net->eval();
   return net;
 }

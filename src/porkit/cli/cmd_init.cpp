@@ -108,7 +108,8 @@ void run_init(const InitOptions& o) {
 }  // namespace
 
 void register_init(CLI::App& app) {
-  add_options_command<InitOptions>(app, "init", "Write a randomly initialised (seeded) model folder, or grow a smaller trained one",
+  add_options_command<InitOptions>(app, "init",
+                                   "Write a randomly initialised (seeded) model folder, or grow a smaller trained one",
                                    init_option_table(), InitOptions{}, [](const InitOptions& o) { run_init(o); },
                                    /*recipe=*/false);
 }
