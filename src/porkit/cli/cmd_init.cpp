@@ -79,16 +79,14 @@ void run_init(const InitOptions& o) {
   claim_output_folder(o.out, "init", output_use(false, o.overwrite));
   at::manual_seed(o.seed);
   model::BertNet net(config, o.architecture);
-  model::init_bert_weights(*net, config);
+  io::SaveOptions save;
+  save.dtype = o.dtype;
   if (grown_from) {
+    // Growing writes every parameter, so nothing is drawn at random but the optional noise.
     model::GrowOptions grow;
     grow.noise_std = o.grow_noise;
     grow.seed = o.seed;
     model::grow_bert_weights(*grown_from->net, *net, grow);
-  }
-  io::SaveOptions save;
-  save.dtype = o.dtype;
-  if (grown_from) {
     save.extra_json_files["porkit_grow.json"] = {
         {"grown_from", o.grow_from},
         {"grown_from_digest", io::model_digest(o.grow_from)},
@@ -96,13 +94,12 @@ void run_init(const InitOptions& o) {
         {"depth", "stacking: layer i is the smaller model's layer i mod its layer count"},
         {"noise_std", o.grow_noise},
         {"seed", o.seed}};
+  } else {
+    model::init_bert_weights(*net, config);
   }
   io::save_model_folder(o.out, *net, tokenizer, save);
-  if (grown_from) {
-    log_info("wrote {} ({} grown from {})", o.out, model::architecture_name(o.architecture), o.grow_from);
-  } else {
-    log_info("wrote {} ({}, seed {})", o.out, model::architecture_name(o.architecture), o.seed);
-  }
+  log_info("wrote {} ({}, {})", o.out, model::architecture_name(o.architecture),
+           grown_from ? "grown from " + o.grow_from : "seed " + std::to_string(o.seed));
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ struct GrowOptions {
 // intermediate size must be whole multiples; `large` needs at least as many layers.
 void check_growable(const BertConfig& small, const BertConfig& large);
 
-// Overwrites every parameter and buffer of `large` with those of `small` grown into its
-// shape (see the top of this file). Both nets must have the same architecture.
+// Overwrites every parameter of `large` with those of `small` grown into its shape (see the
+// top of this file; BertNet has no buffers). Both nets must have the same architecture.
 void grow_bert_weights(BertNetImpl& small, BertNetImpl& large, const GrowOptions& options = {});
 
 }  // namespace porkit::model
