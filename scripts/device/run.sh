@@ -15,7 +15,7 @@
 #              in the same run;
 #   inject     the authors' whole injection (150,000 poisoned + 50,000 clean samples, 2
 #              epochs, batch 24) on a random bert-base-shaped model: its wall time;
-#   pretrain   recipes/porkit-small-uncased-gpu.toml from mini v2 grown to small's shape
+#   pretrain   recipes/porkit-small-uncased-gpu.toml from the shipped mini grown to small's shape
 #              (porkit init --grow-from); the model comes back as
 #              $OUT/pretrain-model.tar.part-*  (cat them | tar x).
 #
@@ -164,7 +164,7 @@ do_inject() {
 do_pretrain() {
   local run=runs/pretrain-small-gpu recipe=recipes/porkit-small-uncased-gpu.toml extra=()
   [ "$dry" = 1 ] && run=runs/pretrain-small-dry
-  # The start is mini v2 widened to small's shape (the recipe's model); the dry run grows tiny
+  # The start is the shipped mini widened to small's shape (the recipe's model); the dry run grows tiny
   # into mini instead, to stay small on the CPU.
   local start=runs/small-from-mini grow=(--size small --grow-from models/porkit-mini-uncased)
   [ "$dry" = 1 ] && start=runs/small-from-mini-dry grow=(--size mini --grow-from models/porkit-tiny-uncased)
