@@ -43,6 +43,9 @@ def main(argv):
         random_root = argv[2]
     elif len(argv) != 1:
         sys.exit("reproduction_table: expected ROOT [--random RANDOM_ROOT]")
+    for folder in (root, random_root):
+        if folder is not None and not os.path.isdir(folder):
+            sys.exit(f"reproduction_table: {folder}: expected a folder of task runs (ROOT/sst2, ...), found none")
     print("| task | CACC clean / backdoored | random-init control | backdoored: censored E / flip rate"
           " | clean control: censored E / flip rate | authors' E per trigger |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -51,7 +54,10 @@ def main(argv):
         if not os.path.exists(path):
             print(f"| {task} | (not run) | | | | |")
             continue
-        summary = load(path)
+        try:
+            summary = load(path)
+        except ValueError as e:
+            sys.exit(f"reproduction_table: {path}: expected a porkit attack summary ({e})")
         bd, cl = summary["backdoored"], summary["clean"]
         control = random_score(random_root, task) if random_root else None
         e_bd = [t["E_censored"] for t in bd["triggers"]]
