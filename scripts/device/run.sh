@@ -162,13 +162,16 @@ do_inject() {
 }
 
 do_pretrain() {
+  # The start is the shipped mini widened to small's shape (the recipe's model); the dry run
+  # grows tiny into mini instead, and trains it briefly, to stay small on the CPU.
   local run=runs/pretrain-small-gpu recipe=recipes/porkit-small-uncased-gpu.toml extra=()
-  [ "$dry" = 1 ] && run=runs/pretrain-small-dry
-  # The start is the shipped mini widened to small's shape (the recipe's model); the dry run grows tiny
-  # into mini instead, to stay small on the CPU.
   local start=runs/small-from-mini grow=(--size small --grow-from models/porkit-mini-uncased)
-  [ "$dry" = 1 ] && start=runs/small-from-mini-dry grow=(--size mini --grow-from models/porkit-tiny-uncased)
-  [ "$dry" = 1 ] && extra=(--model $start --batch-size 4 --max-len 32 --eval-batches 1 --shard-mb 1)
+  if [ "$dry" = 1 ]; then
+    run=runs/pretrain-small-dry
+    start=runs/small-from-mini-dry
+    grow=(--size mini --grow-from models/porkit-tiny-uncased)
+    extra=(--model $start --batch-size 4 --max-len 32 --eval-batches 1 --shard-mb 1)
+  fi
   local cache=runs/pretrain-cache
   if [ -f "$run.steps" ] && [ -d "$run/checkpoints" ]; then
     # A run this script started, on this machine: the same schedule, continued.
